@@ -1,0 +1,46 @@
+/**
+ * Configuration of the `s3` backend, in the vocabulary of Argo's own S3
+ * artifact repository so that users can paste what they have.
+ */
+import { z } from "zod";
+import { keyPrefix, secretSelector } from "../../src/config.ts";
+
+export const s3ConfigSchema = z
+  .strictObject({
+    /** Host and port, with or without scheme: `s3.amazonaws.com`, `my-minio.default:9000`. */
+    endpoint: z.string({ error: "expected a host[:port] or URL" }).min(1, "expected a host[:port] or URL"),
+    bucket: z.string({ error: "expected a bucket name" }).min(1, "expected a bucket name"),
+    region: z.string({ error: "expected a region name" }).optional(),
+    /** Plain HTTP instead of HTTPS. */
+    insecure: z.boolean({ error: "expected true or false" }).optional(),
+    caSecret: secretSelector.optional(),
+    caFile: z.string({ error: "expected a path" }).optional(),
+    forcePathStyle: z.boolean({ error: "expected true or false" }).optional(),
+    accessKeySecret: secretSelector.optional(),
+    secretKeySecret: secretSelector.optional(),
+    sessionTokenSecret: secretSelector.optional(),
+    useSDKCreds: z.boolean({ error: "expected true or false" }).optional(),
+    roleARN: z.string({ error: "expected a role ARN" }).optional(),
+    createBucketIfNotPresent: z
+      .strictObject({ objectLocking: z.boolean({ error: "expected true or false" }).optional() })
+      .optional(),
+    encryptionOptions: z
+      .strictObject({
+        enableEncryption: z.boolean({ error: "expected true or false" }).optional(),
+        kmsKeyId: z.string({ error: "expected a KMS key id" }).optional(),
+        kmsEncryptionContext: z.string({ error: "expected a JSON string" }).optional(),
+        serverSideCustomerKeySecret: secretSelector.optional(),
+      })
+      .optional(),
+    keyPrefix: keyPrefix.optional(),
+    /** Multipart part size in bytes (S3 allows 5 MiB to 5 GiB). */
+    partSize: z.number({ error: "expected a size in bytes" }).int().min(5 * 1024 * 1024, "expected at least 5 MiB (5242880)").max(5 * 1024 ** 3, "expected at most 5 GiB").optional(),
+    maxRetries: z.number({ error: "expected a number" }).int().min(0, "expected 0 or more").max(20, "expected at most 20").optional(),
+  })
+  .refine((c) => !(c.caSecret && c.caFile), { message: "set caSecret or caFile, not both", path: ["caFile"] })
+  .refine((c) => !c.accessKeySecret === !c.secretKeySecret, {
+    message: "accessKeySecret and secretKeySecret go together",
+    path: ["secretKeySecret"],
+  });
+
+export type S3Config = z.infer<typeof s3ConfigSchema>;

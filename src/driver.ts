@@ -1,0 +1,64 @@
+/**
+ * The contract every storage backend implements. The service layer speaks
+ * only to this interface; the shared conformance suite
+ * (test/conformance/suite.ts) checks each statement below against every
+ * backend. Keys reaching a driver are already normalised (src/keys.ts):
+ * relative, `/`-separated, no empty, `.` or `..` segments.
+ *
+ * Objects are flat, as in S3: a "directory" is only the set of objects whose
+ * keys start with `dir/`. Errors are the classes of src/errors.ts; a driver
+ * folds its provider's codes into them.
+ */
+import type { Readable } from "node:stream";
+
+/** What a listing or stat knows about one object. */
+export interface ObjectInfo {
+  /** Full key of the object. */
+  key: string;
+  /** Size in bytes. */
+  size: number;
+  /** Last modification, when the backend knows it. */
+  modified?: Date;
+}
+
+/** Options common to calls that move data. */
+export interface TransferOptions {
+  /** Aborting cancels the transfer; a cancelled `put` leaves nothing visible. */
+  signal?: AbortSignal;
+}
+
+export interface Driver {
+  /**
+   * Opens the object `key` for reading and resolves once the first byte can be
+   * read, so a missing object rejects with NotFoundError here rather than as a
+   * stream error. A read failure after that (I/O error, corruption) destroys
+   * the stream with an error: a short read is never reported as the end.
+   */
+  get(key: string, options?: TransferOptions): Promise<Readable>;
+
+  /**
+   * Stores everything `body` yields as the object `key`, replacing any object
+   * of that key. Atomic: readers see the old object or the complete new one,
+   * never a part. If `body` errors or the signal aborts, the call rejects and
+   * no new object is visible. Empty bodies make empty objects.
+   */
+  put(key: string, body: Readable, options?: TransferOptions): Promise<void>;
+
+  /** Size and time of the object `key`; rejects with NotFoundError if there is none. */
+  stat(key: string): Promise<ObjectInfo>;
+
+  /**
+   * Every object whose key starts with `prefix`, recursively, in no set order.
+   * `prefix` is matched as a string: `a/` does not match `ab/x`.
+   */
+  list(prefix: string): AsyncIterable<ObjectInfo>;
+
+  /** Deletes the object `key`. Resolves (does nothing) when there is none. */
+  delete(key: string): Promise<void>;
+
+  /** Deletes every object whose key starts with `prefix`; resolves with how many went. */
+  deletePrefix(prefix: string): Promise<number>;
+
+  /** Releases clients, timers and handles. The driver is not used afterwards. */
+  dispose(): Promise<void>;
+}

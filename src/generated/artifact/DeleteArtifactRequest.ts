@@ -1,0 +1,11 @@
+// Original file: proto/artifact.proto
+
+import type { Artifact as _artifact_Artifact, Artifact__Output as _artifact_Artifact__Output } from '../artifact/Artifact.ts';
+
+export interface DeleteArtifactRequest {
+  'artifact'?: (_artifact_Artifact | null);
+}
+
+export interface DeleteArtifactRequest__Output {
+  'artifact': (_artifact_Artifact__Output | null);
+}

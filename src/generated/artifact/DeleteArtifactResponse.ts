@@ -1,0 +1,12 @@
+// Original file: proto/artifact.proto
+
+
+export interface DeleteArtifactResponse {
+  'success'?: (boolean);
+  'error'?: (string);
+}
+
+export interface DeleteArtifactResponse__Output {
+  'success': (boolean);
+  'error': (string);
+}

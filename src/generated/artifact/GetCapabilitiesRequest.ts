@@ -1,0 +1,8 @@
+// Original file: proto/artifact.proto
+
+
+export interface GetCapabilitiesRequest {
+}
+
+export interface GetCapabilitiesRequest__Output {
+}

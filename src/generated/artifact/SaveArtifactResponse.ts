@@ -1,0 +1,12 @@
+// Original file: proto/artifact.proto
+
+
+export interface SaveArtifactResponse {
+  'success'?: (boolean);
+  'error'?: (string);
+}
+
+export interface SaveArtifactResponse__Output {
+  'success': (boolean);
+  'error': (string);
+}

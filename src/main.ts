@@ -1,0 +1,41 @@
+/**
+ * The plugin process, as Argo starts it: `<entrypoint> <socket path>`.
+ * Extra arguments (Argo may append `executor.args`) are ignored. SIGTERM or
+ * SIGINT drain calls in flight for SHUTDOWN_GRACE_SECONDS (default 20, below
+ * Kubernetes' default 30 s grace period) and exit 0.
+ */
+import { createLogger, type Logger } from "./log.ts";
+import { startServer } from "./server.ts";
+
+const VERSION = "0.1.0";
+
+/** Runs the server until a termination signal; resolves with the exit code. */
+export async function serve(socketPath: string | undefined, log: Logger = createLogger()): Promise<number> {
+  if (!socketPath) {
+    log.error("usage: main <socket path>, e.g. /tmp/artifact-plugins/multistore/socket");
+    return 2;
+  }
+  const graceMs = Number(process.env["SHUTDOWN_GRACE_SECONDS"] ?? 20) * 1000;
+  let server;
+  try {
+    server = await startServer({ socketPath, log });
+  } catch (error) {
+    log.error("cannot start", { error: (error as Error).message });
+    return 1;
+  }
+  log.info("ready", { socket: server.socketPath, version: VERSION, node: process.version, pid: process.pid });
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+    process.once("SIGINT", () => resolve("SIGINT"));
+  });
+  log.info("shutting down", { signal, graceMs });
+  await server.shutdown(graceMs);
+  log.info("stopped");
+  return 0;
+}
+
+if (import.meta.main) {
+  process.exitCode = await serve(process.argv[2]);
+  process.exit();
+}

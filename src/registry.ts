@@ -1,0 +1,152 @@
+/**
+ * Backend registry: the backend name (the configuration's top-level key)
+ * maps to its schema and its driver factory. The service asks for a driver
+ * by configuration text; the text is parsed and validated before any I/O, and
+ * the driver is kept, keyed by its normalised configuration, so that clients
+ * and connection pools survive across calls. Handlers never import a driver.
+ */
+import { createHash } from "node:crypto";
+import type { z } from "zod";
+import { azureConfigSchema } from "../drivers/azure/config.ts";
+import { gcsConfigSchema } from "../drivers/gcs/config.ts";
+import { localConfigSchema } from "../drivers/local/config.ts";
+import { createLocalDriver } from "../drivers/local/index.ts";
+import { s3ConfigSchema } from "../drivers/s3/config.ts";
+import { parseYaml, validate } from "./config.ts";
+import type { Driver } from "./driver.ts";
+import { InvalidConfigError, UnimplementedError } from "./errors.ts";
+
+/** One storage backend: how its configuration looks, and how to make its driver. */
+export interface Backend<C = unknown> {
+  schema: z.ZodType<C>;
+  /** Absent for backends whose configuration is defined but whose driver is not built yet. */
+  create?: (config: C) => Driver;
+}
+
+function backend<C>(schema: z.ZodType<C>, create?: (config: C) => Driver): Backend {
+  return { schema, create } as Backend;
+}
+
+/** Every backend this build knows, by the name users write as the configuration's key. */
+export const backends: Readonly<Record<string, Backend>> = {
+  local: backend(localConfigSchema, createLocalDriver),
+  s3: backend(s3ConfigSchema),
+  azure: backend(azureConfigSchema),
+  gcs: backend(gcsConfigSchema),
+};
+
+/** A configuration that parsed and validated. */
+export interface ParsedConfiguration {
+  backend: string;
+  config: unknown;
+}
+
+/** Parses and validates a configuration string; throws InvalidConfigError naming the field. */
+export function parseConfiguration(text: string): ParsedConfiguration {
+  const names = Object.keys(backends).join(", ");
+  if (text.trim() === "") throw new InvalidConfigError(`configuration is empty: expected one of ${names}`);
+  const value = parseYaml(text);
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new InvalidConfigError(`configuration must be a mapping with one key naming the backend (${names})`);
+  }
+  const keys = Object.keys(value);
+  if (keys.length !== 1) {
+    const found = keys.length === 0 ? "none" : keys.map((k) => `'${k}'`).join(", ");
+    throw new InvalidConfigError(`configuration must name exactly one backend (${names}); found ${found}`);
+  }
+  const name = keys[0] as string;
+  const chosen = backends[name];
+  if (!chosen) throw new InvalidConfigError(`unknown backend '${name}': expected one of ${names}`);
+  const config = validate(chosen.schema, (value as Record<string, unknown>)[name], name);
+  return { backend: name, config };
+}
+
+/** A driver lent to one call; `release` must be called when the call ends. */
+export interface DriverLease {
+  driver: Driver;
+  backend: string;
+  release(): void;
+}
+
+interface Entry {
+  driver: Driver;
+  leases: number;
+  evicted: boolean;
+}
+
+/**
+ * Keeps drivers by normalised configuration, least recently used first out.
+ * An evicted driver is disposed once no call holds it.
+ */
+export class DriverRegistry {
+  private readonly drivers = new Map<string, Entry>();
+  private readonly parsed = new Map<string, ParsedConfiguration & { id: string }>();
+  private readonly maxDrivers: number;
+  constructor(maxDrivers = 64) {
+    this.maxDrivers = maxDrivers;
+  }
+
+  /** Resolves a configuration string to a driver for the duration of one call. */
+  acquire(configuration: string): DriverLease {
+    const { backend: name, config, id } = this.parse(configuration);
+    let entry = this.drivers.get(id);
+    if (entry) {
+      this.drivers.delete(id); // re-insert: most recently used goes last
+    } else {
+      const create = backends[name]?.create;
+      if (!create) throw new UnimplementedError(`the '${name}' backend is not available in this version of the plugin`);
+      entry = { driver: create(config), leases: 0, evicted: false };
+    }
+    this.drivers.set(id, entry);
+    this.evictOverflow();
+    const leased = entry;
+    leased.leases++;
+    let released = false;
+    return {
+      driver: leased.driver,
+      backend: name,
+      release: () => {
+        if (released) return;
+        released = true;
+        if (--leased.leases === 0 && leased.evicted) void leased.driver.dispose();
+      },
+    };
+  }
+
+  /** Disposes every driver; used at shutdown. */
+  async dispose(): Promise<void> {
+    const entries = [...this.drivers.values()];
+    this.drivers.clear();
+    await Promise.allSettled(entries.map((e) => e.driver.dispose()));
+  }
+
+  private parse(configuration: string): ParsedConfiguration & { id: string } {
+    const cached = this.parsed.get(configuration);
+    if (cached) return cached;
+    const parsed = parseConfiguration(configuration);
+    const id = createHash("sha256").update(`${parsed.backend}\0${stableJson(parsed.config)}`).digest("hex");
+    const result = { ...parsed, id };
+    if (this.parsed.size >= this.maxDrivers * 4) this.parsed.delete(this.parsed.keys().next().value as string);
+    this.parsed.set(configuration, result);
+    return result;
+  }
+
+  private evictOverflow(): void {
+    while (this.drivers.size > this.maxDrivers) {
+      const [oldestId, oldest] = this.drivers.entries().next().value as [string, Entry];
+      this.drivers.delete(oldestId);
+      oldest.evicted = true;
+      if (oldest.leases === 0) void oldest.driver.dispose();
+    }
+  }
+}
+
+/** JSON with object keys sorted, so equal configurations hash equally whatever their key order. */
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}

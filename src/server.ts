@@ -1,0 +1,113 @@
+/**
+ * The gRPC server on its unix socket: binding (without stealing a live
+ * socket from another server), permissions for clients of other UIDs, and
+ * graceful shutdown.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { chmod, lstat, mkdir, unlink } from "node:fs/promises";
+import net from "node:net";
+import path from "node:path";
+import { silentLogger, type Logger } from "./log.ts";
+import { adminProto, artifactProto } from "./proto.ts";
+import { DriverRegistry } from "./registry.ts";
+import { createAdminService, createArtifactService } from "./service.ts";
+
+export interface ServerOptions {
+  socketPath: string;
+  log?: Logger;
+  registry?: DriverRegistry;
+}
+
+export interface RunningServer {
+  readonly socketPath: string;
+  /**
+   * Stops accepting calls, lets calls in flight finish for up to `graceMs`,
+   * then cancels what remains, disposes the drivers and removes the socket.
+   */
+  shutdown(graceMs: number): Promise<void>;
+}
+
+/** A start-up failure with a message meant for the operator. */
+export class StartupError extends Error {}
+
+/** Starts the server on `socketPath`, creating its folder; resolves once it accepts connections. */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const socketPath = path.resolve(options.socketPath);
+  const log = options.log ?? silentLogger;
+  const registry = options.registry ?? new DriverRegistry();
+
+  // Argo's init container may create this folder only after starting us (argo-workflows#16784).
+  await mkdir(path.dirname(socketPath), { recursive: true });
+  await removeStaleSocket(socketPath);
+
+  const server = new grpc.Server({
+    // SaveStream chunks are at most 2 MiB; leave room for framing.
+    "grpc.max_receive_message_length": 8 * 1024 * 1024,
+  });
+  server.addService(artifactProto.artifact.ArtifactService.service, createArtifactService(registry, log));
+  server.addService(adminProto.multistore.v1.Admin.service, createAdminService(registry, log));
+
+  await new Promise<void>((resolve, reject) =>
+    server.bindAsync(`unix://${socketPath}`, grpc.ServerCredentials.createInsecure(), (error) =>
+      error ? reject(new StartupError(`cannot listen on ${socketPath}: ${error.message}`)) : resolve(),
+    ),
+  );
+  // Argo's executor and argo-server may run as another UID; connecting needs write permission.
+  await chmod(socketPath, 0o666);
+  const socketInode = (await lstat(socketPath)).ino;
+
+  let stopping: Promise<void> | undefined;
+  return {
+    socketPath,
+    shutdown(graceMs: number): Promise<void> {
+      return (stopping ??= (async () => {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => {
+            log.warn("calls still running after the grace period; cancelling them", { graceMs });
+            server.forceShutdown();
+            resolve();
+          }, graceMs);
+          server.tryShutdown(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+        await registry.dispose();
+        // Remove the socket only if it is still ours (a successor may have bound the path).
+        const current = await lstat(socketPath).catch(() => undefined);
+        if (current?.ino === socketInode) await unlink(socketPath).catch(() => {});
+      })());
+    },
+  };
+}
+
+/**
+ * Removes a socket file left by a dead server. A socket that still accepts
+ * connections belongs to a live server: refuse rather than steal it. Anything
+ * that is not a socket is not ours to delete.
+ */
+async function removeStaleSocket(socketPath: string): Promise<void> {
+  const info = await lstat(socketPath).catch(() => undefined);
+  if (!info) return;
+  if (!info.isSocket()) throw new StartupError(`${socketPath} exists and is not a socket; refusing to replace it`);
+  if (await acceptsConnections(socketPath)) {
+    throw new StartupError(`another server is already listening on ${socketPath}; stop it first`);
+  }
+  await unlink(socketPath).catch(() => {});
+}
+
+function acceptsConnections(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(socketPath);
+    socket.setTimeout(1000);
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("timeout", () => {
+      socket.destroy();
+      resolve(true); // something holds it but is slow: treat as live, never steal
+    });
+    socket.once("error", () => resolve(false));
+  });
+}

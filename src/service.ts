@@ -1,0 +1,120 @@
+/**
+ * Argo's `artifact.ArtifactService`, and our `multistore.v1.Admin`, as
+ * handlers over the driver contract. Semantics follow Argo's plugin contract
+ * and its built-in S3 driver: a key is an object or a directory of objects
+ * under `key/`; Delete is idempotent and removes both; IsDirectory never
+ * fails for "not a directory"; `success` is set explicitly.
+ */
+import path from "node:path";
+import type { ArtifactServiceHandlers } from "./generated/artifact/ArtifactService.ts";
+import type { SaveArtifactResponse } from "./generated/artifact/SaveArtifactResponse.ts";
+import type { AdminHandlers } from "./generated/multistore/v1/Admin.ts";
+import { InvalidRequestError, NotFoundError } from "./errors.ts";
+import { directoryPrefix } from "./keys.ts";
+import type { Logger } from "./log.ts";
+import { sendFrames, receiveUpload } from "./frames.ts";
+import type { DriverRegistry } from "./registry.ts";
+import { RpcAdapter } from "./rpc.ts";
+import { isDirectory, loadToPath, openArtifact, saveFromPath } from "./transfer.ts";
+
+/** A local path from a request: Load's destination or Save's source. */
+function requirePath(value: string, what: string): string {
+  if (value === "") throw new InvalidRequestError(`${what} is empty`);
+  if (!path.isAbsolute(value)) throw new InvalidRequestError(`${what} '${value}' must be an absolute path`);
+  return value;
+}
+
+/** The in-band failure reply of Load, Save, SaveStream and Delete (all share this shape). */
+const failed = (error: string): SaveArtifactResponse => ({ success: false, error });
+
+/** The handlers of `artifact.ArtifactService`. */
+export function createArtifactService(registry: DriverRegistry, log: Logger): ArtifactServiceHandlers {
+  const rpc = new RpcAdapter(registry, log);
+  return {
+    Load: rpc.unary("Load", async (request, ctx) => {
+      const { driver, key } = ctx.locate(request.input_artifact);
+      const dest = requirePath(request.path, "Load path");
+      Object.assign(ctx.fields, await loadToPath(driver, key, dest, ctx.signal));
+      return { success: true };
+    }, failed),
+
+    Save: rpc.unary("Save", async (request, ctx) => {
+      const { driver, key } = ctx.locate(request.output_artifact);
+      const source = requirePath(request.path, "Save path");
+      Object.assign(ctx.fields, await saveFromPath(driver, key, source, ctx.signal));
+      return { success: true };
+    }, failed),
+
+    SaveStream: rpc.clientStream("SaveStream", async (call, ctx) => {
+      const upload = await receiveUpload(call);
+      const { driver, key } = ctx.locate(upload.artifact);
+      let bytes = 0;
+      upload.body.on("data", (chunk: Buffer) => (bytes += chunk.length));
+      // Destroying the body makes the driver abandon the upload: nothing becomes visible.
+      ctx.signal.addEventListener("abort", () => upload.body.destroy(ctx.signal.reason as Error), { once: true });
+      await driver.put(key, upload.body, { signal: ctx.signal });
+      ctx.fields["bytes"] = bytes;
+      return { success: true };
+    }, failed),
+
+    OpenStream: rpc.serverStream("OpenStream", async (call, ctx) => {
+      const { driver, key } = ctx.locate(call.request.artifact);
+      const source = await openArtifact(driver, key, ctx.signal);
+      try {
+        ctx.fields["bytes"] = await sendFrames(source, call);
+      } finally {
+        source.destroy(); // stop reading the backend if the client went away
+      }
+    }, (error) => ({ error })),
+
+    Delete: rpc.unary("Delete", async (request, ctx) => {
+      const { driver, key } = ctx.locate(request.artifact);
+      await driver.delete(key);
+      ctx.fields["objects"] = await driver.deletePrefix(directoryPrefix(key));
+      return { success: true };
+    }, failed),
+
+    ListObjects: rpc.unary("ListObjects", async (request, ctx) => {
+      const { driver, key } = ctx.locate(request.artifact);
+      const objects: string[] = [];
+      for await (const object of driver.list(directoryPrefix(key))) objects.push(object.key);
+      if (objects.length === 0) await driver.stat(key); // a plain object lists as empty; nothing at all is NotFound
+      ctx.fields["objects"] = objects.length;
+      return { objects: objects.sort(), error: "" };
+    }, (error) => ({ objects: [], error })),
+
+    IsDirectory: rpc.unary("IsDirectory", async (request, ctx) => {
+      const { driver, key } = ctx.locate(request.artifact);
+      return { is_directory: await isDirectory(driver, key), error: "" };
+    }, (error) => ({ is_directory: false, error })),
+
+    GetCapabilities: rpc.unary("GetCapabilities", async () => ({ supports_save_stream: true }), () => ({
+      supports_save_stream: true,
+    })),
+  };
+}
+
+/** The handlers of `multistore.v1.Admin`. */
+export function createAdminService(registry: DriverRegistry, log: Logger): AdminHandlers {
+  const rpc = new RpcAdapter(registry, log);
+  return {
+    Stat: rpc.unary("Stat", async (request, ctx) => {
+      const { driver, key } = ctx.locate(request.artifact);
+      try {
+        const info = await driver.stat(key);
+        return { kind: "file", size: info.size, objects: 1, modified_ms: info.modified?.getTime() ?? 0, error: "" };
+      } catch (error) {
+        if (!(error instanceof NotFoundError)) throw error;
+      }
+      let size = 0;
+      let objects = 0;
+      let modified = 0;
+      for await (const object of driver.list(directoryPrefix(key))) {
+        size += object.size;
+        objects++;
+        modified = Math.max(modified, object.modified?.getTime() ?? 0);
+      }
+      return { kind: objects > 0 ? "directory" : "missing", size, objects, modified_ms: modified, error: "" };
+    }, (error) => ({ kind: "", error })),
+  };
+}
