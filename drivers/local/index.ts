@@ -1,8 +1,10 @@
 /**
  * The `local` backend, first version: whole objects as files under one drive.
  *
- * Layout under the drive `D`: `D/objects/<key>` holds the bytes of object
- * `key`; `D/tmp/` holds uploads in progress. A put streams into a fresh file
+ * Layout under the drive `D`: `D/objects/<key>/@data` holds the bytes of
+ * object `key`, so that `a` and `a/b` can both exist, as in S3 (a file and a
+ * folder cannot share a name); the segment `@data` is therefore reserved in
+ * keys. `D/tmp/` holds uploads in progress. A put streams into a fresh file
  * in `tmp/`, fsyncs it and renames it into place, so readers only ever see a
  * complete object and a failed, cancelled or killed upload leaves only a temp
  * file, which start-up sweeps away once it is old. Every path is checked to
@@ -21,6 +23,8 @@ import { errnoCode, foldFsError } from "./fs-errors.ts";
 
 /** Read size: one gRPC frame's worth, so OpenStream forwards chunks without re-slicing. */
 const READ_CHUNK_BYTES = 1024 * 1024;
+/** The file holding an object's bytes inside the object's folder. */
+const DATA_FILE = "@data";
 /** Temp files older than this are leftovers of a crash (no upload stays silent this long). */
 const STALE_TEMP_MS = 60 * 60 * 1000;
 
@@ -48,15 +52,20 @@ export function createLocalDriver(config: LocalConfig): Driver {
       void sweepTemp(tmpDir);
     })());
 
-  /** The file of `key`, asserted to lie inside the objects folder. */
-  const fileOf = (key: string): string => {
-    const file = path.join(objectsDir, key);
-    const relative = path.relative(objectsDir, file);
+  /** The folder of `key`, asserted to lie inside the objects folder. */
+  const folderOf = (key: string): string => {
+    const folder = path.join(objectsDir, key);
+    const relative = path.relative(objectsDir, folder);
     if (relative === "" || relative.startsWith("..") || path.isAbsolute(relative)) {
       throw new InvalidKeyError(`key '${key}' resolves outside the local store`);
     }
-    return file;
+    if (key.split("/").includes(DATA_FILE)) {
+      throw new InvalidKeyError(`key '${key}' uses the segment '${DATA_FILE}', which the local store reserves`);
+    }
+    return folder;
   };
+  /** The file holding the bytes of `key`. */
+  const fileOf = (key: string): string => path.join(folderOf(key), DATA_FILE);
 
   /** Removes now-empty folders from `file`'s parent up to (not including) the objects folder. */
   const pruneEmptyParents = async (file: string): Promise<void> => {
@@ -124,8 +133,8 @@ export function createLocalDriver(config: LocalConfig): Driver {
       const slash = prefix.lastIndexOf("/");
       const folderKey = prefix.slice(0, slash + 1);
       const namePrefix = prefix.slice(slash + 1);
-      const folder = folderKey === "" ? objectsDir : fileOf(folderKey.slice(0, -1));
-      yield* walk(folder, folderKey, namePrefix);
+      const folder = folderKey === "" ? objectsDir : folderOf(folderKey.slice(0, -1));
+      yield* walk(folder, folderKey, namePrefix, true);
     },
 
     async delete(key: string): Promise<void> {
@@ -135,8 +144,7 @@ export function createLocalDriver(config: LocalConfig): Driver {
         await unlink(file);
       } catch (error) {
         const code = errnoCode(error);
-        // Missing, a folder (objects live below it), or a parent that is a file: no object to delete.
-        if (code === "ENOENT" || code === "EISDIR" || code === "ENOTDIR") return;
+        if (code === "ENOENT" || code === "ENOTDIR") return; // no such object: nothing to do
         throw foldFsError(error, key);
       }
       await pruneEmptyParents(file);
@@ -168,23 +176,17 @@ export function createLocalDriver(config: LocalConfig): Driver {
       } catch (error) {
         const code = errnoCode(error);
         if (code === "ENOENT" && attempt < 5) continue;
-        if (code === "EISDIR" || code === "ENOTEMPTY" || code === "EEXIST") {
-          throw new InvalidKeyError(`cannot store '${key}': objects already exist under '${key}/' in the local store`, {
-            cause: error,
-          });
-        }
-        if (code === "ENOTDIR") {
-          throw new InvalidKeyError(`cannot store '${key}': a parent of it is an object in the local store`, {
-            cause: error,
-          });
-        }
-        throw error;
+        throw foldFsError(error, key);
       }
     }
   }
 
-  /** Yields regular files under `folder` (key prefix `folderKey`) whose top-level names start with `namePrefix`. */
-  async function* walk(folder: string, folderKey: string, namePrefix: string): AsyncGenerator<ObjectInfo> {
+  /**
+   * Yields the objects below `folder` (whose key prefix is `folderKey`), in
+   * sub-folders whose names start with `namePrefix`. The object stored in
+   * `folder` itself (its `@data`) is yielded only below the top level.
+   */
+  async function* walk(folder: string, folderKey: string, namePrefix: string, top: boolean): AsyncGenerator<ObjectInfo> {
     let entries: Dir;
     try {
       entries = await opendir(folder, { bufferSize: 256 }); // streamed: folders may hold millions
@@ -194,14 +196,13 @@ export function createLocalDriver(config: LocalConfig): Driver {
       throw foldFsError(error, folderKey);
     }
     for await (const entry of entries) {
-      if (!entry.name.startsWith(namePrefix)) continue;
       const full = path.join(folder, entry.name);
-      const key = folderKey + entry.name;
-      if (entry.isDirectory()) {
-        yield* walk(full, `${key}/`, "");
-      } else if (entry.isFile()) {
+      if (entry.name === DATA_FILE && entry.isFile()) {
+        if (top) continue;
         const info = await lstat(full).catch(() => undefined); // deleted meanwhile: skip
-        if (info?.isFile()) yield { key, size: info.size, modified: info.mtime };
+        if (info?.isFile()) yield { key: folderKey.slice(0, -1), size: info.size, modified: info.mtime };
+      } else if (entry.isDirectory() && entry.name.startsWith(namePrefix)) {
+        yield* walk(full, `${folderKey}${entry.name}/`, "", false);
       }
       // Symlinks, sockets, devices: not objects of ours; never followed.
     }

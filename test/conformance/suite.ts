@@ -1,0 +1,229 @@
+/**
+ * The conformance suite every backend runs: first against its Driver
+ * directly, then end to end through our gRPC server on a unix socket with the
+ * backend's configuration. Each case checks a statement of src/driver.ts or of
+ * Argo's contract. Assertions are on our error classes and status names, never
+ * on a provider's message text.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Driver } from "../../src/driver.ts";
+import { InvalidKeyError, NotFoundError } from "../../src/errors.ts";
+import { bytes, collect, failingStream, sha256, streamOf, uniquePrefix, writeTree } from "../helpers/data.ts";
+import { startTestServer, type TestServer } from "../helpers/server.ts";
+
+/** A backend under test: its driver, and the configuration string that selects the same store. */
+export interface BackendFixture {
+  driver: Driver;
+  configuration: string;
+  teardown(): Promise<void>;
+}
+
+const MiB = 1024 * 1024;
+
+export function runConformanceSuite(backend: string, setup: () => Promise<BackendFixture>): void {
+  describe(`conformance: ${backend}`, () => {
+    let fixture: BackendFixture;
+    let driver: Driver;
+    let server: TestServer;
+    let scratch: string;
+
+    beforeAll(async () => {
+      fixture = await setup();
+      driver = fixture.driver;
+      server = await startTestServer();
+      scratch = await mkdtemp(path.join(os.tmpdir(), `conformance-${backend}-`));
+    });
+    afterAll(async () => {
+      await server?.stop();
+      await fixture?.teardown();
+      await rm(scratch, { recursive: true, force: true });
+    });
+
+    describe("driver", () => {
+      it.each([0, 1, 2 * MiB - 1, 2 * MiB + 1, 5 * MiB])("round-trips %d bytes byte for byte", async (size) => {
+        const key = `${uniquePrefix()}/object.bin`;
+        const data = bytes(size);
+        await driver.put(key, streamOf(data));
+        expect(sha256(await collect(await driver.get(key)))).toBe(sha256(data));
+        expect((await driver.stat(key)).size).toBe(size);
+      });
+
+      it("replaces an object on put", async () => {
+        const key = `${uniquePrefix()}/object`;
+        await driver.put(key, streamOf(Buffer.from("old version")));
+        await driver.put(key, streamOf(Buffer.from("new")));
+        expect((await collect(await driver.get(key))).toString()).toBe("new");
+      });
+
+      it("rejects get and stat of a missing key with NotFoundError", async () => {
+        const key = `${uniquePrefix()}/missing`;
+        await expect(driver.get(key)).rejects.toBeInstanceOf(NotFoundError);
+        await expect(driver.stat(key)).rejects.toBeInstanceOf(NotFoundError);
+      });
+
+      it("treats a directory prefix as no object", async () => {
+        const dir = uniquePrefix();
+        await driver.put(`${dir}/inside`, streamOf(Buffer.from("x")));
+        await expect(driver.get(dir)).rejects.toBeInstanceOf(NotFoundError);
+        await expect(driver.stat(dir)).rejects.toBeInstanceOf(NotFoundError);
+      });
+
+      it("deletes idempotently", async () => {
+        const key = `${uniquePrefix()}/object`;
+        await driver.put(key, streamOf(Buffer.from("x")));
+        await driver.delete(key);
+        await driver.delete(key);
+        await driver.delete(`${uniquePrefix()}/never-existed`);
+        await expect(driver.get(key)).rejects.toBeInstanceOf(NotFoundError);
+      });
+
+      it("lists by string prefix: 'a/' does not match 'ab/'", async () => {
+        const root = uniquePrefix();
+        for (const key of ["a/1", "a/sub/2", "ab/3", "a"]) await driver.put(`${root}/${key}`, streamOf(Buffer.from(key)));
+        const listed = [];
+        for await (const object of driver.list(`${root}/a/`)) listed.push(object);
+        expect(listed.map((o) => o.key).sort()).toEqual([`${root}/a/1`, `${root}/a/sub/2`]);
+        expect(listed.find((o) => o.key === `${root}/a/sub/2`)?.size).toBe("a/sub/2".length);
+        const partial = [];
+        for await (const object of driver.list(`${root}/a`)) partial.push(object.key);
+        expect(partial.sort()).toEqual([`${root}/a`, `${root}/a/1`, `${root}/a/sub/2`, `${root}/ab/3`]);
+      });
+
+      it("deletes a prefix and nothing beside it", async () => {
+        const root = uniquePrefix();
+        for (const key of ["d/1", "d/deep/er/2", "d-sibling", "dx/3"]) {
+          await driver.put(`${root}/${key}`, streamOf(Buffer.from(key)));
+        }
+        expect(await driver.deletePrefix(`${root}/d/`)).toBe(2);
+        expect(await driver.deletePrefix(`${root}/d/`)).toBe(0);
+        const left = [];
+        for await (const object of driver.list(`${root}/`)) left.push(object.key);
+        expect(left.sort()).toEqual([`${root}/d-sibling`, `${root}/dx/3`]);
+      });
+
+      it("leaves nothing visible when the source dies mid-upload", async () => {
+        const key = `${uniquePrefix()}/partial`;
+        await expect(driver.put(key, failingStream(bytes(3 * MiB)))).rejects.toThrow(/source died/);
+        await expect(driver.get(key)).rejects.toBeInstanceOf(NotFoundError);
+      });
+
+      it("keeps the old object when a replacing upload fails", async () => {
+        const key = `${uniquePrefix()}/kept`;
+        await driver.put(key, streamOf(Buffer.from("original")));
+        await expect(driver.put(key, failingStream(bytes(MiB)))).rejects.toThrow();
+        expect((await collect(await driver.get(key))).toString()).toBe("original");
+      });
+
+      it("leaves nothing visible when an upload is aborted", async () => {
+        const key = `${uniquePrefix()}/aborted`;
+        const controller = new AbortController();
+        const body = failingStream(bytes(MiB)); // never finishes on its own before the abort
+        setTimeout(() => controller.abort(), 5);
+        await expect(driver.put(key, body, { signal: controller.signal })).rejects.toThrow();
+        await expect(driver.get(key)).rejects.toBeInstanceOf(NotFoundError);
+      });
+
+      it("stores unicode keys", async () => {
+        const key = `${uniquePrefix()}/données/日本語/emoji-🚀.txt`;
+        await driver.put(key, streamOf(Buffer.from("unicode")));
+        expect((await collect(await driver.get(key))).toString()).toBe("unicode");
+        const listed = [];
+        for await (const object of driver.list(`${path.posix.dirname(key)}/`)) listed.push(object.key);
+        expect(listed).toEqual([key]);
+      });
+
+      it("ends concurrent puts of one key with one complete version", async () => {
+        const key = `${uniquePrefix()}/raced`;
+        const versions = [bytes(2 * MiB), bytes(2 * MiB), bytes(2 * MiB)];
+        await Promise.all(versions.map((v) => driver.put(key, streamOf(v))));
+        const stored = sha256(await collect(await driver.get(key)));
+        expect(versions.map(sha256)).toContain(stored);
+      });
+    });
+
+    describe("through the gRPC server", () => {
+      const key = (name: string) => `${uniquePrefix()}/${name}`;
+
+      it("saves a file and loads it back identical", async () => {
+        const client = server.client(fixture.configuration);
+        const source = path.join(scratch, "in.tgz");
+        const data = bytes(3 * MiB + 7);
+        await writeFile(source, data);
+        const k = key("out.tgz");
+        await client.save(source, k);
+        const dest = path.join(scratch, `loaded-${uniquePrefix()}.tmp`);
+        await client.load(k, dest);
+        expect(sha256(await readFile(dest))).toBe(sha256(data));
+      });
+
+      it("saves a directory as key/<path> objects and loads the same tree", async () => {
+        const client = server.client(fixture.configuration);
+        const tree = { "top.txt": bytes(10), "a/b/c/deep.bin": bytes(300_000), "a/empty.txt": Buffer.alloc(0), "z/🚀.txt": bytes(5) };
+        const source = path.join(scratch, uniquePrefix("dir"));
+        await writeTree(source, tree);
+        const k = key("outdir");
+        await client.save(source, k);
+
+        expect(await client.listObjects(k)).toEqual(Object.keys(tree).map((rel) => `${k}/${rel}`).sort());
+        expect(await client.isDirectory(k)).toBe(true);
+        expect(await client.isDirectory(`${k}/top.txt`)).toBe(false);
+        expect(await client.isDirectory(`${k}-missing`)).toBe(false);
+
+        const dest = path.join(scratch, `loaded-${uniquePrefix()}`);
+        await client.load(k, dest);
+        for (const [rel, content] of Object.entries(tree)) {
+          expect(sha256(await readFile(path.join(dest, rel)))).toBe(sha256(content));
+        }
+
+        // OpenStream of a directory: a tar.gz of it, as GNU tar reads it.
+        const archive = path.join(scratch, `${uniquePrefix()}.tgz`);
+        await writeFile(archive, await collect(client.openStream(k)));
+        const unpacked = path.join(scratch, uniquePrefix("unpacked"));
+        await mkdir(unpacked);
+        execFileSync("tar", ["-xzf", archive, "-C", unpacked]);
+        expect(await readdir(unpacked)).toEqual(["outdir"]);
+        for (const [rel, content] of Object.entries(tree)) {
+          expect(sha256(await readFile(path.join(unpacked, "outdir", rel)))).toBe(sha256(content));
+        }
+
+        await client.delete(k);
+        await client.delete(k);
+        expect(await client.isDirectory(k)).toBe(false);
+        await expect(client.load(k, path.join(scratch, uniquePrefix()))).rejects.toMatchObject({ code: "NOT_FOUND" });
+      });
+
+      it("streams in with SaveStream and out with OpenStream", async () => {
+        const client = server.client(fixture.configuration);
+        const data = bytes(4 * MiB + 3);
+        const k = key("streamed");
+        await client.saveStream(k, streamOf(data, 2 * MiB));
+        expect(sha256(await collect(client.openStream(k)))).toBe(sha256(data));
+      });
+
+      it.each(["../escape", "/absolute", "a/../../b", "nul\0byte", "", "./."])("refuses the unsafe key %j", async (bad) => {
+        const client = server.client(fixture.configuration);
+        await expect(client.load(bad, path.join(scratch, "never"))).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+        await expect(client.delete(bad)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+      });
+
+      it("reports a missing key as NOT_FOUND naming the key", async () => {
+        const client = server.client(fixture.configuration);
+        const k = key("absent");
+        await expect(client.load(k, path.join(scratch, "never"))).rejects.toMatchObject({
+          code: "NOT_FOUND",
+          message: expect.stringContaining(k),
+        });
+        await expect(collect(client.openStream(k))).rejects.toThrow(k);
+      });
+    });
+
+    it("refuses unsafe keys at the driver's own edge too", async () => {
+      // Drivers trust normalised keys, but must still never resolve outside their store.
+      await expect(driver.put("../outside", streamOf(Buffer.from("x")))).rejects.toBeInstanceOf(InvalidKeyError);
+    });
+  });
+}

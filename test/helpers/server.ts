@@ -1,0 +1,46 @@
+/** Our real server on a temp unix socket, and clients of it, for tests. */
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { ArtifactClient } from "../../src/client.ts";
+import { silentLogger, type Logger } from "../../src/log.ts";
+import { startServer, type RunningServer } from "../../src/server.ts";
+
+export interface TestServer {
+  server: RunningServer;
+  socketPath: string;
+  /** A scratch folder removed on stop; `dataDir` inside it is the local drive. */
+  root: string;
+  dataDir: string;
+  /** The local-backend configuration over `dataDir`. */
+  configuration: string;
+  client(configuration?: string): ArtifactClient;
+  stop(): Promise<void>;
+}
+
+export async function startTestServer(options: { log?: Logger } = {}): Promise<TestServer> {
+  const root = await mkdtemp(path.join(os.tmpdir(), "multistore-test-"));
+  const socketPath = path.join(root, "plugin", "socket");
+  const dataDir = path.join(root, "data");
+  await mkdir(dataDir);
+  const server = await startServer({ socketPath, log: options.log ?? silentLogger });
+  const configuration = `local:\n  drives: [${JSON.stringify(dataDir)}]\n`;
+  const clients: ArtifactClient[] = [];
+  return {
+    server,
+    socketPath,
+    root,
+    dataDir,
+    configuration,
+    client(config = configuration) {
+      const client = new ArtifactClient(socketPath, { configuration: config });
+      clients.push(client);
+      return client;
+    },
+    async stop() {
+      for (const client of clients) client.close();
+      await server.shutdown(2000);
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
