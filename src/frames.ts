@@ -79,6 +79,8 @@ async function drained(sink: FrameSink): Promise<void> {
 export interface SaveStreamUpload {
   artifact: Artifact__Output;
   body: Readable;
+  /** Bytes the body has yielded so far. */
+  received(): number;
 }
 
 /**
@@ -94,14 +96,21 @@ export async function receiveUpload(frames: AsyncIterable<SaveStreamArtifactRequ
   const artifact = first.value.output_artifact;
   if (!artifact) throw new InvalidRequestError("the first SaveStream frame must carry output_artifact");
   const head = first.value.chunk;
+  let received = 0;
 
   async function* chunks(): AsyncGenerator<Buffer> {
     if (head.length > 0) yield head;
+    received += head.length;
     for (;;) {
       const next = await iterator.next();
       if (next.done) return;
+      received += next.value.chunk.length;
       if (next.value.chunk.length > 0) yield next.value.chunk;
     }
   }
-  return { artifact, body: Readable.from(chunks(), { objectMode: false, highWaterMark: 4 * 1024 * 1024 }) };
+  return {
+    artifact,
+    body: Readable.from(chunks(), { objectMode: false, highWaterMark: 4 * 1024 * 1024 }),
+    received: () => received,
+  };
 }

@@ -48,12 +48,10 @@ export function createArtifactService(registry: DriverRegistry, log: Logger): Ar
     SaveStream: rpc.clientStream("SaveStream", async (call, ctx) => {
       const upload = await receiveUpload(call);
       const { driver, key } = ctx.locate(upload.artifact);
-      let bytes = 0;
-      upload.body.on("data", (chunk: Buffer) => (bytes += chunk.length));
       // Destroying the body makes the driver abandon the upload: nothing becomes visible.
       ctx.signal.addEventListener("abort", () => upload.body.destroy(ctx.signal.reason as Error), { once: true });
       await driver.put(key, upload.body, { signal: ctx.signal });
-      ctx.fields["bytes"] = bytes;
+      ctx.fields["bytes"] = upload.received();
       return { success: true };
     }, failed),
 

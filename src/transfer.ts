@@ -102,10 +102,9 @@ export async function saveFromPath(driver: Driver, key: string, source: string, 
 }
 
 async function download(source: Readable, file: string, signal?: AbortSignal): Promise<number> {
-  let bytes = 0;
-  source.on("data", (chunk: Buffer) => (bytes += chunk.length));
-  await pipeline(source, createWriteStream(file, { highWaterMark: FRAME_BYTES }), { signal });
-  return bytes;
+  const sink = createWriteStream(file, { highWaterMark: FRAME_BYTES });
+  await pipeline(source, sink, { signal });
+  return sink.bytesWritten;
 }
 
 /** `folder/relative`, asserted not to escape `folder` (keys listed from storage are not trusted). */
