@@ -83,18 +83,25 @@ export class ArtifactClient {
   /** SaveStream: uploads the bytes of `body` as `key`. */
   saveStream(key: string, body: AsyncIterable<Buffer>, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
-      let trailers = new grpc.Metadata();
+      let outcome: { error?: ArtifactClientError; response?: { success: boolean; error: string } } | undefined;
       const call = this.artifacts.SaveStream((error, response) => {
-        if (error) return reject(new ArtifactClientError(grpc.status[error.code] ?? "UNKNOWN", error.details));
-        if (!response?.success) return reject(this.failure({ response: { error: response?.error ?? "" }, trailers }));
-        resolve();
+        outcome = error
+          ? { error: new ArtifactClientError(grpc.status[error.code] ?? "UNKNOWN", error.details) }
+          : { response: { success: response?.success ?? false, error: response?.error ?? "" } };
+        if (error) reject(outcome.error);
       });
-      call.on("status", (status: grpc.StatusObject) => (trailers = status.metadata));
+      // The reply's trailers (with the error code) arrive with the status, after the callback.
+      call.on("status", (status: grpc.StatusObject) => {
+        if (status.code !== grpc.status.OK || !outcome?.response) return;
+        if (outcome.response.success) resolve();
+        else reject(this.failure({ response: outcome.response, trailers: status.metadata }));
+      });
       signal?.addEventListener("abort", () => call.cancel(), { once: true });
       void (async () => {
         call.write({ output_artifact: this.artifact(key) });
         for await (const chunk of body) {
           for (let offset = 0; offset < chunk.length; offset += UPLOAD_CHUNK_BYTES) {
+            if (outcome) return; // the server already answered (a failure): stop sending
             if (!call.write({ chunk: chunk.subarray(offset, offset + UPLOAD_CHUNK_BYTES) })) {
               await new Promise((r) => call.once("drain", r));
             }
@@ -102,6 +109,7 @@ export class ArtifactClient {
         }
         call.end();
       })().catch((error: unknown) => {
+        if (outcome) return;
         call.cancel();
         reject(error as Error);
       });

@@ -5,7 +5,7 @@
  * was expected (`local.drives[1]: expected an absolute path`) and never echo
  * a value from the configuration: it may hold a secret.
  */
-import { parseDocument } from "yaml";
+import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import { InvalidConfigError } from "./errors.ts";
 
@@ -18,10 +18,12 @@ export type SecretSelector = z.infer<typeof secretSelector>;
 
 /** Parses YAML text into a plain value; syntax errors give their line and column, not the text. */
 export function parseYaml(text: string): unknown {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, strict: true });
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, strict: true, lineCounter });
   const error = doc.errors[0];
   if (error) {
-    const where = error.linePos ? ` at line ${error.linePos[0].line}, column ${error.linePos[0].col}` : "";
+    const { line, col } = lineCounter.linePos(error.pos[0]);
+    const where = ` at line ${line}, column ${col}`;
     // error.code is a fixed vocabulary (BAD_INDENT, MISSING_CHAR, DUPLICATE_KEY, ...): safe to show.
     throw new InvalidConfigError(`configuration is not valid YAML${where}: ${error.code.toLowerCase().replaceAll("_", " ")}`);
   }

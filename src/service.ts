@@ -48,9 +48,14 @@ export function createArtifactService(registry: DriverRegistry, log: Logger): Ar
     SaveStream: rpc.clientStream("SaveStream", async (call, ctx) => {
       const upload = await receiveUpload(call);
       const { driver, key } = ctx.locate(upload.artifact);
-      // Destroying the body makes the driver abandon the upload: nothing becomes visible.
-      ctx.signal.addEventListener("abort", () => upload.body.destroy(ctx.signal.reason as Error), { once: true });
-      await driver.put(key, upload.body, { signal: ctx.signal });
+      // The driver sees a failed body through its own pipeline; this listener keeps a late
+      // failure (a cancel after the reply) from becoming an uncaught 'error' event.
+      upload.body.on("error", () => {});
+      try {
+        await driver.put(key, upload.body, { signal: ctx.signal });
+      } finally {
+        upload.body.destroy(); // stop reading the call if the driver gave up early
+      }
       ctx.fields["bytes"] = upload.received();
       return { success: true };
     }, failed),
