@@ -120,16 +120,21 @@ export class ArtifactClient {
   openStream(key: string): Readable {
     const call = this.artifacts.OpenStream({ artifact: this.artifact(key) });
     async function* data(): AsyncGenerator<Buffer> {
+      let frameError: string | undefined;
       try {
         for await (const frame of call) {
-          if (frame.error) throw new ArtifactClientError("STREAM_ERROR", frame.error);
+          // An error frame fails the download, as in Argo's client; our server follows it
+          // with the status, so read on for the code.
+          if (frame.error) frameError ??= frame.error;
+          if (frameError !== undefined) continue;
           if (frame.is_end) return; // as Argo's client does: stop, ignore any data in this frame
           if (frame.data.length > 0) yield frame.data;
         }
+        if (frameError !== undefined) throw new ArtifactClientError("UNKNOWN", frameError);
       } catch (error) {
         if (error instanceof ArtifactClientError) throw error;
         const status = error as grpc.ServiceError;
-        throw new ArtifactClientError(grpc.status[status.code] ?? "UNKNOWN", status.details ?? String(error));
+        throw new ArtifactClientError(grpc.status[status.code] ?? "UNKNOWN", frameError ?? status.details ?? String(error));
       } finally {
         call.cancel();
       }

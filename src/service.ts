@@ -81,7 +81,12 @@ export function createArtifactService(registry: DriverRegistry, log: Logger): Ar
       const { driver, key } = ctx.locate(request.artifact);
       const objects: string[] = [];
       for await (const object of driver.list(directoryPrefix(key))) objects.push(object.key);
-      if (objects.length === 0) await driver.stat(key); // a plain object lists as empty; nothing at all is NotFound
+      // As Argo's S3 driver: a plain object lists as empty; nothing at all is NotFound.
+      if (objects.length === 0) {
+        await driver.stat(key).catch((error: unknown) => {
+          throw error instanceof NotFoundError ? new NotFoundError(`artifact '${key}' not found`, { cause: error }) : error;
+        });
+      }
       ctx.fields["objects"] = objects.length;
       return { objects: objects.sort(), error: "" };
     }, (error) => ({ objects: [], error })),

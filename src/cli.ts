@@ -1,0 +1,170 @@
+#!/usr/bin/env node
+/**
+ * `multistore`: the plugin's command line. `serve <socket>` runs the plugin
+ * (the image's entrypoint does the same); the other commands are clients of a
+ * running plugin over its socket, speaking Argo's protocol as Argo would.
+ */
+import { createReadStream, createWriteStream } from "node:fs";
+import { readFile, rename, rm, stat } from "node:fs/promises";
+import path from "node:path";
+import { pipeline } from "node:stream/promises";
+import { parseArgs } from "node:util";
+import { ArtifactClient, ArtifactClientError } from "./client.ts";
+import { parseConfiguration } from "./registry.ts";
+import { createProgress } from "./progress.ts";
+import { serve } from "./main.ts";
+
+const DEFAULT_SOCKET = "/tmp/artifact-plugins/multistore/socket";
+
+const USAGE = `Usage: multistore <command> [options]
+
+Commands:
+  serve <socket>          run the plugin on a unix socket (what Argo starts)
+  put <file|dir> <key>    store a file (streamed over the socket) or a directory (read by the server)
+  get <key> <dest>        fetch a file, or a directory tree, to <dest>
+  cat <key>               write an object to stdout (a directory comes as tar.gz)
+  ls <key>                list the objects of a directory artifact
+  rm <key>                delete an object or a directory artifact
+  stat <key>              show whether <key> is a file or a directory, and its size
+
+Options:
+  --config <file.yaml>    the artifact configuration to use (default: local backend under ./data)
+  --socket <path>         the plugin's socket (default: $MULTISTORE_SOCKET or ${DEFAULT_SOCKET})
+  -h, --help              show this help
+`;
+
+/** Exit codes: 0 ok, 1 failure, 2 usage, 3 not found. */
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: "string" },
+      socket: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  const [command, ...args] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(USAGE);
+    return values.help ? 0 : 2;
+  }
+  if (command === "serve") process.exit(await serve(args[0]));
+
+  const run = commands[command];
+  if (!run) return usage(`unknown command '${command}'`);
+  if (args.length !== run.arity) return usage(`'${command}' takes ${run.arity} argument(s)`);
+  const configuration = await loadConfiguration(values.config);
+  const socketPath = values.socket ?? process.env["MULTISTORE_SOCKET"] ?? DEFAULT_SOCKET;
+  const client = new ArtifactClient(socketPath, { configuration });
+  try {
+    await client.waitForReady(5000).catch(() => {
+      throw new Error(`no plugin is listening on ${socketPath} (start one with: multistore serve ${socketPath})`);
+    });
+    await run.action(client, args);
+    return 0;
+  } finally {
+    client.close();
+  }
+}
+
+interface Command {
+  arity: number;
+  action(client: ArtifactClient, args: string[]): Promise<void>;
+}
+
+const commands: Record<string, Command> = {
+  put: {
+    arity: 2,
+    async action(client, [source = "", key = ""]) {
+      const info = await stat(source);
+      if (info.isDirectory()) {
+        await client.save(path.resolve(source), key); // as Argo's executor does: the server walks the tree
+        return;
+      }
+      const progress = createProgress(`put ${key}`, info.size);
+      const meter = progress.meter();
+      const sending = client.saveStream(key, meter);
+      await Promise.all([pipeline(createReadStream(source, { highWaterMark: 1024 * 1024 }), meter), sending]);
+      progress.done();
+    },
+  },
+  get: {
+    arity: 2,
+    async action(client, [key = "", dest = ""]) {
+      const info = await client.stat(key);
+      if (info.kind === "missing") throw new ArtifactClientError("NOT_FOUND", `artifact '${key}' not found`);
+      if (info.kind === "directory") {
+        await client.load(key, path.resolve(dest)); // the server writes the tree, as for Argo's Load
+        return;
+      }
+      const progress = createProgress(`get ${key}`, info.size);
+      const partial = `${dest}.partial`;
+      try {
+        await pipeline(client.openStream(key), progress.meter(), createWriteStream(partial));
+        await rename(partial, dest);
+      } catch (error) {
+        await rm(partial, { force: true });
+        throw error;
+      } finally {
+        progress.done();
+      }
+    },
+  },
+  cat: {
+    arity: 1,
+    async action(client, [key = ""]) {
+      await pipeline(client.openStream(key), process.stdout);
+    },
+  },
+  ls: {
+    arity: 1,
+    async action(client, [key = ""]) {
+      for (const object of await client.listObjects(key)) process.stdout.write(`${object}\n`);
+    },
+  },
+  rm: {
+    arity: 1,
+    async action(client, [key = ""]) {
+      await client.delete(key);
+    },
+  },
+  stat: {
+    arity: 1,
+    async action(client, [key = ""]) {
+      const info = await client.stat(key);
+      if (info.kind === "missing") throw new ArtifactClientError("NOT_FOUND", `artifact '${key}' not found`);
+      const lines = [`key:      ${key}`, `kind:     ${info.kind}`, `size:     ${info.size}`];
+      if (info.kind === "directory") lines.push(`objects:  ${info.objects}`);
+      if (info.modified) lines.push(`modified: ${info.modified.toISOString()}`);
+      process.stdout.write(`${lines.join("\n")}\n`);
+    },
+  },
+};
+
+/** The configuration from `--config`, checked here so a typo is reported before any call; default: ./data. */
+async function loadConfiguration(file: string | undefined): Promise<string> {
+  const configuration = file
+    ? await readFile(file, "utf8")
+    : `local:\n  drives: [${JSON.stringify(path.resolve("data"))}]\n`;
+  parseConfiguration(configuration);
+  return configuration;
+}
+
+function usage(message: string): number {
+  process.stderr.write(`multistore: ${message}\n\n${USAGE}`);
+  return 2;
+}
+
+if (import.meta.main) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      const notFound = error instanceof ArtifactClientError && error.code === "NOT_FOUND";
+      process.stderr.write(`multistore: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = notFound ? 3 : 1;
+    },
+  );
+}

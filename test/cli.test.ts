@@ -1,0 +1,76 @@
+/** The `multistore` CLI against our real server, as a person would use it. */
+import { execFile } from "node:child_process";
+import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bytes, sha256, writeTree } from "./helpers/data.ts";
+import { startTestServer, type TestServer } from "./helpers/server.ts";
+
+const run = promisify(execFile);
+const cli = path.resolve("src/cli.ts");
+let t: TestServer;
+let config: string;
+
+beforeAll(async () => {
+  t = await startTestServer();
+  config = path.join(t.root, "config.yaml");
+  await writeFile(config, t.configuration);
+});
+afterAll(() => t.stop());
+
+/** Runs the CLI; resolves with its exit code and output instead of throwing. */
+async function multistore(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [cli, "--socket", t.socketPath, "--config", config, ...args], {
+      cwd: t.root,
+      encoding: "buffer",
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return { code: 0, stdout: stdout.toString("latin1"), stderr: stderr.toString() };
+  } catch (error) {
+    const e = error as { code: number; stdout: Buffer; stderr: Buffer };
+    return { code: e.code, stdout: e.stdout.toString("latin1"), stderr: e.stderr.toString() };
+  }
+}
+
+describe("multistore CLI", () => {
+  it("puts, stats, gets, cats, lists and removes a file", async () => {
+    const data = bytes(3 * 1024 * 1024);
+    const file = path.join(t.root, "upload.bin");
+    await writeFile(file, data);
+    expect((await multistore("put", file, "cli/upload.bin")).code).toBe(0);
+    const info = await multistore("stat", "cli/upload.bin");
+    expect(info.stdout).toMatch(/kind:\s+file/);
+    expect(info.stdout).toMatch(/size:\s+3145728/);
+    expect((await multistore("get", "cli/upload.bin", "fetched.bin")).code).toBe(0);
+    expect(sha256(await readFile(path.join(t.root, "fetched.bin")))).toBe(sha256(data));
+    expect(sha256(Buffer.from((await multistore("cat", "cli/upload.bin")).stdout, "latin1"))).toBe(sha256(data));
+    expect((await multistore("rm", "cli/upload.bin")).code).toBe(0);
+    const gone = await multistore("stat", "cli/upload.bin");
+    expect(gone.code).toBe(3);
+    expect(gone.stderr).toContain("artifact 'cli/upload.bin' not found");
+  });
+
+  it("puts and gets a directory tree", async () => {
+    const tree = { "a.txt": bytes(10), "sub/b.bin": bytes(2000) };
+    await writeTree(path.join(t.root, "tree"), tree);
+    expect((await multistore("put", "tree", "cli/tree")).code).toBe(0);
+    expect((await multistore("ls", "cli/tree")).stdout.trim().split("\n")).toEqual(["cli/tree/a.txt", "cli/tree/sub/b.bin"]);
+    expect((await multistore("get", "cli/tree", "tree-copy")).code).toBe(0);
+    expect((await readdir(path.join(t.root, "tree-copy"))).sort()).toEqual(["a.txt", "sub"]);
+  });
+
+  it("fails clearly without a server, on a bad config and on bad usage", async () => {
+    const noServer = await run(process.execPath, [cli, "--socket", path.join(t.root, "nothing"), "ls", "x"]).catch((e) => e);
+    expect(noServer.code).toBe(1);
+    expect(String(noServer.stderr)).toContain("no plugin is listening");
+    await mkdir(path.join(t.root, "bad"), { recursive: true });
+    const bad = path.join(t.root, "bad", "config.yaml");
+    await writeFile(bad, "local: {drivez: [/x]}");
+    const badConfig = await run(process.execPath, [cli, "--socket", t.socketPath, "--config", bad, "ls", "x"]).catch((e) => e);
+    expect(String(badConfig.stderr)).toContain("local.drivez: unknown field (did you mean 'drives'?)");
+    expect((await multistore("frobnicate", "x")).code).toBe(2);
+    expect((await multistore("get", "only-one-arg")).code).toBe(2);
+  });
+});
