@@ -1,0 +1,24 @@
+# syntax=docker/dockerfile:1
+# The plugin image. Argo runs its ENTRYPOINT with the socket path as the only argument.
+
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+# --ignore-scripts: the base image already is Node 24; the `node` devDependency is for dev machines.
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY proto ./proto
+COPY src ./src
+COPY drivers ./drivers
+RUN node node_modules/typescript/bin/tsc -p tsconfig.build.json && cp -r proto dist/proto
+
+FROM node:24-bookworm-slim AS runtime
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+# /tmp must stay writable for the socket folder; node's image keeps it 1777.
+# UID 8737 is the one Argo's own images use.
+USER 8737:8737
+ENTRYPOINT ["node", "/app/dist/src/main.js"]
