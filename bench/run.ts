@@ -9,7 +9,7 @@
  * 128) the directory size, BENCH_RUNS (default 3) the repetitions (median shown).
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -34,15 +34,28 @@ async function startProcess(script: string, args: string[]): Promise<ChildProces
   return child;
 }
 
-/** Peak RSS growth of `pid` while `work` runs: the kernel's high-water mark, reset before. */
-async function measure(pid: number, bytes: number, work: () => Promise<void>): Promise<{ mbps: number; rssMiB: number }> {
+/** Throughput, peak RSS growth (kernel high-water mark, reset before) and CPU of process `pid` during `work`. */
+async function measure(pid: number, bytes: number, work: () => Promise<void>): Promise<Sample> {
   const status = async (field: string) => Number((await readFile(`/proc/${pid}/status`, "utf8")).match(new RegExp(`${field}:\\s+(\\d+)`))?.[1]) * 1024;
+  const cpuSeconds = async () => {
+    const fields = (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1]?.split(" ") ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
+  };
   await writeFile(`/proc/${pid}/clear_refs`, "5"); // resets VmHWM to the current RSS
   const before = await status("VmRSS");
+  const cpuBefore = await cpuSeconds();
   const started = performance.now();
   await work();
   const seconds = (performance.now() - started) / 1000;
-  return { mbps: bytes / 1e6 / seconds, rssMiB: (await status("VmHWM") - before) / MiB };
+  const cpu = (await cpuSeconds()) - cpuBefore;
+  return { mbps: bytes / 1e6 / seconds, rssMiB: ((await status("VmHWM")) - before) / MiB, mbPerCpu: bytes / 1e6 / Math.max(cpu, 0.01) };
+}
+
+interface Sample {
+  mbps: number;
+  rssMiB: number;
+  /** MB moved per CPU-second of the measured process: steadier than wall time on a shared machine. */
+  mbPerCpu: number;
 }
 
 function timed(bytes: number, work: () => void): number {
@@ -73,57 +86,51 @@ const ceilingServer = await startProcess(path.resolve("bench/ceiling-server.ts")
 const ceiling = new ArtifactClient(ceilingSocket, { configuration: "" });
 
 // --- measurements -------------------------------------------------------------------------------
-interface Row { name: string; mbps: number[]; rss: number[]; reference: string; refMbps: number[] }
+// Each plugin figure is taken right after its reference, so both see the same machine state.
+interface Row { name: string; reference: string; plugin: Sample[]; ref: number[] }
 const rows: Row[] = [];
 const row = (name: string, reference: string): Row => {
-  const r = { name, mbps: [], rss: [], reference, refMbps: [] };
+  const r: Row = { name, reference, plugin: [], ref: [] };
   rows.push(r);
   return r;
 };
 const saveRow = row("Save (file → local, fsync'd)", "cp + fsync");
-const saveCp = row("", "cp (no fsync)");
-const streamInRow = row("SaveStream (client → local)", "cp + fsync");
-const loadRow = row("Load (local → file)", "cp (no fsync)");
+const streamInRow = row("SaveStream (client → local, fsync'd)", "cp + fsync");
+const loadRow = row("Load (local → file)", "cp");
 const openRow = row("OpenStream (local → client)", "bare gRPC stream");
 const tarRow = row("OpenStream dir as tar.gz", "GNU tar cz");
 
 const copy = path.join(root, "copy.bin");
+const cpFsync = async () => {
+  const mbps = timed(size, () => execFileSync("sh", ["-c", `cp "${bigFile}" "${copy}" && sync "${copy}"`]));
+  await dropCopy(copy);
+  return mbps;
+};
+const pid = plugin.pid as number;
 for (let run = 0; run < runs; run++) {
   process.stderr.write(`run ${run + 1}/${runs}\n`);
-  saveRow.refMbps.push(timed(size, () => execFileSync("sh", ["-c", `cp "${bigFile}" "${copy}" && sync "${copy}"`])));
-  await dropCopy(copy);
-  saveCp.refMbps.push(timed(size, () => execFileSync("cp", [bigFile, copy])));
-  await dropCopy(copy);
+  const key = `bench/big-${run}`;
+  saveRow.ref.push(await cpFsync());
+  saveRow.plugin.push(await measure(pid, size, () => client.save(bigFile, key)));
 
-  let m = await measure(plugin.pid as number, size, () => client.save(bigFile, `bench/big-${run}`));
-  saveRow.mbps.push(m.mbps);
-  saveRow.rss.push(m.rssMiB);
-  streamInRow.refMbps.push(saveRow.refMbps.at(-1) as number);
-  m = await measure(plugin.pid as number, size, async () => {
-    const { createReadStream } = await import("node:fs");
-    await client.saveStream(`bench/streamed-${run}`, createReadStream(bigFile, { highWaterMark: 2 * MiB }));
-  });
-  streamInRow.mbps.push(m.mbps);
-  streamInRow.rss.push(m.rssMiB);
+  streamInRow.ref.push(await cpFsync());
+  streamInRow.plugin.push(
+    await measure(pid, size, () => client.saveStream(`${key}-streamed`, createReadStream(bigFile, { highWaterMark: 2 * MiB }))),
+  );
+  await client.delete(`${key}-streamed`);
 
-  loadRow.refMbps.push(saveCp.refMbps.at(-1) as number);
-  m = await measure(plugin.pid as number, size, () => client.load(`bench/big-${run}`, copy));
-  loadRow.mbps.push(m.mbps);
-  loadRow.rss.push(m.rssMiB);
+  loadRow.ref.push(timed(size, () => execFileSync("cp", [bigFile, copy])));
+  await dropCopy(copy);
+  loadRow.plugin.push(await measure(pid, size, () => client.load(key, copy)));
   await dropCopy(copy);
 
-  openRow.refMbps.push((await measure(ceilingServer.pid as number, size, () => drain(ceiling.openStream("any")))).mbps);
-  m = await measure(plugin.pid as number, size, () => drain(client.openStream(`bench/big-${run}`)));
-  openRow.mbps.push(m.mbps);
-  openRow.rss.push(m.rssMiB);
-  await client.delete(`bench/big-${run}`);
-  await client.delete(`bench/streamed-${run}`);
+  openRow.ref.push((await measure(ceilingServer.pid as number, size, () => drain(ceiling.openStream("any")))).mbps);
+  openRow.plugin.push(await measure(pid, size, () => drain(client.openStream(key))));
+  await client.delete(key);
 
   if (run === 0) await client.save(tree, "bench/tree");
-  tarRow.refMbps.push(timed(treeSize, () => execFileSync("sh", ["-c", `tar czf - -C "${root}" tree | wc -c > /dev/null`])));
-  m = await measure(plugin.pid as number, treeSize, () => drain(client.openStream("bench/tree")));
-  tarRow.mbps.push(m.mbps);
-  tarRow.rss.push(m.rssMiB);
+  tarRow.ref.push(timed(treeSize, () => execFileSync("sh", ["-c", `tar czf - -C "${root}" tree | wc -c > /dev/null`])));
+  tarRow.plugin.push(await measure(pid, treeSize, () => drain(client.openStream("bench/tree"))));
 }
 
 const tarGzBytes = await countBytes(client.openStream("bench/tree"));
@@ -133,12 +140,14 @@ const gnuBytes = Number(execFileSync("sh", ["-c", `tar czf - -C "${root}" tree |
 const fmt = (n: number) => n.toFixed(0).padStart(6);
 console.log(`\nmultistore benchmark: ${size / MiB} MiB file, ${treeSize / MiB} MiB tree, median of ${runs} runs, node ${process.version}, ${os.cpus().length} CPUs`);
 console.log(`(files in page cache; MB/s = 10^6 bytes per second; RSS = server peak RSS growth during the operation)\n`);
-console.log("| operation | plugin MB/s | reference | reference MB/s | ratio | server peak RSS growth |");
-console.log("|---|---:|---|---:|---:|---:|");
+console.log("| operation | plugin MB/s | reference | reference MB/s | ratio | server MB per CPU-s | server peak RSS growth |");
+console.log("|---|---:|---|---:|---:|---:|---:|");
 for (const r of rows) {
-  const ratio = r.mbps.length ? `${((median(r.mbps) / median(r.refMbps)) * 100).toFixed(0)} %` : "";
-  const rss = r.rss.length ? `${Math.max(...r.rss).toFixed(1)} MiB` : "";
-  console.log(`| ${r.name} | ${r.mbps.length ? fmt(median(r.mbps)) : ""} | ${r.reference} | ${fmt(median(r.refMbps))} | ${ratio} | ${rss} |`);
+  const mbps = median(r.plugin.map((p) => p.mbps));
+  const ratio = `${((mbps / median(r.ref)) * 100).toFixed(0)} %`;
+  const cpu = median(r.plugin.map((p) => p.mbPerCpu));
+  const rss = `${Math.max(...r.plugin.map((p) => p.rssMiB)).toFixed(1)} MiB`;
+  console.log(`| ${r.name} | ${fmt(mbps)} | ${r.reference} | ${fmt(median(r.ref))} | ${ratio} | ${fmt(cpu)} | ${rss} |`);
 }
 console.log(`\ntar.gz size: plugin ${(tarGzBytes / MiB).toFixed(1)} MiB, GNU tar cz ${(gnuBytes / MiB).toFixed(1)} MiB (tree ${treeSize / MiB} MiB, half text, half random)`);
 

@@ -23,7 +23,8 @@ export interface Backend<C = unknown> {
   create?: (config: C) => Driver;
 }
 
-function backend<C>(schema: z.ZodType<C>, create?: (config: C) => Driver): Backend {
+/** Declares a backend, keeping its schema and factory types in step. */
+export function backend<C>(schema: z.ZodType<C>, create?: (config: C) => Driver): Backend {
   return { schema, create } as Backend;
 }
 
@@ -42,8 +43,8 @@ export interface ParsedConfiguration {
 }
 
 /** Parses and validates a configuration string; throws InvalidConfigError naming the field. */
-export function parseConfiguration(text: string): ParsedConfiguration {
-  const names = Object.keys(backends).join(", ");
+export function parseConfiguration(text: string, known: Readonly<Record<string, Backend>> = backends): ParsedConfiguration {
+  const names = Object.keys(known).join(", ");
   if (text.trim() === "") throw new InvalidConfigError(`configuration is empty: expected one of ${names}`);
   const value = parseYaml(text);
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
@@ -55,7 +56,7 @@ export function parseConfiguration(text: string): ParsedConfiguration {
     throw new InvalidConfigError(`configuration must name exactly one backend (${names}); found ${found}`);
   }
   const name = keys[0] as string;
-  const chosen = backends[name];
+  const chosen = known[name];
   if (!chosen) throw new InvalidConfigError(`unknown backend '${name}': expected one of ${names}`);
   const config = validate(chosen.schema, (value as Record<string, unknown>)[name], name);
   return { backend: name, config };
@@ -82,8 +83,12 @@ export class DriverRegistry {
   private readonly drivers = new Map<string, Entry>();
   private readonly parsed = new Map<string, ParsedConfiguration & { id: string }>();
   private readonly maxDrivers: number;
-  constructor(maxDrivers = 64) {
-    this.maxDrivers = maxDrivers;
+  private readonly backends: Readonly<Record<string, Backend>>;
+
+  /** `backends` defaults to every backend of this build; tests add their own. */
+  constructor(options: { maxDrivers?: number; backends?: Readonly<Record<string, Backend>> } = {}) {
+    this.maxDrivers = options.maxDrivers ?? 64;
+    this.backends = options.backends ?? backends;
   }
 
   /** Resolves a configuration string to a driver for the duration of one call. */
@@ -93,7 +98,7 @@ export class DriverRegistry {
     if (entry) {
       this.drivers.delete(id); // re-insert: most recently used goes last
     } else {
-      const create = backends[name]?.create;
+      const create = this.backends[name]?.create;
       if (!create) throw new UnimplementedError(`the '${name}' backend is not available in this version of the plugin`);
       entry = { driver: create(config), leases: 0, evicted: false };
     }
@@ -123,7 +128,7 @@ export class DriverRegistry {
   private parse(configuration: string): ParsedConfiguration & { id: string } {
     const cached = this.parsed.get(configuration);
     if (cached) return cached;
-    const parsed = parseConfiguration(configuration);
+    const parsed = parseConfiguration(configuration, this.backends);
     const id = createHash("sha256").update(`${parsed.backend}\0${stableJson(parsed.config)}`).digest("hex");
     const result = { ...parsed, id };
     if (this.parsed.size >= this.maxDrivers * 4) this.parsed.delete(this.parsed.keys().next().value as string);

@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { ArtifactClient } from "../../src/client.ts";
 import { silentLogger, type Logger } from "../../src/log.ts";
+import type { DriverRegistry } from "../../src/registry.ts";
 import { startServer, type RunningServer } from "../../src/server.ts";
 
 export interface TestServer {
@@ -18,12 +19,12 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(options: { log?: Logger } = {}): Promise<TestServer> {
+export async function startTestServer(options: { log?: Logger; registry?: DriverRegistry } = {}): Promise<TestServer> {
   const root = await mkdtemp(path.join(os.tmpdir(), "multistore-test-"));
   const socketPath = path.join(root, "plugin", "socket");
   const dataDir = path.join(root, "data");
   await mkdir(dataDir);
-  const server = await startServer({ socketPath, log: options.log ?? silentLogger });
+  const server = await startServer({ socketPath, log: options.log ?? silentLogger, registry: options.registry });
   const configuration = `local:\n  drives: [${JSON.stringify(dataDir)}]\n`;
   const clients: ArtifactClient[] = [];
   return {
