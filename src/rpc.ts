@@ -72,13 +72,7 @@ export class RpcAdapter {
     handle: (request: Req, ctx: CallContext) => Promise<Res>,
     failure: (message: string) => Res,
   ): grpc.handleUnaryCall<Req, Res> {
-    return (call, callback) => {
-      const ctx = new CallContext(this.registry, call);
-      void this.run(rpc, ctx, () => handle(call.request, ctx)).then(
-        (response) => callback(null, response),
-        (error: RpcError) => callback(null, failure(error.message), errorTrailer(error)),
-      );
-    };
+    return (call, callback) => this.reply(rpc, call, callback, (ctx) => handle(call.request, ctx), failure);
   }
 
   /** A client-streaming handler (SaveStream); failures reply in-band like unary ones. */
@@ -87,13 +81,7 @@ export class RpcAdapter {
     handle: (call: grpc.ServerReadableStream<Req, Res>, ctx: CallContext) => Promise<Res>,
     failure: (message: string) => Res,
   ): grpc.handleClientStreamingCall<Req, Res> {
-    return (call, callback) => {
-      const ctx = new CallContext(this.registry, call);
-      void this.run(rpc, ctx, () => handle(call, ctx)).then(
-        (response) => callback(null, response),
-        (error: RpcError) => callback(null, failure(error.message), errorTrailer(error)),
-      );
-    };
+    return (call, callback) => this.reply(rpc, call, callback, (ctx) => handle(call, ctx), failure);
   }
 
   /** A server-streaming handler (OpenStream); it writes its frames, the adapter ends the call. */
@@ -113,6 +101,21 @@ export class RpcAdapter {
         },
       );
     };
+  }
+
+  /** Runs a call that ends with one reply message, in-band on failure. */
+  private reply<Res>(
+    rpc: string,
+    call: { on(event: "cancelled", listener: () => void): unknown },
+    callback: grpc.sendUnaryData<Res>,
+    work: (ctx: CallContext) => Promise<Res>,
+    failure: (message: string) => Res,
+  ): void {
+    const ctx = new CallContext(this.registry, call);
+    void this.run(rpc, ctx, () => work(ctx)).then(
+      (response) => callback(null, response),
+      (error: RpcError) => callback(null, failure(error.message), errorTrailer(error)),
+    );
   }
 
   /** Runs one call: logs its outcome, maps its failure, always releases its drivers. */
