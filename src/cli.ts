@@ -98,6 +98,7 @@ const commands: Record<string, Command> = {
         await client.load(key, path.resolve(dest)); // the server writes the tree, as for Argo's Load
         return;
       }
+      if (await stat(dest).then(() => true, () => false)) throw new Error(`${dest} already exists`);
       const progress = createProgress(`get ${key}`, info.size);
       const partial = `${dest}.partial`;
       try {

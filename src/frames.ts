@@ -62,14 +62,14 @@ export async function sendFrames(source: AsyncIterable<Buffer>, sink: FrameSink)
 
 /** Resolves when the sink can take more, rejects with CancelledError if the client goes away first. */
 async function drained(sink: FrameSink): Promise<void> {
-  if (sink.cancelled) throw new CancelledError();
-  let onCancel: () => void = () => {};
-  const cancelled = new Promise<never>((_, reject) => {
-    onCancel = () => reject(new CancelledError());
-    sink.on("cancelled", onCancel);
-  });
+  const cancelled = new AbortController();
+  const onCancel = () => cancelled.abort();
+  sink.on("cancelled", onCancel);
   try {
-    await Promise.race([once(sink as unknown as NodeJS.EventEmitter, "drain"), cancelled]);
+    if (sink.cancelled) throw new CancelledError();
+    await once(sink as unknown as NodeJS.EventEmitter, "drain", { signal: cancelled.signal });
+  } catch (error) {
+    throw cancelled.signal.aborted || sink.cancelled ? new CancelledError() : error;
   } finally {
     sink.removeListener("cancelled", onCancel);
   }

@@ -15,7 +15,12 @@ export async function serve(socketPath: string | undefined, log: Logger = create
     log.error("usage: main <socket path>, e.g. /tmp/artifact-plugins/multistore/socket");
     return 2;
   }
-  const graceMs = Number(process.env["SHUTDOWN_GRACE_SECONDS"] ?? 20) * 1000;
+  const graceSeconds = Number(process.env["SHUTDOWN_GRACE_SECONDS"] ?? 20);
+  if (!Number.isFinite(graceSeconds) || graceSeconds < 0) {
+    log.error("SHUTDOWN_GRACE_SECONDS must be a number of seconds, e.g. 20");
+    return 2;
+  }
+  const graceMs = graceSeconds * 1000;
   let server;
   try {
     server = await startServer({ socketPath, log });

@@ -113,7 +113,7 @@ export class DriverRegistry {
       release: () => {
         if (released) return;
         released = true;
-        if (--leased.leases === 0 && leased.evicted) void leased.driver.dispose();
+        if (--leased.leases === 0 && leased.evicted) disposeQuietly(leased.driver);
       },
     };
   }
@@ -141,9 +141,14 @@ export class DriverRegistry {
       const [oldestId, oldest] = this.drivers.entries().next().value as [string, Entry];
       this.drivers.delete(oldestId);
       oldest.evicted = true;
-      if (oldest.leases === 0) void oldest.driver.dispose();
+      if (oldest.leases === 0) disposeQuietly(oldest.driver);
     }
   }
+}
+
+/** Disposes an evicted driver in the background; a failure there must not reach any call. */
+function disposeQuietly(driver: Driver): void {
+  driver.dispose().catch(() => {});
 }
 
 /** JSON with object keys sorted, so equal configurations hash equally whatever their key order. */

@@ -43,6 +43,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const server = new grpc.Server({
     // SaveStream chunks are at most 2 MiB; leave room for framing.
     "grpc.max_receive_message_length": 8 * 1024 * 1024,
+    // Argo opens a connection per operation and never closes it: reap idle ones.
+    "grpc.max_connection_idle_ms": 5 * 60 * 1000,
   });
   server.addService(artifactProto.artifact.ArtifactService.service, createArtifactService(registry, log));
   server.addService(adminProto.multistore.v1.Admin.service, createAdminService(registry, log));

@@ -3,8 +3,9 @@
  * semantics of Argo's built-in S3 driver: a key is an object, or a directory
  * of objects under `key/`. Everything streams; nothing is held whole in memory.
  */
-import { createReadStream, createWriteStream } from "node:fs";
-import { lstat, mkdir, opendir, rm, stat } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
+import { constants, createWriteStream } from "node:fs";
+import { lstat, mkdir, open, opendir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -41,59 +42,85 @@ export async function isDirectory(driver: Driver, key: string): Promise<boolean>
 }
 
 /**
- * Writes the artifact `key` at exactly `dest`: a file for an object, a folder
- * tree for a directory. On failure whatever was written at `dest` is removed.
+ * Writes the artifact `key` at exactly `dest`, which must not exist yet: a
+ * file for an object, a folder tree for a directory. The artifact is written
+ * beside `dest` and renamed into place once complete, so `dest` never holds a
+ * partial artifact and a failure removes only what this call wrote.
  */
 export async function loadToPath(driver: Driver, key: string, dest: string, signal?: AbortSignal): Promise<TransferStats> {
-  try {
-    try {
-      const bytes = await download(await driver.get(key, { signal }), dest, signal);
-      return { objects: 1, bytes };
-    } catch (error) {
-      if (!(error instanceof NotFoundError)) throw error;
-    }
-    const stats: TransferStats = { objects: 0, bytes: 0 };
-    const prefix = directoryPrefix(key);
-    await forEachConcurrently(driver.list(prefix), DIRECTORY_CONCURRENCY, async (object) => {
-      const file = insideFolder(dest, relativeToDirectory(key, object.key));
-      await mkdir(path.dirname(file), { recursive: true });
-      stats.bytes += await download(await driver.get(object.key, { signal }), file, signal);
-      stats.objects++;
-    });
-    if (stats.objects === 0) throw new NotFoundError(`artifact '${key}' not found`);
-    return stats;
-  } catch (error) {
-    await rm(dest, { recursive: true, force: true });
-    throw error;
+  const target = path.resolve(dest);
+  if (await lstat(target).then(() => true, () => false)) {
+    throw new InvalidRequestError(`the Load destination ${target} already exists`);
   }
+  const staging = `${target}.partial-${randomUUID().slice(0, 8)}`;
+  try {
+    const stats = await loadInto(driver, key, staging, signal);
+    await rename(staging, target);
+    return stats;
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+async function loadInto(driver: Driver, key: string, dest: string, signal?: AbortSignal): Promise<TransferStats> {
+  try {
+    const bytes = await download(await driver.get(key, { signal }), dest, signal);
+    return { objects: 1, bytes };
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+  }
+  const stats: TransferStats = { objects: 0, bytes: 0 };
+  await forEachConcurrently(driver.list(directoryPrefix(key)), DIRECTORY_CONCURRENCY, async (object, taskSignal) => {
+    const relative = relativeToDirectory(key, object.key);
+    const file = insideFolder(dest, relative);
+    try {
+      await mkdir(path.dirname(file), { recursive: true });
+      stats.bytes += await download(await driver.get(object.key, { signal: taskSignal }), file, taskSignal);
+    } catch (error) {
+      // S3 allows objects `k/a` and `k/a/b` side by side; a filesystem tree cannot hold both.
+      if (["EEXIST", "ENOTDIR", "EISDIR"].includes((error as NodeJS.ErrnoException).code ?? "")) {
+        throw new InvalidRequestError(`cannot write '${key}' as a folder tree: '${relative}' is both an object and a folder of objects`, { cause: error });
+      }
+      throw error;
+    }
+    stats.objects++;
+  }, signal);
+  if (stats.objects === 0) throw new NotFoundError(`artifact '${key}' not found`);
+  return stats;
 }
 
 /**
  * Stores the file or directory at `source` as the artifact `key`: a file as
  * one object, a directory as one object per regular file at `key/<relative
- * path>`. Symbolic links are skipped, never followed. If a directory upload
- * fails, the objects it already wrote are deleted again (best effort).
+ * path>`. Symbolic links are never followed: a link as `source` is refused,
+ * links inside a directory are skipped. If a directory upload fails, the
+ * objects it already wrote are deleted again.
  */
 export async function saveFromPath(driver: Driver, key: string, source: string, signal?: AbortSignal): Promise<TransferStats> {
-  const info = await stat(source).catch((error: unknown) => {
+  const info = await lstat(source).catch((error: unknown) => {
     throw new InvalidRequestError(`cannot read the path to save, ${source}: ${(error as Error).message}`, { cause: error });
   });
+  if (info.isSymbolicLink()) throw new InvalidRequestError(`the path to save, ${source}, is a symbolic link; refusing to follow it`);
   if (info.isFile()) {
-    await driver.put(key, createReadStream(source, { highWaterMark: FRAME_BYTES }), { signal });
-    return { objects: 1, bytes: info.size };
+    const file = await openRegularFile(source);
+    if (!file) throw new InvalidRequestError(`the path to save, ${source}, changed while being opened`);
+    await driver.put(key, file.stream, { signal });
+    return { objects: 1, bytes: file.size };
   }
   if (!info.isDirectory()) throw new InvalidRequestError(`the path to save, ${source}, is neither a file nor a directory`);
 
   const written: string[] = [];
   const stats: TransferStats = { objects: 0, bytes: 0 };
   try {
-    await forEachConcurrently(walkFiles(source, ""), DIRECTORY_CONCURRENCY, async (file) => {
-      const objectKey = childKey(key, file.relative);
-      await driver.put(objectKey, createReadStream(file.absolute, { highWaterMark: FRAME_BYTES }), { signal });
+    await forEachConcurrently(walkFiles(source, ""), DIRECTORY_CONCURRENCY, async (relative, taskSignal) => {
+      const file = await openRegularFile(path.join(source, relative));
+      if (!file) return; // replaced by a link or removed since the walk: skipped like any link
+      const objectKey = childKey(key, relative);
+      await driver.put(objectKey, file.stream, { signal: taskSignal });
       written.push(objectKey);
       stats.objects++;
       stats.bytes += file.size;
-    });
+    }, signal);
     return stats;
   } catch (error) {
     await Promise.allSettled(written.map((objectKey) => driver.delete(objectKey)));
@@ -102,55 +129,81 @@ export async function saveFromPath(driver: Driver, key: string, source: string, 
 }
 
 async function download(source: Readable, file: string, signal?: AbortSignal): Promise<number> {
-  const sink = createWriteStream(file, { highWaterMark: FRAME_BYTES });
+  const sink = createWriteStream(file, { flags: "wx", highWaterMark: FRAME_BYTES });
   await pipeline(source, sink, { signal });
   return sink.bytesWritten;
 }
 
+/** Opens `file` for reading without following a symlink; undefined if it is not a regular file. */
+async function openRegularFile(file: string): Promise<{ stream: Readable; size: number } | undefined> {
+  let handle;
+  try {
+    handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (error) {
+    if (["ELOOP", "ENOENT"].includes((error as NodeJS.ErrnoException).code ?? "")) return undefined;
+    throw error;
+  }
+  const info = await handle.stat();
+  if (!info.isFile()) {
+    await handle.close();
+    return undefined;
+  }
+  return { stream: handle.createReadStream({ highWaterMark: FRAME_BYTES }), size: info.size };
+}
+
 /** `folder/relative`, asserted not to escape `folder` (keys listed from storage are not trusted). */
 function insideFolder(folder: string, relative: string): string {
-  const file = path.resolve(folder, relative);
-  if (!file.startsWith(folder.endsWith("/") ? folder : `${folder}/`)) {
-    throw new InvalidRequestError(`object path '${relative}' escapes the destination folder`);
-  }
+  const root = path.resolve(folder);
+  const file = path.resolve(root, relative);
+  if (!file.startsWith(`${root}/`)) throw new InvalidRequestError(`object path '${relative}' escapes the destination folder`);
   return file;
 }
 
-interface LocalFile {
-  absolute: string;
-  relative: string;
-  size: number;
-}
-
-/** Regular files under `root`, recursively, with `/`-separated relative paths; symlinks are skipped. */
-async function* walkFiles(root: string, relative: string): AsyncGenerator<LocalFile> {
+/** Relative paths of the regular files under `root`, recursively; symlinks and special files are skipped. */
+async function* walkFiles(root: string, relative: string): AsyncGenerator<string> {
   for await (const entry of await opendir(path.join(root, relative), { bufferSize: 256 })) {
     const rel = relative === "" ? entry.name : `${relative}/${entry.name}`;
-    if (entry.isDirectory()) {
-      yield* walkFiles(root, rel);
-    } else if (entry.isFile()) {
-      const absolute = path.join(root, rel);
-      yield { absolute, relative: rel, size: (await lstat(absolute)).size };
-    }
+    if (entry.isDirectory()) yield* walkFiles(root, rel);
+    else if (entry.isFile()) yield rel;
   }
 }
 
-/** Runs `work` over `items` with at most `limit` at once; the first failure stops the rest and is thrown. */
-async function forEachConcurrently<T>(items: AsyncIterable<T>, limit: number, work: (item: T) => Promise<void>): Promise<void> {
+/**
+ * Runs `work` over `items` with at most `limit` at once. The first failure
+ * (of a task or of the iteration itself) aborts the other tasks' signal, and
+ * is thrown once every task has settled: nothing keeps running after return.
+ */
+async function forEachConcurrently<T>(
+  items: AsyncIterable<T>,
+  limit: number,
+  work: (item: T, signal: AbortSignal) => Promise<void>,
+  outer?: AbortSignal,
+): Promise<void> {
+  const controller = new AbortController();
+  const stop = () => controller.abort(outer?.reason);
+  outer?.addEventListener("abort", stop, { once: true });
   const running = new Set<Promise<void>>();
   let failure: { error: unknown } | undefined;
-  for await (const item of items) {
-    if (failure) break;
-    const task = work(item).then(
-      () => void running.delete(task),
-      (error: unknown) => {
+  const fail = (error: unknown) => {
+    failure ??= { error };
+    controller.abort(error);
+  };
+  try {
+    for await (const item of items) {
+      if (failure || controller.signal.aborted) break;
+      const task: Promise<void> = work(item, controller.signal).then(() => void running.delete(task), (error: unknown) => {
         running.delete(task);
-        failure ??= { error };
-      },
-    );
-    running.add(task);
-    if (running.size >= limit) await Promise.race(running);
+        fail(error);
+      });
+      running.add(task);
+      if (running.size >= limit) await Promise.race(running);
+    }
+  } catch (error) {
+    fail(error);
+  } finally {
+    await Promise.allSettled(running);
+    outer?.removeEventListener("abort", stop);
   }
-  await Promise.all(running);
   if (failure) throw failure.error;
+  outer?.throwIfAborted();
 }

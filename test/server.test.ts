@@ -149,7 +149,45 @@ describe("nothing partial", () => {
   });
 });
 
+describe("Load destinations", () => {
+  it("refuses a destination that exists, leaving it untouched", async () => {
+    const client = t.client();
+    const key = `${uniquePrefix()}/object`;
+    await client.saveStream(key, streamOf(Buffer.from("new")));
+    const dest = path.join(t.root, uniquePrefix("existing"));
+    await writeTree(dest, { "thesis.txt": Buffer.from("precious") });
+    await expect(client.load(key, dest)).rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: expect.stringContaining("already exists") });
+    await expect(client.load(`${key}-missing`, dest)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    expect((await readFile(path.join(dest, "thesis.txt"))).toString()).toBe("precious");
+  });
+
+  it("refuses a directory holding both 'a' and 'a/b', writing nothing", async () => {
+    const client = t.client();
+    const key = uniquePrefix();
+    await client.saveStream(`${key}/a`, streamOf(Buffer.from("file")));
+    await client.saveStream(`${key}/a/b`, streamOf(Buffer.from("nested")));
+    const dest = path.join(t.root, uniquePrefix("mixed"));
+    await expect(client.load(key, dest)).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      message: expect.stringContaining("'a' is both an object and a folder"),
+    });
+    expect((await readdir(t.root)).filter((name) => name.startsWith(path.basename(dest)))).toEqual([]);
+  });
+});
+
 describe("Save of a directory", () => {
+  it("refuses a symbolic link as the path to save", async () => {
+    const client = t.client();
+    const target = path.join(t.root, uniquePrefix("target"));
+    await writeFile(target, "secret");
+    const link = path.join(t.root, uniquePrefix("link"));
+    await symlink(target, link);
+    await expect(client.save(link, `${uniquePrefix()}/x`)).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      message: expect.stringContaining("symbolic link"),
+    });
+  });
+
   it("skips symbolic links and never follows them out of the tree", async () => {
     const client = t.client();
     const outside = path.join(t.root, uniquePrefix("outside"));

@@ -16,13 +16,21 @@ import { backend, backends, DriverRegistry } from "../src/registry.ts";
 import { bytes, collect, streamOf, uniquePrefix, writeTree } from "./helpers/data.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 
-const faultySchema = z.strictObject({ drive: absolutePath, failAfter: z.number() });
+const faultySchema = z.strictObject({ drive: absolutePath, failAfter: z.number(), failPutOf: z.string().optional() });
 
 /** The local driver, except that reads die with EIO after `failAfter` bytes. */
 function createFaultyDriver(config: z.infer<typeof faultySchema>): Driver {
   const local = createLocalDriver({ drives: [config.drive] });
   return {
     ...local,
+    async put(key, body, options) {
+      if (config.failPutOf && key.endsWith(config.failPutOf)) {
+        body.destroy();
+        throw Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
+      }
+      await new Promise((r) => setTimeout(r, 20)); // let sibling uploads overlap
+      return local.put(key, body, options);
+    },
     async get(key, options) {
       const source = await local.get(key, options);
       async function* broken(): AsyncGenerator<Buffer> {
@@ -54,6 +62,21 @@ beforeAll(async () => {
   t = await startTestServer({ registry });
 });
 afterAll(() => t.stop());
+
+describe("a failed directory Save", () => {
+  it("deletes the objects it wrote and leaves none published afterwards", async () => {
+    const key = `${uniquePrefix()}/dir`;
+    const source = path.join(t.root, uniquePrefix("tree"));
+    const files: Record<string, Buffer> = {};
+    for (let i = 0; i < 12; i++) files[`f${String(i).padStart(2, "0")}.bin`] = bytes(1000);
+    files["sub/zz-fails.bin"] = bytes(10);
+    await writeTree(source, files);
+    const config = `faulty: {drive: ${JSON.stringify(drive)}, failAfter: 1000000, failPutOf: zz-fails.bin}`;
+    await expect(t.client(config).save(source, key)).rejects.toMatchObject({ code: "INTERNAL", message: expect.stringContaining("ENOSPC") });
+    await new Promise((r) => setTimeout(r, 200)); // anything still running would publish by now
+    expect(await t.client(config).isDirectory(key)).toBe(false);
+  });
+});
 
 describe("a read error in the middle of an artifact", () => {
   it("fails OpenStream with the error instead of ending it short", async () => {

@@ -17,7 +17,7 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Driver, ObjectInfo, TransferOptions } from "../../src/driver.ts";
-import { InvalidKeyError, NotFoundError, UnavailableError } from "../../src/errors.ts";
+import { InvalidKeyError, NotFoundError, PermissionDeniedError, UnavailableError } from "../../src/errors.ts";
 import type { LocalConfig } from "./config.ts";
 import { errnoCode, foldFsError } from "./fs-errors.ts";
 
@@ -28,9 +28,18 @@ const DATA_FILE = "@data";
 /** Temp files older than this are leftovers of a crash (no upload stays silent this long). */
 const STALE_TEMP_MS = 60 * 60 * 1000;
 
-/** Creates the driver for `local: {drives: [...]}`. Nothing touches the disk until the first call. */
-export function createLocalDriver(config: LocalConfig): Driver {
+/**
+ * Creates the driver for `local: {drives: [...]}`. Nothing touches the disk
+ * until the first call. Workflow authors write the configuration, so an
+ * operator can confine drives to some folders: MULTISTORE_LOCAL_DRIVES is a
+ * `:`-separated list of allowed roots (unset: any path).
+ */
+export function createLocalDriver(config: LocalConfig, allowedRoots = process.env["MULTISTORE_LOCAL_DRIVES"]): Driver {
   const drive = path.resolve(config.drives[0] as string);
+  const roots = (allowedRoots ?? "").split(":").filter(Boolean).map((root) => path.resolve(root));
+  if (roots.length > 0 && !roots.some((root) => drive === root || drive.startsWith(`${root}/`))) {
+    throw new PermissionDeniedError(`local.drives[0]: ${drive} is not under a folder this plugin allows (MULTISTORE_LOCAL_DRIVES)`);
+  }
   const objectsDir = path.join(drive, "objects");
   const tmpDir = path.join(drive, "tmp");
   let ready: Promise<void> | undefined;
@@ -40,16 +49,16 @@ export function createLocalDriver(config: LocalConfig): Driver {
     (ready ??= (async () => {
       try {
         if (!(await stat(drive)).isDirectory()) throw new UnavailableError(`local drive ${drive} is not a directory`);
+        await mkdir(objectsDir, { recursive: true });
+        await mkdir(tmpDir, { recursive: true });
       } catch (error) {
-        ready = undefined;
+        ready = undefined; // try again on the next call: the volume may be mounted by then
         if (errnoCode(error) === "ENOENT") {
           throw new UnavailableError(`local drive ${drive} does not exist: mount a volume there or create it`);
         }
         throw foldFsError(error, drive);
       }
-      await mkdir(objectsDir, { recursive: true });
-      await mkdir(tmpDir, { recursive: true });
-      void sweepTemp(tmpDir);
+      sweepTemp(tmpDir).catch(() => {}); // best effort: a read-only or foreign file must not fail calls
     })());
 
   /** The folder of `key`, asserted to lie inside the objects folder. */
@@ -215,6 +224,6 @@ async function sweepTemp(tmpDir: string): Promise<void> {
   for (const name of await readdir(tmpDir).catch(() => [] as string[])) {
     const file = path.join(tmpDir, name);
     const info = await lstat(file).catch(() => undefined);
-    if (info && now - info.mtimeMs > STALE_TEMP_MS) await rm(file, { force: true, recursive: true });
+    if (info && now - info.mtimeMs > STALE_TEMP_MS) await rm(file, { force: true, recursive: true }).catch(() => {});
   }
 }

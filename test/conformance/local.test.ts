@@ -2,7 +2,9 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { describe, expect, it } from "vitest";
 import { createLocalDriver } from "../../drivers/local/index.ts";
+import { PermissionDeniedError } from "../../src/errors.ts";
 import { runConformanceSuite } from "./suite.ts";
 
 runConformanceSuite("local", async () => {
@@ -12,4 +14,12 @@ runConformanceSuite("local", async () => {
     configuration: `local: {drives: [${JSON.stringify(drive)}]}`,
     teardown: () => rm(drive, { recursive: true, force: true }),
   };
+});
+
+describe("local drive allow-list (MULTISTORE_LOCAL_DRIVES)", () => {
+  it("refuses a drive outside the allowed roots", () => {
+    expect(() => createLocalDriver({ drives: ["/etc/kubernetes"] }, "/data:/mnt/store")).toThrow(PermissionDeniedError);
+    expect(() => createLocalDriver({ drives: ["/mnt/store-evil"] }, "/data:/mnt/store")).toThrow(/not under a folder this plugin allows/);
+    expect(() => createLocalDriver({ drives: ["/mnt/store/a"] }, "/data:/mnt/store")).not.toThrow();
+  });
 });
