@@ -76,8 +76,10 @@ function describeType(value: unknown): string {
 function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
   let node: z.ZodType | undefined = schema;
   for (const segment of [...path, undefined]) {
-    while (node instanceof z.ZodOptional || node instanceof z.ZodDefault || node instanceof z.ZodNullable) {
-      node = node.unwrap() as z.ZodType;
+    for (;;) {
+      if (node instanceof z.ZodOptional || node instanceof z.ZodDefault || node instanceof z.ZodNullable) node = node.unwrap() as z.ZodType;
+      else if (node instanceof z.ZodPipe) node = node.in as z.ZodType; // .transform() wraps the object
+      else break;
     }
     if (segment === undefined) break;
     if (node instanceof z.ZodObject) node = node.shape[String(segment)] as z.ZodType | undefined;

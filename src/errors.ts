@@ -39,6 +39,11 @@ export class UnavailableError extends PluginError {
   override readonly code = status.UNAVAILABLE;
 }
 
+/** Stored data is damaged or too much of it is missing to rebuild: the object cannot be read. */
+export class DataLossError extends PluginError {
+  override readonly code = status.DATA_LOSS;
+}
+
 /** The backend named in the configuration is known but not built into this version. */
 export class UnimplementedError extends PluginError {
   override readonly code = status.UNIMPLEMENTED;

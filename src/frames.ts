@@ -98,12 +98,20 @@ export async function receiveUpload(frames: AsyncIterable<SaveStreamArtifactRequ
   const head = first.value.chunk;
   let received = 0;
 
+  const call = frames as { cancelled?: boolean };
   async function* chunks(): AsyncGenerator<Buffer> {
     if (head.length > 0) yield head;
     received += head.length;
     for (;;) {
       const next = await iterator.next();
-      if (next.done) return;
+      if (next.done) {
+        // Node's HTTP/2 client cancels with END_STREAM then RST_STREAM, which grpc-js
+        // reports as a half-close and then a cancel: look past the I/O turn before
+        // calling the upload complete. (Drivers check the signal again before commit.)
+        await new Promise((resolve) => setImmediate(resolve));
+        if (call.cancelled) throw new CancelledError();
+        return;
+      }
       received += next.value.chunk.length;
       if (next.value.chunk.length > 0) yield next.value.chunk;
     }

@@ -79,7 +79,10 @@ async function loadInto(driver: Driver, key: string, dest: string, signal?: Abor
     } catch (error) {
       // S3 allows objects `k/a` and `k/a/b` side by side; a filesystem tree cannot hold both.
       if (["EEXIST", "ENOTDIR", "EISDIR"].includes((error as NodeJS.ErrnoException).code ?? "")) {
-        throw new InvalidRequestError(`cannot write '${key}' as a folder tree: '${relative}' is both an object and a folder of objects`, { cause: error });
+        throw new InvalidRequestError(
+          `cannot write '${key}' as a folder tree: '${relative}' collides with another object (storage can hold both 'x' and 'x/y'; a folder tree cannot)`,
+          { cause: error },
+        );
       }
       throw error;
     }

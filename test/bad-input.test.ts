@@ -133,7 +133,7 @@ describe("bad requests", () => {
   });
 
   it("refuses keys the local store reserves", async () => {
-    await expect(t.client().saveStream("a/@data/b", streamOf(Buffer.from("x")))).rejects.toMatchObject({
+    await expect(t.client().saveStream("a/@shard/b", streamOf(Buffer.from("x")))).rejects.toMatchObject({
       code: "INVALID_ARGUMENT",
       message: expect.stringContaining("reserves"),
     });

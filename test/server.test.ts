@@ -169,7 +169,7 @@ describe("Load destinations", () => {
     const dest = path.join(t.root, uniquePrefix("mixed"));
     await expect(client.load(key, dest)).rejects.toMatchObject({
       code: "INVALID_ARGUMENT",
-      message: expect.stringContaining("'a' is both an object and a folder"),
+      message: expect.stringContaining("collides with another object"),
     });
     expect((await readdir(t.root)).filter((name) => name.startsWith(path.basename(dest)))).toEqual([]);
   });

@@ -9,6 +9,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { localConfigSchema } from "../drivers/local/config.ts";
 import { createLocalDriver } from "../drivers/local/index.ts";
 import { absolutePath } from "../src/config.ts";
 import type { Driver } from "../src/driver.ts";
@@ -20,7 +21,7 @@ const faultySchema = z.strictObject({ drive: absolutePath, failAfter: z.number()
 
 /** The local driver, except that reads die with EIO after `failAfter` bytes. */
 function createFaultyDriver(config: z.infer<typeof faultySchema>): Driver {
-  const local = createLocalDriver({ drives: [config.drive] });
+  const local = createLocalDriver(localConfigSchema.parse({ drives: [config.drive] }));
   return {
     ...local,
     async put(key, body, options) {

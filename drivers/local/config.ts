@@ -1,16 +1,84 @@
-/** Configuration of the `local` backend: `local: {drives: [/data]}`. */
+/**
+ * Configuration of the `local` backend:
+ * `local: {drives: [/mnt/d1, ...], dataShards, parityShards, blockSize, healIntervalMinutes}`.
+ * Parity defaults follow MinIO's by drive count (1 → 0, 2-3 → 1, 4-5 → 2,
+ * 6-7 → 3, 8+ → 4); data shards take the remaining drives.
+ */
+import path from "node:path";
 import { z } from "zod";
 import { absolutePath } from "../../src/config.ts";
 
-export const localConfigSchema = z.strictObject({
-  /**
-   * Directories the store lives in, each normally its own volume. This version
-   * stores whole objects on one drive; erasure coding across several is planned.
-   */
-  drives: z
-    .array(absolutePath, { error: "expected a list of absolute paths" })
-    .min(1, "expected at least one drive")
-    .max(1, "expected exactly one drive: this version does not yet spread objects over several"),
-});
+/** The Reed-Solomon library's limits (@ronomon/reed-solomon: k ≤ 24, m ≤ 6). */
+export const MAX_DATA_SHARDS = 24;
+export const MAX_PARITY_SHARDS = 6;
+const MiB = 1024 * 1024;
 
-export type LocalConfig = z.infer<typeof localConfigSchema>;
+/** MinIO's default parity for an erasure set of `drives` drives. */
+export function defaultParity(drives: number): number {
+  if (drives <= 1) return 0;
+  if (drives <= 3) return 1;
+  if (drives <= 5) return 2;
+  if (drives <= 7) return 3;
+  return 4;
+}
+
+/** `1048576`, `1MiB`, `512KiB`: a size in bytes. */
+const size = z.union([
+  z.number({ error: "expected a size such as 1MiB or 1048576" }).int(),
+  z
+    .string()
+    .regex(/^\d+\s*(B|KiB|MiB)?$/, "expected a size such as 1MiB, 512KiB or 1048576")
+    .transform((text) => {
+      const [, digits = "0", unit = "B"] = /^(\d+)\s*(B|KiB|MiB)?$/.exec(text) ?? [];
+      return Number(digits) * ({ B: 1, KiB: 1024, MiB: MiB } as Record<string, number>)[unit]!;
+    }),
+]);
+
+export const localConfigSchema = z
+  .strictObject({
+    /** Directories the store spreads over, each normally its own volume; order matters. */
+    drives: z.array(absolutePath, { error: "expected a list of absolute paths" }).min(1, "expected at least one drive"),
+    dataShards: z.number({ error: "expected a whole number" }).int().min(1, "expected at least 1").max(MAX_DATA_SHARDS, `expected at most ${MAX_DATA_SHARDS}`).optional(),
+    parityShards: z.number({ error: "expected a whole number" }).int().min(0, "expected 0 or more").max(MAX_PARITY_SHARDS, `expected at most ${MAX_PARITY_SHARDS}`).optional(),
+    /** Bytes of the object encoded at a time; each drive gets blockSize / dataShards of it. */
+    blockSize: size.pipe(z.number().min(64 * 1024, "expected at least 64KiB").max(16 * MiB, "expected at most 16MiB")).optional(),
+    /** Minutes between background heal passes over every object; 0 or absent: none. */
+    healIntervalMinutes: z.number({ error: "expected a number of minutes" }).min(0, "expected 0 or more").optional(),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Map<string, number>();
+    config.drives.forEach((drive, i) => {
+      const normal = path.resolve(drive);
+      for (const [other, j] of seen) {
+        if (other === normal) ctx.addIssue({ code: "custom", path: ["drives", i], message: `expected a drive distinct from drives[${j}]` });
+        else if (normal.startsWith(`${other}/`) || other.startsWith(`${normal}/`)) {
+          ctx.addIssue({ code: "custom", path: ["drives", i], message: `expected a drive not nested with drives[${j}]` });
+        }
+      }
+      seen.set(normal, i);
+    });
+  })
+  .transform((config, ctx) => {
+    const n = config.drives.length;
+    const parityShards = config.parityShards ?? (config.dataShards !== undefined ? n - config.dataShards : defaultParity(n));
+    const dataShards = config.dataShards ?? n - parityShards;
+    if (dataShards + parityShards !== n) {
+      ctx.addIssue({ code: "custom", path: ["dataShards"], message: `expected dataShards + parityShards to equal the ${n} drives` });
+    } else if (parityShards > dataShards) {
+      ctx.addIssue({ code: "custom", path: ["parityShards"], message: `expected at most as many parity shards as data shards (${dataShards})` });
+    } else if (dataShards > MAX_DATA_SHARDS || dataShards < 1) {
+      ctx.addIssue({ code: "custom", path: ["dataShards"], message: `expected 1 to ${MAX_DATA_SHARDS} data shards` });
+    }
+    return {
+      drives: config.drives.map((d) => path.resolve(d)),
+      dataShards,
+      parityShards,
+      blockSize: config.blockSize ?? MiB,
+      healIntervalMinutes: config.healIntervalMinutes ?? 0,
+    };
+  });
+
+/** A validated layout, defaults filled in. */
+export type LocalConfig = z.output<typeof localConfigSchema>;
+/** What users write (fields optional). */
+export type LocalConfigInput = z.input<typeof localConfigSchema>;

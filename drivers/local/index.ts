@@ -1,229 +1,201 @@
 /**
- * The `local` backend, first version: whole objects as files under one drive.
+ * The `local` backend: an erasure-coded object store over N directories
+ * (normally N volumes), in the spirit of MinIO's erasure coding.
  *
- * Layout under the drive `D`: `D/objects/<key>/@data` holds the bytes of
- * object `key`, so that `a` and `a/b` can both exist, as in S3 (a file and a
- * folder cannot share a name); the segment `@data` is therefore reserved in
- * keys. `D/tmp/` holds uploads in progress. A put streams into a fresh file
- * in `tmp/`, fsyncs it and renames it into place, so readers only ever see a
- * complete object and a failed, cancelled or killed upload leaves only a temp
- * file, which start-up sweeps away once it is old. Every path is checked to
- * lie inside the drive, and symbolic links are never followed.
+ * Design note. Each object is cut into blocks of `blockSize` bytes; each
+ * block into k data shards plus m Reed-Solomon parity shards (codec.ts), any
+ * k of which rebuild the block. Drive d holds one shard of every block of an
+ * object in a single file, `objects/<key>/@shard` (format.ts): a header
+ * naming the object's version, size and layout, then per block the shard and
+ * its HighwayHash-256 (bitrot.ts). Shard j sits on drive (j + hash(key)) mod N
+ * (layout.ts), so parity spreads over the drives.
+ *
+ * Writes (writer.ts) stream block by block into temp files, fsync, then
+ * rename into place under a per-key lock, and need a write quorum of drives
+ * (k, or k+1 when m = k); otherwise nothing new becomes visible. Reads
+ * (reader.ts, shards.ts) take the newest version that k drives agree on,
+ * read k shards per block preferring data shards, check every hash, and
+ * rebuild from parity around missing, short or corrupt shards; damage seen
+ * while reading queues the object for healing. Healing (heal.ts) verifies
+ * every shard and rewrites the bad ones; it also runs on a timer when
+ * `healIntervalMinutes` is set, and on demand (`multistore heal`).
+ * One drive with no parity (`drives: [/data]`) is the plain case: k=1, m=0.
  */
-import { randomUUID } from "node:crypto";
-import { constants, type Dir } from "node:fs";
-import { lstat, mkdir, open, opendir, readdir, rename, rm, rmdir, stat, unlink } from "node:fs/promises";
+import { mkdir, rmdir, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import type { Driver, ObjectInfo, TransferOptions } from "../../src/driver.ts";
-import { InvalidKeyError, NotFoundError, PermissionDeniedError, UnavailableError } from "../../src/errors.ts";
+import { DataLossError, PermissionDeniedError, UnavailableError } from "../../src/errors.ts";
 import type { LocalConfig } from "./config.ts";
-import { errnoCode, foldFsError } from "./fs-errors.ts";
+import { foldFsError } from "./fs-errors.ts";
+import { healAll, healObject, sweepTemps, type HealResult, type HealSummary } from "./heal.ts";
+import { DriveSet, KeyLocks } from "./layout.ts";
+import { listKeys } from "./listing.ts";
+import { readObject } from "./reader.ts";
+import { openObject } from "./shards.ts";
+import { writeObject } from "./writer.ts";
 
-/** Read size: one gRPC frame's worth, so OpenStream forwards chunks without re-slicing. */
-const READ_CHUNK_BYTES = 1024 * 1024;
-/** The file holding an object's bytes inside the object's folder. */
-const DATA_FILE = "@data";
-/** Temp files older than this are leftovers of a crash (no upload stays silent this long). */
-const STALE_TEMP_MS = 60 * 60 * 1000;
+/** A driver that can repair its own storage. */
+export interface HealingDriver extends Driver {
+  heal(key: string): Promise<HealResult>;
+  healAll(): Promise<HealSummary>;
+}
+
+export function isHealing(driver: Driver): driver is HealingDriver {
+  return typeof (driver as Partial<HealingDriver>).healAll === "function";
+}
 
 /**
- * Creates the driver for `local: {drives: [...]}`. Nothing touches the disk
- * until the first call. Workflow authors write the configuration, so an
- * operator can confine drives to some folders: MULTISTORE_LOCAL_DRIVES is a
- * `:`-separated list of allowed roots (unset: any path).
+ * Creates the driver for a validated `local` configuration. Nothing touches
+ * the disk until the first call. Workflow authors write the configuration,
+ * so an operator can confine drives to some folders: MULTISTORE_LOCAL_DRIVES
+ * is a `:`-separated list of allowed roots (unset: any path).
  */
-export function createLocalDriver(config: LocalConfig, allowedRoots = process.env["MULTISTORE_LOCAL_DRIVES"]): Driver {
-  const drive = path.resolve(config.drives[0] as string);
+export function createLocalDriver(config: LocalConfig, allowedRoots = process.env["MULTISTORE_LOCAL_DRIVES"]): HealingDriver {
   const roots = (allowedRoots ?? "").split(":").filter(Boolean).map((root) => path.resolve(root));
-  if (roots.length > 0 && !roots.some((root) => drive === root || drive.startsWith(`${root}/`))) {
-    throw new PermissionDeniedError(`local.drives[0]: ${drive} is not under a folder this plugin allows (MULTISTORE_LOCAL_DRIVES)`);
-  }
-  const objectsDir = path.join(drive, "objects");
-  const tmpDir = path.join(drive, "tmp");
+  config.drives.forEach((drive, i) => {
+    if (roots.length > 0 && !roots.some((root) => drive === root || drive.startsWith(`${root}/`))) {
+      throw new PermissionDeniedError(`local.drives[${i}]: ${drive} is not under a folder this plugin allows (MULTISTORE_LOCAL_DRIVES)`);
+    }
+  });
+  const drives = new DriveSet(config.drives);
+  const locks = new KeyLocks();
+  const layout = { dataShards: config.dataShards, parityShards: config.parityShards, blockSize: config.blockSize };
   let ready: Promise<void> | undefined;
 
-  /** Checks the drive exists (a missing mount must not silently become a folder) and sweeps leftovers. */
+  /**
+   * Prepares every drive that exists (a missing mount is never replaced by a
+   * folder in the container) and sweeps abandoned temp files. Fewer than k
+   * drives present: nothing can be read or written.
+   */
   const ensureReady = (): Promise<void> =>
     (ready ??= (async () => {
-      try {
-        if (!(await stat(drive)).isDirectory()) throw new UnavailableError(`local drive ${drive} is not a directory`);
-        await mkdir(objectsDir, { recursive: true });
-        await mkdir(tmpDir, { recursive: true });
-      } catch (error) {
-        ready = undefined; // try again on the next call: the volume may be mounted by then
-        if (errnoCode(error) === "ENOENT") {
-          throw new UnavailableError(`local drive ${drive} does not exist: mount a volume there or create it`);
-        }
-        throw foldFsError(error, drive);
+      const missing: string[] = [];
+      await Promise.all(
+        config.drives.map(async (drive, d) => {
+          const info = await stat(drive).catch(() => undefined);
+          if (!info?.isDirectory()) return void missing.push(drive);
+          await mkdir(drives.objectsDir(d), { recursive: true }).catch(() => {});
+          await mkdir(drives.tmpDir(d), { recursive: true }).catch(() => {});
+        }),
+      );
+      if (config.drives.length - missing.length < config.dataShards) {
+        ready = undefined; // try again on the next call: the volumes may be mounted by then
+        const which = missing.length === 1 ? `local drive ${missing[0]} does not exist` : `local drives ${missing.join(", ")} do not exist`;
+        throw new UnavailableError(`${which}: mount a volume there or create it (${config.dataShards} of ${config.drives.length} drives needed)`);
       }
-      sweepTemp(tmpDir).catch(() => {}); // best effort: a read-only or foreign file must not fail calls
+      sweepTemps(drives).catch(() => {}); // best effort; never fails a call
     })());
 
-  /** The folder of `key`, asserted to lie inside the objects folder. */
-  const folderOf = (key: string): string => {
-    const folder = path.join(objectsDir, key);
-    const relative = path.relative(objectsDir, folder);
-    if (relative === "" || relative.startsWith("..") || path.isAbsolute(relative)) {
-      throw new InvalidKeyError(`key '${key}' resolves outside the local store`);
-    }
-    if (key.split("/").includes(DATA_FILE)) {
-      throw new InvalidKeyError(`key '${key}' uses the segment '${DATA_FILE}', which the local store reserves`);
-    }
-    return folder;
-  };
-  /** The file holding the bytes of `key`. */
-  const fileOf = (key: string): string => path.join(folderOf(key), DATA_FILE);
-
-  /** Removes now-empty folders from `file`'s parent up to (not including) the objects folder. */
-  const pruneEmptyParents = async (file: string): Promise<void> => {
-    for (let dir = path.dirname(file); dir !== objectsDir && dir.startsWith(objectsDir); dir = path.dirname(dir)) {
-      try {
-        await rmdir(dir);
-      } catch {
-        return; // not empty, already gone, or in use: stop
+  // Objects found damaged while reading are healed in the background, one at a time.
+  const damaged = new Set<string>();
+  let healing: Promise<void> | undefined;
+  const queueHeal = (key: string) => {
+    damaged.add(key);
+    healing ??= (async () => {
+      for (const next of damaged) {
+        damaged.delete(next);
+        await healObject(drives, locks, next).catch(() => {});
       }
-    }
+      healing = undefined;
+    })();
   };
+  const timer =
+    config.healIntervalMinutes > 0
+      ? setInterval(() => void ensureReady().then(() => healAll(drives, locks)).catch(() => {}), config.healIntervalMinutes * 60_000)
+      : undefined;
+  timer?.unref();
 
-  return {
+  const driver: HealingDriver = {
     async get(key: string, options?: TransferOptions): Promise<Readable> {
       await ensureReady();
-      const file = fileOf(key);
-      try {
-        // O_NOFOLLOW: a symlink planted in the store is not an object we wrote.
-        const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
-        if (!(await handle.stat()).isFile()) {
-          await handle.close();
-          throw new NotFoundError(`object '${key}' not found`);
-        }
-        return handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES, signal: options?.signal });
-      } catch (error) {
-        if (errnoCode(error) === "ELOOP" || errnoCode(error) === "ENOTDIR") {
-          throw new NotFoundError(`object '${key}' not found`, { cause: error });
-        }
+      return readObject(drives, locks, key, (damagedKey) => queueHeal(damagedKey), options?.signal).catch((error: unknown) => {
         throw foldFsError(error, key);
-      }
+      });
     },
 
     async put(key: string, body: Readable, options?: TransferOptions): Promise<void> {
       await ensureReady();
-      const file = fileOf(key);
-      const temp = path.join(tmpDir, `${randomUUID()}.part`);
-      try {
-        const handle = await open(temp, "wx", 0o644);
-        // flush: fsync before close, so the rename below never publishes unwritten data.
-        await pipeline(body, handle.createWriteStream({ flush: true, highWaterMark: READ_CHUNK_BYTES }), {
-          signal: options?.signal,
-        });
-        await publish(temp, file, key);
-      } catch (error) {
-        await rm(temp, { force: true });
+      drives.objectDir(0, key); // validates the key before reading the body
+      await writeObject(drives, locks, layout, key, body, options?.signal).catch((error: unknown) => {
         throw foldFsError(error, key);
-      }
+      });
     },
 
     async stat(key: string): Promise<ObjectInfo> {
       await ensureReady();
-      try {
-        const info = await lstat(fileOf(key));
-        if (!info.isFile()) throw new NotFoundError(`object '${key}' not found`);
-        return { key, size: info.size, modified: info.mtime };
-      } catch (error) {
-        if (errnoCode(error) === "ENOTDIR") throw new NotFoundError(`object '${key}' not found`, { cause: error });
-        throw foldFsError(error, key);
-      }
+      const object = await locks.with(key, () => openObject(drives, key));
+      await object.close();
+      return { key, size: object.header.size, modified: new Date(object.header.mtime) };
     },
 
     async *list(prefix: string): AsyncIterable<ObjectInfo> {
       await ensureReady();
-      // Walk only the folder the prefix points into; its last segment filters names.
-      const slash = prefix.lastIndexOf("/");
-      const folderKey = prefix.slice(0, slash + 1);
-      const namePrefix = prefix.slice(slash + 1);
-      const folder = folderKey === "" ? objectsDir : folderOf(folderKey.slice(0, -1));
-      yield* walk(folder, folderKey, namePrefix, true);
+      for await (const { key, drives: present } of listKeys(drives, prefix)) {
+        if (present < config.dataShards) continue; // below read quorum: not an object
+        try {
+          yield await driver.stat(key);
+        } catch (error) {
+          if (!(error instanceof DataLossError)) throw error; // unreadable (shards disagree): not listed
+        }
+      }
     },
 
     async delete(key: string): Promise<void> {
       await ensureReady();
-      const file = fileOf(key);
-      try {
-        await unlink(file);
-      } catch (error) {
-        const code = errnoCode(error);
-        if (code === "ENOENT" || code === "ENOTDIR") return; // no such object: nothing to do
-        throw foldFsError(error, key);
-      }
-      await pruneEmptyParents(file);
+      await locks.with(key, () =>
+        Promise.all(
+          config.drives.map(async (_drive, d) => {
+            const file = drives.shardPath(d, key);
+            try {
+              await unlink(file);
+            } catch (error) {
+              const code = (error as NodeJS.ErrnoException).code;
+              if (code === "ENOENT" || code === "ENOTDIR") return; // nothing here: deletes are idempotent
+              throw foldFsError(error, key);
+            }
+            await pruneEmptyParents(drives.objectsDir(d), file);
+          }),
+        ),
+      );
     },
 
     async deletePrefix(prefix: string): Promise<number> {
+      await ensureReady();
       let deleted = 0;
-      for await (const object of this.list(prefix)) {
-        const file = fileOf(object.key);
-        await unlink(file).catch((error: unknown) => {
-          if (errnoCode(error) !== "ENOENT") throw foldFsError(error, object.key);
-        });
+      for await (const { key } of listKeys(drives, prefix)) {
+        await driver.delete(key);
         deleted++;
-        await pruneEmptyParents(file);
       }
       return deleted;
     },
 
-    async dispose(): Promise<void> {},
+    async heal(key: string): Promise<HealResult> {
+      await ensureReady();
+      return healObject(drives, locks, key);
+    },
+
+    async healAll(): Promise<HealSummary> {
+      await ensureReady();
+      return healAll(drives, locks);
+    },
+
+    async dispose(): Promise<void> {
+      if (timer) clearInterval(timer);
+      await healing;
+    },
   };
+  return driver;
+}
 
-  /** Renames the finished temp file to `file`, creating folders; retries if a delete prunes them meanwhile. */
-  async function publish(temp: string, file: string, key: string): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await mkdir(path.dirname(file), { recursive: true });
-        await rename(temp, file);
-        return;
-      } catch (error) {
-        const code = errnoCode(error);
-        if (code === "ENOENT" && attempt < 5) continue;
-        throw foldFsError(error, key);
-      }
-    }
-  }
-
-  /**
-   * Yields the objects below `folder` (whose key prefix is `folderKey`), in
-   * sub-folders whose names start with `namePrefix`. The object stored in
-   * `folder` itself (its `@data`) is yielded only below the top level.
-   */
-  async function* walk(folder: string, folderKey: string, namePrefix: string, top: boolean): AsyncGenerator<ObjectInfo> {
-    let entries: Dir;
+/** Removes now-empty folders from `file`'s parent up to (not including) `objectsDir`. */
+async function pruneEmptyParents(objectsDir: string, file: string): Promise<void> {
+  for (let dir = path.dirname(file); dir !== objectsDir && dir.startsWith(objectsDir); dir = path.dirname(dir)) {
     try {
-      entries = await opendir(folder, { bufferSize: 256 }); // streamed: folders may hold millions
-    } catch (error) {
-      const code = errnoCode(error);
-      if (code === "ENOENT" || code === "ENOTDIR") return;
-      throw foldFsError(error, folderKey);
-    }
-    for await (const entry of entries) {
-      const full = path.join(folder, entry.name);
-      if (entry.name === DATA_FILE && entry.isFile()) {
-        if (top) continue;
-        const info = await lstat(full).catch(() => undefined); // deleted meanwhile: skip
-        if (info?.isFile()) yield { key: folderKey.slice(0, -1), size: info.size, modified: info.mtime };
-      } else if (entry.isDirectory() && entry.name.startsWith(namePrefix)) {
-        yield* walk(full, `${folderKey}${entry.name}/`, "", false);
-      }
-      // Symlinks, sockets, devices: not objects of ours; never followed.
+      await rmdir(dir);
+    } catch {
+      return; // not empty (another object lives here), already gone, or in use: stop
     }
   }
 }
 
-/** Deletes temp files older than STALE_TEMP_MS: leftovers of a crashed or killed upload. */
-async function sweepTemp(tmpDir: string): Promise<void> {
-  const now = Date.now();
-  for (const name of await readdir(tmpDir).catch(() => [] as string[])) {
-    const file = path.join(tmpDir, name);
-    const info = await lstat(file).catch(() => undefined);
-    if (info && now - info.mtimeMs > STALE_TEMP_MS) await rm(file, { force: true, recursive: true }).catch(() => {});
-  }
-}

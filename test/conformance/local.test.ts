@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { localConfigSchema } from "../../drivers/local/config.ts";
 import { createLocalDriver } from "../../drivers/local/index.ts";
 import { PermissionDeniedError } from "../../src/errors.ts";
 import { runConformanceSuite } from "./suite.ts";
@@ -10,7 +11,7 @@ import { runConformanceSuite } from "./suite.ts";
 runConformanceSuite("local", async () => {
   const drive = await mkdtemp(path.join(os.tmpdir(), "local-drive-"));
   return {
-    driver: createLocalDriver({ drives: [drive] }),
+    driver: createLocalDriver(localConfigSchema.parse({ drives: [drive] })),
     configuration: `local: {drives: [${JSON.stringify(drive)}]}`,
     teardown: () => rm(drive, { recursive: true, force: true }),
   };
@@ -18,8 +19,8 @@ runConformanceSuite("local", async () => {
 
 describe("local drive allow-list (MULTISTORE_LOCAL_DRIVES)", () => {
   it("refuses a drive outside the allowed roots", () => {
-    expect(() => createLocalDriver({ drives: ["/etc/kubernetes"] }, "/data:/mnt/store")).toThrow(PermissionDeniedError);
-    expect(() => createLocalDriver({ drives: ["/mnt/store-evil"] }, "/data:/mnt/store")).toThrow(/not under a folder this plugin allows/);
-    expect(() => createLocalDriver({ drives: ["/mnt/store/a"] }, "/data:/mnt/store")).not.toThrow();
+    expect(() => createLocalDriver(localConfigSchema.parse({ drives: ["/etc/kubernetes"] }), "/data:/mnt/store")).toThrow(PermissionDeniedError);
+    expect(() => createLocalDriver(localConfigSchema.parse({ drives: ["/mnt/store-evil"] }), "/data:/mnt/store")).toThrow(/not under a folder this plugin allows/);
+    expect(() => createLocalDriver(localConfigSchema.parse({ drives: ["/mnt/store/a"] }), "/data:/mnt/store")).not.toThrow();
   });
 });

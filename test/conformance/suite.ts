@@ -135,6 +135,17 @@ export function runConformanceSuite(backend: string, setup: () => Promise<Backen
         await expect(driver.get(key)).rejects.toBeInstanceOf(NotFoundError);
       });
 
+      it("publishes nothing when the signal aborts as the body ends", async () => {
+        const key = `${uniquePrefix()}/late-abort`;
+        const controller = new AbortController();
+        async function* body(): AsyncGenerator<Buffer> {
+          yield bytes(MiB);
+          controller.abort(); // the client goes away just as its upload completes
+        }
+        await expect(driver.put(key, Readable.from(body()), { signal: controller.signal })).rejects.toThrow();
+        await expect(driver.get(key)).rejects.toBeInstanceOf(NotFoundError);
+      });
+
       it("stores unicode keys", async () => {
         const key = `${uniquePrefix()}/données/日本語/emoji-🚀.txt`;
         await driver.put(key, streamOf(Buffer.from("unicode")));

@@ -1,0 +1,95 @@
+/**
+ * The shard file: one per object per drive, at `<drive>/objects/<key>/@shard`.
+ *
+ *   [header: 4096 bytes]  "multistore-shard 1\n" + JSON metadata + "\n" + hex HH-256 of the JSON + "\n", space-padded
+ *   [block 0: 32-byte HH-256 of the shard][shard bytes]
+ *   [block 1: ...]                                   one entry per block of blockSize bytes of the object
+ *
+ * A block of the object is split into k data shards (zero-padded to a
+ * multiple of 8 bytes) plus m parity shards; this file holds shard `index`
+ * of every block. Hashing each shard where it lies (MinIO's "streaming
+ * bitrot" format) lets a read verify exactly what it reads, block by block.
+ * The header names the object's `version`, so shards of different writes are
+ * never mixed, and carries everything needed to read without the config.
+ */
+import { DataLossError } from "../../src/errors.ts";
+import { bitrotHash, HASH_BYTES } from "./bitrot.ts";
+
+export const HEADER_BYTES = 4096;
+export const SHARD_FILE = "@shard";
+const MAGIC = "multistore-shard 1\n";
+
+/** What every shard file of one object version says about it (only `index` differs). */
+export interface ShardHeader {
+  format: 1;
+  key: string;
+  /** Random id of the write that made this version. */
+  version: string;
+  /** Unix ms at commit: the newest version with a read quorum wins. */
+  mtime: number;
+  size: number;
+  dataShards: number;
+  parityShards: number;
+  blockSize: number;
+  /** Which shard of each block this file holds: 0..k-1 data, k..k+m-1 parity. */
+  index: number;
+  /** HighwayHash-256 of the whole object, hex. */
+  digest: string;
+}
+
+export function encodeHeader(header: ShardHeader): Buffer {
+  const json = JSON.stringify(header);
+  const text = `${MAGIC}${json}\n${bitrotHash(Buffer.from(json)).toString("hex")}\n`;
+  const out = Buffer.alloc(HEADER_BYTES, 0x20);
+  if (Buffer.byteLength(text) > HEADER_BYTES) throw new Error("shard header too large");
+  out.write(text);
+  return out;
+}
+
+/** Parses a header; a damaged one throws DataLossError (the caller treats the shard as missing). */
+export function decodeHeader(bytes: Buffer, where: string): ShardHeader {
+  const text = bytes.toString("utf8", 0, Math.min(bytes.length, HEADER_BYTES));
+  const [magic, json, hash] = text.split("\n");
+  if (`${magic}\n` !== MAGIC || !json || !hash) throw new DataLossError(`${where}: not a shard file`);
+  if (bitrotHash(Buffer.from(json)).toString("hex") !== hash) throw new DataLossError(`${where}: shard header is corrupt`);
+  return JSON.parse(json) as ShardHeader;
+}
+
+/** Sizes and offsets of an object's blocks and shards. */
+export class Geometry {
+  readonly blocks: number;
+  /** Shard size of a full block. */
+  readonly fullShardSize: number;
+  private readonly header: Pick<ShardHeader, "size" | "dataShards" | "blockSize">;
+
+  constructor(header: Pick<ShardHeader, "size" | "dataShards" | "blockSize">) {
+    this.header = header;
+    this.blocks = Math.ceil(header.size / header.blockSize);
+    this.fullShardSize = shardSizeFor(header.blockSize, header.dataShards);
+  }
+
+  /** Object bytes in block `b`. */
+  blockBytes(b: number): number {
+    return Math.min(this.header.blockSize, this.header.size - b * this.header.blockSize);
+  }
+
+  /** Bytes of one shard of block `b`. */
+  shardSize(b: number): number {
+    return b === this.blocks - 1 ? shardSizeFor(this.blockBytes(b), this.header.dataShards) : this.fullShardSize;
+  }
+
+  /** Where block `b`'s entry (hash, then shard) starts in a shard file. */
+  offset(b: number): number {
+    return HEADER_BYTES + b * (HASH_BYTES + this.fullShardSize);
+  }
+
+  /** The exact size of a complete shard file. */
+  fileSize(): number {
+    return this.blocks === 0 ? HEADER_BYTES : this.offset(this.blocks - 1) + HASH_BYTES + this.shardSize(this.blocks - 1);
+  }
+}
+
+/** Bytes per shard for `blockBytes` of data over k shards: rounded up to 8, at least 8. */
+export function shardSizeFor(blockBytes: number, dataShards: number): number {
+  return Math.max(8, Math.ceil(Math.ceil(blockBytes / dataShards) / 8) * 8);
+}

@@ -1,0 +1,194 @@
+/**
+ * Writing an object: the body is cut into blocks, each block encoded into
+ * k data + m parity shards and appended, with its bitrot hash, to a temp file
+ * per drive. Encoding and writing block n overlaps filling block n+1. At the
+ * end each temp file gets its header and is fsync'd; then, under the key's
+ * lock, they are renamed into place. A write quorum (k, or k+1 when m = k, as
+ * MinIO) of drives must take every step, else everything is undone and no
+ * new version becomes visible.
+ */
+import { constants } from "node:fs";
+import { mkdir, open, rename, rm, type FileHandle } from "node:fs/promises";
+import path from "node:path";
+import { addAbortSignal, type Readable } from "node:stream";
+import { randomUUID } from "node:crypto";
+import { UnavailableError } from "../../src/errors.ts";
+import { bitrotHash, contentHasher } from "./bitrot.ts";
+import { encodeHeader, Geometry, type ShardHeader } from "./format.ts";
+import type { DriveSet, KeyLocks } from "./layout.ts";
+import { codecFor } from "./shards.ts";
+
+export interface Layout {
+  dataShards: number;
+  parityShards: number;
+  blockSize: number;
+}
+
+interface Target {
+  index: number;
+  drive: number;
+  temp: string;
+  handle?: FileHandle;
+  failure?: string;
+}
+
+/** The write quorum of a k+m layout. */
+export function writeQuorum(layout: Layout): number {
+  return layout.dataShards === layout.parityShards ? layout.dataShards + 1 : layout.dataShards;
+}
+
+export async function writeObject(
+  drives: DriveSet,
+  locks: KeyLocks,
+  layout: Layout,
+  key: string,
+  body: Readable,
+  signal?: AbortSignal,
+): Promise<void> {
+  const { dataShards: k, parityShards: m, blockSize } = layout;
+  const codec = codecFor(k, m);
+  const quorum = writeQuorum(layout);
+  const targets: Target[] = Array.from({ length: k + m }, (_, index) => {
+    const drive = drives.driveFor(key, index);
+    return { index, drive, temp: drives.tempPath(drive) };
+  });
+  const alive = () => targets.filter((t) => !t.failure);
+  const requireQuorum = (step: string) => {
+    if (alive().length >= quorum) return;
+    const reasons = targets.filter((t) => t.failure).map((t) => `drive ${t.drive}: ${t.failure}`);
+    throw new UnavailableError(`cannot ${step} '${key}': ${alive().length} of ${k + m} drives usable, ${quorum} needed (${reasons.join("; ")})`);
+  };
+  const fail = async (target: Target, error: unknown) => {
+    target.failure ??= (error as Error).message;
+    await target.handle?.close().catch(() => {});
+    target.handle = undefined;
+  };
+
+  try {
+    await Promise.all(
+      targets.map(async (t) => {
+        try {
+          t.handle = await openTemp(drives, t);
+        } catch (error) {
+          await fail(t, error);
+        }
+      }),
+    );
+    requireQuorum("store");
+
+    const geometry = new Geometry({ size: 0, dataShards: k, blockSize });
+    const stripes = [0, 1].map(() => ({ data: Buffer.alloc(k * geometry.fullShardSize), parity: Buffer.alloc(Math.max(m, 1) * geometry.fullShardSize) }));
+    const digest = contentHasher();
+    let size = 0;
+    let block = 0;
+    let filled = 0;
+    let stripe = stripes[0]!;
+    let inFlight: Promise<void> = Promise.resolve();
+
+    /** Encodes and appends one block to every live drive. */
+    const writeBlock = async (s: typeof stripe, b: number, bytes: number): Promise<void> => {
+      const shardSize = Math.max(8, Math.ceil(Math.ceil(bytes / k) / 8) * 8);
+      s.data.fill(0, bytes, k * shardSize); // padding of the last data shard(s)
+      await codec.encode(s.data, s.parity, shardSize);
+      const offset = geometry.offset(b);
+      await Promise.all(
+        alive().map(async (t) => {
+          const source = t.index < k ? s.data : s.parity;
+          const start = (t.index < k ? t.index : t.index - k) * shardSize;
+          const shard = source.subarray(start, start + shardSize);
+          try {
+            await (t.handle as FileHandle).writev([bitrotHash(shard), shard], offset);
+          } catch (error) {
+            await fail(t, error);
+          }
+        }),
+      );
+      requireQuorum("store");
+    };
+
+    const source = signal ? addAbortSignal(signal, body) : body;
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      digest.update(chunk);
+      size += chunk.length;
+      for (let offset = 0; offset < chunk.length; ) {
+        const take = Math.min(blockSize - filled, chunk.length - offset);
+        chunk.copy(stripe.data, filled, offset, offset + take);
+        filled += take;
+        offset += take;
+        if (filled === blockSize) {
+          await inFlight; // at most one block being written while the next fills
+          inFlight = writeBlock(stripe, block++, filled);
+          inFlight.catch(() => {}); // awaited below; avoid an unhandled rejection meanwhile
+          stripe = stripe === stripes[0] ? stripes[1]! : stripes[0]!;
+          filled = 0;
+        }
+      }
+    }
+    await inFlight;
+    if (filled > 0) await writeBlock(stripe, block++, filled);
+
+    const header: Omit<ShardHeader, "index"> = {
+      format: 1, key, version: randomUUID(), mtime: Date.now(), size,
+      dataShards: k, parityShards: m, blockSize, digest: digest.digest(),
+    };
+    await Promise.all(
+      alive().map(async (t) => {
+        try {
+          const handle = t.handle as FileHandle;
+          await handle.write(encodeHeader({ ...header, index: t.index }), 0, undefined, 0);
+          await handle.sync();
+          await handle.close();
+          t.handle = undefined;
+        } catch (error) {
+          await fail(t, error);
+        }
+      }),
+    );
+    requireQuorum("store");
+
+    // Renames happen under the key's lock: two writers never interleave, so the
+    // last to commit holds every drive it wrote (last writer wins).
+    await locks.with(key, async () => {
+      signal?.throwIfAborted(); // a cancel that arrived while the body was ending: publish nothing
+      await Promise.all(
+        alive().map(async (t) => {
+          try {
+            await publish(t.temp, drives.shardPath(t.drive, key));
+          } catch (error) {
+            await fail(t, error);
+          }
+        }),
+      );
+    });
+    requireQuorum("commit");
+  } finally {
+    await Promise.all(targets.map(async (t) => {
+      await t.handle?.close().catch(() => {});
+      await rm(t.temp, { force: true }).catch(() => {});
+    }));
+  }
+}
+
+/** Opens a fresh temp file, recreating the drive's tmp folder if it was wiped (never the drive itself). */
+async function openTemp(drives: DriveSet, target: Target): Promise<FileHandle> {
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
+  try {
+    return await open(target.temp, flags, 0o644);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    await mkdir(drives.tmpDir(target.drive)); // fails (ENOENT) if the drive itself is gone: it stays failed
+    return open(target.temp, flags, 0o644);
+  }
+}
+
+/** Renames a finished shard into place; retries if a delete of a sibling prunes the folder meanwhile. */
+export async function publish(temp: string, final: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    await mkdir(path.dirname(final), { recursive: true });
+    try {
+      return await rename(temp, final);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT" || attempt >= 5) throw error;
+    }
+  }
+}
