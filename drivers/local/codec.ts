@@ -13,12 +13,16 @@
  * `data` (so a block of the object is copied in once and is already its data
  * shards), the m parity shards back to back in `parity`.
  */
-import ReedSolomon from "@ronomon/reed-solomon";
+import type * as RonomonReedSolomon from "@ronomon/reed-solomon";
+import { createRequire } from "node:module";
+
+// The package's main is its .node binary; require() loads it without the ESM addon warning.
+const ReedSolomon = createRequire(import.meta.url)("@ronomon/reed-solomon") as typeof RonomonReedSolomon;
 
 export class ErasureCodec {
   readonly dataShards: number;
   readonly parityShards: number;
-  private readonly context: ReedSolomon.Context | undefined;
+  private readonly context: RonomonReedSolomon.Context | undefined;
 
   constructor(dataShards: number, parityShards: number) {
     this.dataShards = dataShards;

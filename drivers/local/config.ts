@@ -23,16 +23,17 @@ export function defaultParity(drives: number): number {
 }
 
 /** `1048576`, `1MiB`, `512KiB`: a size in bytes. */
+const SIZE_HINT = "expected a size such as 1MiB, 512KiB or 1048576";
 const size = z.union([
-  z.number({ error: "expected a size such as 1MiB or 1048576" }).int(),
+  z.number({ error: SIZE_HINT }).int(),
   z
     .string()
-    .regex(/^\d+\s*(B|KiB|MiB)?$/, "expected a size such as 1MiB, 512KiB or 1048576")
+    .regex(/^\d+\s*(B|KiB|MiB)?$/, SIZE_HINT)
     .transform((text) => {
       const [, digits = "0", unit = "B"] = /^(\d+)\s*(B|KiB|MiB)?$/.exec(text) ?? [];
       return Number(digits) * ({ B: 1, KiB: 1024, MiB: MiB } as Record<string, number>)[unit]!;
     }),
-]);
+], { error: SIZE_HINT });
 
 export const localConfigSchema = z
   .strictObject({
