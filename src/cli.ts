@@ -26,6 +26,7 @@ Commands:
   ls <key>                list the objects of a directory artifact
   rm <key>                delete an object or a directory artifact
   stat <key>              show whether <key> is a file or a directory, and its size
+  heal <key> | heal --all verify an object (or the whole local store) and rebuild lost or damaged shards
 
 Options:
   --config <file.yaml>    the artifact configuration to use (default: local backend under ./data)
@@ -42,6 +43,7 @@ async function main(argv: string[]): Promise<number> {
       config: { type: "string" },
       socket: { type: "string" },
       help: { type: "boolean", short: "h" },
+      all: { type: "boolean" },
     },
   });
   const [command, ...args] = positionals;
@@ -53,6 +55,7 @@ async function main(argv: string[]): Promise<number> {
 
   const run = commands[command];
   if (!run) return usage(`unknown command '${command}'`);
+  if (command === "heal" && values.all) args.push(""); // `heal --all` names no key
   if (args.length !== run.arity) return usage(`'${command}' takes ${run.arity} argument(s)`);
   const configuration = await loadConfiguration(values.config);
   const socketPath = values.socket ?? process.env["MULTISTORE_SOCKET"] ?? DEFAULT_SOCKET;
@@ -139,6 +142,21 @@ const commands: Record<string, Command> = {
       if (info.kind === "directory") lines.push(`objects:  ${info.objects}`);
       if (info.modified) lines.push(`modified: ${info.modified.toISOString()}`);
       process.stdout.write(`${lines.join("\n")}\n`);
+    },
+  },
+  heal: {
+    arity: 1,
+    async action(client, [key = ""]) {
+      const report = await client.heal(key || ".", key === "");
+      for (const object of report.objects) {
+        const drives = object.drives.length > 0 ? ` (drives ${object.drives.join(", ")})` : "";
+        process.stdout.write(`${object.state.padEnd(13)} ${object.key}${drives}${object.detail ? `: ${object.detail}` : ""}\n`);
+      }
+      process.stdout.write(
+        `scanned ${report.scanned}, healthy ${report.healthy}, healed ${report.healed}, unrecoverable ${report.unrecoverable}` +
+          `${key === "" ? `, temp files removed ${report.temp_files_removed}` : ""}\n`,
+      );
+      if (Number(report.unrecoverable) > 0) throw new Error(`${report.unrecoverable} object(s) cannot be rebuilt: too few good shards left`);
     },
   },
 };

@@ -9,6 +9,7 @@ import { Readable } from "node:stream";
 import type { Artifact } from "./generated/artifact/Artifact.ts";
 import type { ArtifactServiceClient } from "./generated/artifact/ArtifactService.ts";
 import type { AdminClient } from "./generated/multistore/v1/Admin.ts";
+import type { HealResponse__Output } from "./generated/multistore/v1/HealResponse.ts";
 import type { StatResponse__Output } from "./generated/multistore/v1/StatResponse.ts";
 import { adminProto, artifactProto } from "./proto.ts";
 import { ERROR_CODE_METADATA } from "./rpc.ts";
@@ -174,6 +175,13 @@ export class ArtifactClient {
       objects: Number(res.response.objects),
       ...(modified > 0 ? { modified: new Date(modified) } : {}),
     };
+  }
+
+  /** Heals `key`, or with `all` every object of the store (erasure-coded local backend). */
+  async heal(key: string, all = false): Promise<HealResponse__Output> {
+    const res = await this.unary<HealResponse__Output>("Heal", { artifact: this.artifact(key), all }, this.admin);
+    if (res.response.error) throw this.failure(res);
+    return res.response;
   }
 
   /** Resolves once the connection is ready, as Argo's NewDriver waits for READY. */

@@ -62,3 +62,40 @@ export interface Driver {
   /** Releases clients, timers and handles. The driver is not used afterwards. */
   dispose(): Promise<void>;
 }
+
+/** What healing found and did for one object. */
+export interface HealResult {
+  key: string;
+  /** `rewritten`: a newer write replaced the object while it was being healed. */
+  state: "healthy" | "healed" | "unrecoverable" | "gone" | "rewritten";
+  /** Drives (by position in the configuration) that received rebuilt data. */
+  drives: number[];
+  detail?: string;
+}
+
+/** What a heal pass over a whole store did. */
+export interface HealSummary {
+  objects: number;
+  healthy: number;
+  healed: number;
+  unrecoverable: number;
+  tempFilesRemoved: number;
+  /** Every object that was not healthy. */
+  results: HealResult[];
+}
+
+/**
+ * An optional capability: a driver whose storage it manages itself (the
+ * erasure-coded local store) and can verify and repair. Object stores
+ * repair themselves and do not implement it.
+ */
+export interface HealingDriver extends Driver {
+  /** Verifies every stored byte of `key` and rewrites what is missing or damaged. */
+  heal(key: string): Promise<HealResult>;
+  /** Heals every object, and removes what interrupted writes left behind. */
+  healAll(): Promise<HealSummary>;
+}
+
+export function isHealing(driver: Driver): driver is HealingDriver {
+  return typeof (driver as Partial<HealingDriver>).healAll === "function";
+}

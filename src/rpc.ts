@@ -38,16 +38,27 @@ export class CallContext {
 
   /** The driver and normalised key of an artifact from a request. */
   locate(artifact: Artifact__Output | null | undefined): { driver: Driver; key: string } {
+    const plugin = this.pluginOf(artifact);
+    this.fields["key"] = plugin.key;
+    const key = normaliseKey(plugin.key);
+    return { driver: this.driverOf(artifact), key };
+  }
+
+  /** The driver an artifact's configuration selects, for calls that need no key. */
+  driverOf(artifact: Artifact__Output | null | undefined): Driver {
+    const plugin = this.pluginOf(artifact);
+    const lease = this.registry.acquire(plugin.configuration);
+    this.leases.push(lease);
+    this.fields["backend"] = lease.backend;
+    return lease.driver;
+  }
+
+  private pluginOf(artifact: Artifact__Output | null | undefined): NonNullable<Artifact__Output["plugin"]> {
     const plugin = artifact?.plugin;
     if (!artifact || !plugin) throw new InvalidRequestError("the request carries no artifact with a plugin location");
     this.fields["plugin"] = plugin.name;
     this.fields["artifact"] = artifact.name;
-    this.fields["key"] = plugin.key;
-    const key = normaliseKey(plugin.key);
-    const lease = this.registry.acquire(plugin.configuration);
-    this.leases.push(lease);
-    this.fields["backend"] = lease.backend;
-    return { driver: lease.driver, key };
+    return plugin;
   }
 
   /** Releases the drivers lent to this call. */

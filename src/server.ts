@@ -10,7 +10,8 @@ import path from "node:path";
 import { silentLogger, type Logger } from "./log.ts";
 import { adminProto, artifactProto } from "./proto.ts";
 import { DriverRegistry } from "./registry.ts";
-import { createAdminService, createArtifactService } from "./service.ts";
+import { createAdminService } from "./admin-service.ts";
+import { createArtifactService } from "./service.ts";
 
 export interface ServerOptions {
   socketPath: string;

@@ -8,7 +8,6 @@
 import path from "node:path";
 import type { ArtifactServiceHandlers } from "./generated/artifact/ArtifactService.ts";
 import type { SaveArtifactResponse } from "./generated/artifact/SaveArtifactResponse.ts";
-import type { AdminHandlers } from "./generated/multistore/v1/Admin.ts";
 import { InvalidRequestError, NotFoundError } from "./errors.ts";
 import { directoryPrefix } from "./keys.ts";
 import type { Logger } from "./log.ts";
@@ -99,30 +98,5 @@ export function createArtifactService(registry: DriverRegistry, log: Logger): Ar
     GetCapabilities: rpc.unary("GetCapabilities", async () => ({ supports_save_stream: true }), () => ({
       supports_save_stream: true,
     })),
-  };
-}
-
-/** The handlers of `multistore.v1.Admin`. */
-export function createAdminService(registry: DriverRegistry, log: Logger): AdminHandlers {
-  const rpc = new RpcAdapter(registry, log);
-  return {
-    Stat: rpc.unary("Stat", async (request, ctx) => {
-      const { driver, key } = ctx.locate(request.artifact);
-      try {
-        const info = await driver.stat(key);
-        return { kind: "file", size: info.size, objects: 1, modified_ms: info.modified?.getTime() ?? 0, error: "" };
-      } catch (error) {
-        if (!(error instanceof NotFoundError)) throw error;
-      }
-      let size = 0;
-      let objects = 0;
-      let modified = 0;
-      for await (const object of driver.list(directoryPrefix(key))) {
-        size += object.size;
-        objects++;
-        modified = Math.max(modified, object.modified?.getTime() ?? 0);
-      }
-      return { kind: objects > 0 ? "directory" : "missing", size, objects, modified_ms: modified, error: "" };
-    }, (error) => ({ kind: "", error })),
   };
 }

@@ -1,6 +1,6 @@
 /** The `multistore` CLI against our real server, as a person would use it. */
 import { execFile } from "node:child_process";
-import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -59,6 +59,24 @@ describe("multistore CLI", () => {
     expect((await multistore("ls", "cli/tree")).stdout.trim().split("\n")).toEqual(["cli/tree/a.txt", "cli/tree/sub/b.bin"]);
     expect((await multistore("get", "cli/tree", "tree-copy")).code).toBe(0);
     expect((await readdir(path.join(t.root, "tree-copy"))).sort()).toEqual(["a.txt", "sub"]);
+  });
+
+  it("heals an erasure-coded store, one object or all of them", async () => {
+    const drives = ["e0", "e1", "e2"].map((d) => path.join(t.root, d));
+    for (const d of drives) await mkdir(d);
+    const ecConfig = path.join(t.root, "ec.yaml");
+    await writeFile(ecConfig, `local: {drives: [${drives.join(", ")}], dataShards: 2, parityShards: 1}`);
+    const ec = (...args: string[]) => multistore("--config", ecConfig, ...args);
+    const file = path.join(t.root, "ec-upload.bin");
+    await writeFile(file, bytes(100_000));
+    expect((await ec("put", file, "runs/1/out.bin")).code).toBe(0);
+    expect((await ec("heal", "runs/1/out.bin")).stdout).toContain("scanned 1, healthy 1, healed 0, unrecoverable 0");
+    await rm(drives[1] as string, { recursive: true });
+    await mkdir(drives[1] as string);
+    const all = await ec("heal", "--all");
+    expect(all.stdout).toMatch(/^healed\s+runs\/1\/out\.bin \(drives 1\)$/m);
+    expect(all.stdout).toContain("scanned 1, healthy 0, healed 1, unrecoverable 0, temp files removed 0");
+    expect((await multistore("heal", "--all")).stdout).toContain("scanned"); // the single-drive default store heals too
   });
 
   it("fails clearly without a server, on a bad config and on bad usage", async () => {

@@ -9,6 +9,7 @@ import { constants } from "node:fs";
 import { lstat, mkdir, open, readdir, rm, type FileHandle } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import type { HealResult, HealSummary } from "../../src/driver.ts";
 import { DataLossError, NotFoundError } from "../../src/errors.ts";
 import { bitrotHash } from "./bitrot.ts";
 import { encodeHeader } from "./format.ts";
@@ -16,26 +17,6 @@ import { TEMP_OWNER, type DriveSet, type KeyLocks } from "./layout.ts";
 import { listKeys } from "./listing.ts";
 import { openObject, StripeReader, type OpenObject } from "./shards.ts";
 import { publish } from "./writer.ts";
-
-/** What healing found and did for one object. */
-export interface HealResult {
-  key: string;
-  state: "healthy" | "healed" | "unrecoverable" | "gone" | "rewritten";
-  /** Drives that received a rebuilt shard. */
-  drives: number[];
-  detail?: string;
-}
-
-/** What a heal pass over the whole store did. */
-export interface HealSummary {
-  objects: number;
-  healthy: number;
-  healed: number;
-  unrecoverable: number;
-  tempFilesRemoved: number;
-  /** Every object that was not healthy. */
-  results: HealResult[];
-}
 
 /** Temp files older than this are removed whoever owns them: no write stays silent so long. */
 const STALE_TEMP_MS = 60 * 60 * 1000;

@@ -24,26 +24,16 @@
 import { mkdir, rmdir, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
-import type { Driver, ObjectInfo, TransferOptions } from "../../src/driver.ts";
+import type { HealingDriver, HealResult, HealSummary, ObjectInfo, TransferOptions } from "../../src/driver.ts";
 import { DataLossError, PermissionDeniedError, UnavailableError } from "../../src/errors.ts";
 import type { LocalConfig } from "./config.ts";
 import { foldFsError } from "./fs-errors.ts";
-import { healAll, healObject, sweepTemps, type HealResult, type HealSummary } from "./heal.ts";
+import { healAll, healObject, sweepTemps } from "./heal.ts";
 import { DriveSet, KeyLocks } from "./layout.ts";
 import { listKeys } from "./listing.ts";
 import { readObject } from "./reader.ts";
 import { openObject } from "./shards.ts";
 import { writeObject } from "./writer.ts";
-
-/** A driver that can repair its own storage. */
-export interface HealingDriver extends Driver {
-  heal(key: string): Promise<HealResult>;
-  healAll(): Promise<HealSummary>;
-}
-
-export function isHealing(driver: Driver): driver is HealingDriver {
-  return typeof (driver as Partial<HealingDriver>).healAll === "function";
-}
 
 /**
  * Creates the driver for a validated `local` configuration. Nothing touches

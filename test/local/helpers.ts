@@ -3,7 +3,8 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { localConfigSchema, type LocalConfigInput } from "../../drivers/local/config.ts";
-import { createLocalDriver, type HealingDriver } from "../../drivers/local/index.ts";
+import { createLocalDriver } from "../../drivers/local/index.ts";
+import type { HealingDriver } from "../../src/driver.ts";
 
 export interface TestStore {
   root: string;
