@@ -15,6 +15,8 @@ RUN node node_modules/typescript/bin/tsc -p tsconfig.build.json && cp -r proto d
 FROM node:24-bookworm-slim AS runtime
 WORKDIR /app
 ENV NODE_ENV=production
+# Shard I/O, Reed-Solomon and zlib share this pool; see src/threadpool.ts.
+ENV UV_THREADPOOL_SIZE=16
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist

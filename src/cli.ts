@@ -4,6 +4,7 @@
  * (the image's entrypoint does the same); the other commands are clients of a
  * running plugin over its socket, speaking Argo's protocol as Argo would.
  */
+import "./threadpool.ts"; // first: sizes the pool before any I/O
 import { createReadStream, createWriteStream } from "node:fs";
 import { readFile, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";

@@ -82,7 +82,7 @@ export class ArtifactClient {
   }
 
   /** SaveStream: uploads the bytes of `body` as `key`. */
-  saveStream(key: string, body: AsyncIterable<Buffer>, signal?: AbortSignal): Promise<void> {
+  saveStream(key: string, body: AsyncIterable<Buffer> | Iterable<Buffer>, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
       let outcome: { error?: ArtifactClientError; response?: { success: boolean; error: string } } | undefined;
       const call = this.artifacts.SaveStream((error, response) => {

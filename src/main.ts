@@ -4,6 +4,7 @@
  * SIGINT drain calls in flight for SHUTDOWN_GRACE_SECONDS (default 20, below
  * Kubernetes' default 30 s grace period) and exit 0.
  */
+import "./threadpool.ts"; // first: sizes the pool before any I/O
 import { createLogger, type Logger } from "./log.ts";
 import { startServer } from "./server.ts";
 

@@ -18,6 +18,11 @@ import { encodeHeader, Geometry, type ShardHeader } from "./format.ts";
 import type { DriveSet, KeyLocks } from "./layout.ts";
 import { codecFor } from "./shards.ts";
 
+/** Blocks encoded and written at once; each holds a stripe of about (k+m)/k x blockSize. */
+const PIPELINE_DEPTH = 3;
+/** Blocks between background flushes of the temp files (32 MiB of object at 1 MiB blocks). */
+const FLUSH_EVERY = 32;
+
 export interface Layout {
   dataShards: number;
   parityShards: number;
@@ -30,6 +35,8 @@ interface Target {
   temp: string;
   handle?: FileHandle;
   failure?: string;
+  /** A background flush in progress. */
+  flushing?: Promise<void>;
 }
 
 /** The write quorum of a k+m layout. */
@@ -77,13 +84,17 @@ export async function writeObject(
     requireQuorum("store");
 
     const geometry = new Geometry({ size: 0, dataShards: k, blockSize });
-    const stripes = [0, 1].map(() => ({ data: Buffer.alloc(k * geometry.fullShardSize), parity: Buffer.alloc(Math.max(m, 1) * geometry.fullShardSize) }));
+    // PIPELINE_DEPTH blocks in flight: encoding one overlaps writing the others and filling the next.
+    const stripes = Array.from({ length: PIPELINE_DEPTH + 1 }, () => ({
+      data: Buffer.alloc(k * geometry.fullShardSize),
+      parity: Buffer.alloc(Math.max(m, 1) * geometry.fullShardSize),
+    }));
     const digest = contentHasher();
     let size = 0;
     let block = 0;
     let filled = 0;
     let stripe = stripes[0]!;
-    let inFlight: Promise<void> = Promise.resolve();
+    const inFlight: Promise<void>[] = [];
 
     /** Encodes and appends one block to every live drive. */
     const writeBlock = async (s: typeof stripe, b: number, bytes: number): Promise<void> => {
@@ -104,6 +115,11 @@ export async function writeObject(
         }),
       );
       requireQuorum("store");
+      // Flush what is written so far every FLUSH_EVERY blocks, in the background: the disk
+      // works while we encode, and the final fsync has little left to wait for.
+      if (b % FLUSH_EVERY === FLUSH_EVERY - 1) {
+        for (const t of alive()) t.flushing ??= (t.handle as FileHandle).datasync().catch(() => {}).finally(() => (t.flushing = undefined));
+      }
     };
 
     const source = signal ? addAbortSignal(signal, body) : body;
@@ -116,15 +132,18 @@ export async function writeObject(
         filled += take;
         offset += take;
         if (filled === blockSize) {
-          await inFlight; // at most one block being written while the next fills
-          inFlight = writeBlock(stripe, block++, filled);
-          inFlight.catch(() => {}); // awaited below; avoid an unhandled rejection meanwhile
-          stripe = stripe === stripes[0] ? stripes[1]! : stripes[0]!;
+          // Writes go to explicit offsets, so blocks may finish in any order.
+          if (inFlight.length >= PIPELINE_DEPTH) await inFlight.shift();
+          const writing = writeBlock(stripe, block, filled);
+          writing.catch(() => {}); // awaited below; avoid an unhandled rejection meanwhile
+          inFlight.push(writing);
+          block++;
+          stripe = stripes[block % stripes.length]!;
           filled = 0;
         }
       }
     }
-    await inFlight;
+    await Promise.all(inFlight);
     if (filled > 0) await writeBlock(stripe, block++, filled);
 
     const header: Omit<ShardHeader, "index"> = {
@@ -135,6 +154,7 @@ export async function writeObject(
       alive().map(async (t) => {
         try {
           const handle = t.handle as FileHandle;
+          await t.flushing;
           await handle.write(encodeHeader({ ...header, index: t.index }), 0, undefined, 0);
           await handle.sync();
           await handle.close();
