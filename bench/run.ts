@@ -96,7 +96,7 @@ for (const [label, client, erasure] of sections) {
     open.plugin.push(await measure(pid, size, () => drain(client.openStream(key))));
     if (degradedLoad && degradedOpen) {
       const drives = new DriveSet(ecDrives);
-      for (const index of [0, 1]) await rm(path.join(drives.shardPath(drives.driveFor(key, index), key))); // two data shards
+      for (const index of [0, 1]) await rm(drives.versionsDir(drives.driveFor(key, index), key), { recursive: true }); // two data shards
       degradedLoad.ref.push(await cp());
       degradedLoad.plugin.push(await measure(pid, size, () => client.load(key, copy)));
       await rm(copy, { force: true });

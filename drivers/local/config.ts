@@ -44,7 +44,7 @@ export const localConfigSchema = z
     /** Bytes of the object encoded at a time; each drive gets blockSize / dataShards of it. */
     blockSize: size.pipe(z.number().min(64 * 1024, "expected at least 64KiB").max(16 * MiB, "expected at most 16MiB")).optional(),
     /** Minutes between background heal passes over every object; 0 or absent: none. */
-    healIntervalMinutes: z.number({ error: "expected a number of minutes" }).min(0, "expected 0 or more").optional(),
+    healIntervalMinutes: z.number({ error: "expected a number of minutes" }).min(0, "expected 0 or more").max(35_000, "expected at most 35000 (about 24 days)").optional(),
   })
   .superRefine((config, ctx) => {
     const seen = new Map<string, number>();

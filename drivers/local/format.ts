@@ -1,5 +1,6 @@
 /**
- * The shard file: one per object per drive, at `<drive>/objects/<key>/@shard`.
+ * The shard file: one per object version per drive, at
+ * `<drive>/objects/<key>/@shard/<version>`.
  *
  *   [header: 4096 bytes]  "multistore-shard 1\n" + JSON metadata + "\n" + hex HH-256 of the JSON + "\n", space-padded
  *   [block 0: 32-byte HH-256 of the shard][shard bytes]
@@ -16,14 +17,15 @@ import { DataLossError } from "../../src/errors.ts";
 import { bitrotHash, HASH_BYTES } from "./bitrot.ts";
 
 export const HEADER_BYTES = 4096;
-export const SHARD_FILE = "@shard";
+/** The folder, inside an object's folder, holding its shard files (one per version). */
+export const SHARD_DIR = "@shard";
 const MAGIC = "multistore-shard 1\n";
 
 /** What every shard file of one object version says about it (only `index` differs). */
 export interface ShardHeader {
   format: 1;
   key: string;
-  /** Random id of the write that made this version. */
+  /** Id of the write that made this version (its file name): commit time, then a UUID. */
   version: string;
   /** Unix ms at commit: the newest version with a read quorum wins. */
   mtime: number;

@@ -21,19 +21,19 @@
  * `healIntervalMinutes` is set, and on demand (`multistore heal`).
  * One drive with no parity (`drives: [/data]`) is the plain case: k=1, m=0.
  */
-import { mkdir, rmdir, stat, unlink } from "node:fs/promises";
+import { mkdir, rm, rmdir, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import type { HealingDriver, HealResult, HealSummary, ObjectInfo, TransferOptions } from "../../src/driver.ts";
-import { DataLossError, PermissionDeniedError, UnavailableError } from "../../src/errors.ts";
+import { DataLossError, NotFoundError, PermissionDeniedError, UnavailableError } from "../../src/errors.ts";
 import type { LocalConfig } from "./config.ts";
 import { foldFsError } from "./fs-errors.ts";
 import { healAll, healObject, sweepTemps } from "./heal.ts";
-import { DriveSet, KeyLocks } from "./layout.ts";
+import { DriveSet } from "./layout.ts";
 import { listKeys } from "./listing.ts";
 import { readObject } from "./reader.ts";
 import { openObject } from "./shards.ts";
-import { writeObject } from "./writer.ts";
+import { writeObject, writeQuorum } from "./writer.ts";
 
 /**
  * Creates the driver for a validated `local` configuration. Nothing touches
@@ -49,7 +49,6 @@ export function createLocalDriver(config: LocalConfig, allowedRoots = process.en
     }
   });
   const drives = new DriveSet(config.drives);
-  const locks = new KeyLocks();
   const layout = { dataShards: config.dataShards, parityShards: config.parityShards, blockSize: config.blockSize };
   let ready: Promise<void> | undefined;
 
@@ -85,21 +84,29 @@ export function createLocalDriver(config: LocalConfig, allowedRoots = process.en
     healing ??= (async () => {
       for (const next of damaged) {
         damaged.delete(next);
-        await healObject(drives, locks, next).catch(() => {});
+        await healObject(drives, next).catch(() => {});
       }
       healing = undefined;
     })();
   };
-  const timer =
-    config.healIntervalMinutes > 0
-      ? setInterval(() => void ensureReady().then(() => healAll(drives, locks)).catch(() => {}), config.healIntervalMinutes * 60_000)
-      : undefined;
-  timer?.unref();
+  // A heal pass every healIntervalMinutes, re-armed only once the previous pass is done.
+  let timer: NodeJS.Timeout | undefined;
+  const schedule = () => {
+    if (config.healIntervalMinutes <= 0) return;
+    timer = setTimeout(() => {
+      void ensureReady()
+        .then(() => healAll(drives))
+        .catch(() => {})
+        .finally(schedule);
+    }, config.healIntervalMinutes * 60_000);
+    timer.unref();
+  };
+  schedule();
 
   const driver: HealingDriver = {
     async get(key: string, options?: TransferOptions): Promise<Readable> {
       await ensureReady();
-      return readObject(drives, locks, key, (damagedKey) => queueHeal(damagedKey), options?.signal).catch((error: unknown) => {
+      return readObject(drives, key, (damagedKey) => queueHeal(damagedKey), options?.signal).catch((error: unknown) => {
         throw foldFsError(error, key);
       });
     },
@@ -107,53 +114,64 @@ export function createLocalDriver(config: LocalConfig, allowedRoots = process.en
     async put(key: string, body: Readable, options?: TransferOptions): Promise<void> {
       await ensureReady();
       drives.objectDir(0, key); // validates the key before reading the body
-      await writeObject(drives, locks, layout, key, body, options?.signal).catch((error: unknown) => {
+      await writeObject(drives, layout, key, body, options?.signal).catch((error: unknown) => {
         throw foldFsError(error, key);
       });
     },
 
     async stat(key: string): Promise<ObjectInfo> {
       await ensureReady();
-      const object = await locks.with(key, () => openObject(drives, key));
+      const object = await drives.locks.with(key, () => openObject(drives, key)).catch((error: unknown) => {
+        throw foldFsError(error, key);
+      });
       await object.close();
       return { key, size: object.header.size, modified: new Date(object.header.mtime) };
     },
 
     async *list(prefix: string): AsyncIterable<ObjectInfo> {
       await ensureReady();
-      for await (const { key, drives: present } of listKeys(drives, prefix)) {
+      for await (const { key, drives: present } of listKeys(drives, prefix, config.parityShards)) {
         if (present < config.dataShards) continue; // below read quorum: not an object
         try {
           yield await driver.stat(key);
         } catch (error) {
-          if (!(error instanceof DataLossError)) throw error; // unreadable (shards disagree): not listed
+          // Unreadable (shards disagree) or leftovers of a delete: not an object.
+          if (!(error instanceof DataLossError || error instanceof NotFoundError)) throw error;
         }
       }
     },
 
+    /**
+     * Removes every version of `key` from every drive. Like a write, a delete
+     * needs a write quorum of drives to confirm it, or a drive that was away
+     * could bring the object back; missing objects confirm at once.
+     */
     async delete(key: string): Promise<void> {
       await ensureReady();
-      await locks.with(key, () =>
+      const failures: string[] = [];
+      await drives.locks.with(key, () =>
         Promise.all(
-          config.drives.map(async (_drive, d) => {
-            const file = drives.shardPath(d, key);
+          config.drives.map(async (root, d) => {
             try {
-              await unlink(file);
+              if (!(await stat(root)).isDirectory()) throw new Error("not a directory");
+              await rm(drives.versionsDir(d, key), { recursive: true, force: true });
+              await pruneEmptyParents(drives.objectsDir(d), drives.versionsDir(d, key));
             } catch (error) {
-              const code = (error as NodeJS.ErrnoException).code;
-              if (code === "ENOENT" || code === "ENOTDIR") return; // nothing here: deletes are idempotent
-              throw foldFsError(error, key);
+              failures.push(`drive ${d}: ${(error as Error).message}`);
             }
-            await pruneEmptyParents(drives.objectsDir(d), file);
           }),
         ),
       );
+      const confirmed = config.drives.length - failures.length;
+      if (confirmed < writeQuorum(layout)) {
+        throw new UnavailableError(`cannot delete '${key}': ${confirmed} of ${config.drives.length} drives confirmed, ${writeQuorum(layout)} needed (${failures.join("; ")})`);
+      }
     },
 
     async deletePrefix(prefix: string): Promise<number> {
       await ensureReady();
       let deleted = 0;
-      for await (const { key } of listKeys(drives, prefix)) {
+      for await (const { key } of listKeys(drives, prefix, config.parityShards)) {
         await driver.delete(key);
         deleted++;
       }
@@ -162,16 +180,16 @@ export function createLocalDriver(config: LocalConfig, allowedRoots = process.en
 
     async heal(key: string): Promise<HealResult> {
       await ensureReady();
-      return healObject(drives, locks, key);
+      return healObject(drives, key);
     },
 
     async healAll(): Promise<HealSummary> {
       await ensureReady();
-      return healAll(drives, locks);
+      return healAll(drives);
     },
 
     async dispose(): Promise<void> {
-      if (timer) clearInterval(timer);
+      if (timer) clearTimeout(timer);
       await healing;
     },
   };

@@ -8,13 +8,27 @@ import type { Dirent } from "node:fs";
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { foldFsError } from "./fs-errors.ts";
-import { SHARD_FILE } from "./format.ts";
+import { SHARD_DIR } from "./format.ts";
 import type { DriveSet } from "./layout.ts";
 
-/** Keys under `prefix` (a string prefix: `a/` does not match `ab/x`) with the number of drives holding them. */
-export async function* listKeys(drives: DriveSet, prefix: string): AsyncGenerator<{ key: string; drives: number }> {
+/**
+ * Keys under `prefix` (a string prefix: `a/` does not match `ab/x`) with the
+ * number of drives holding them. A drive that fails mid-walk counts as
+ * holding nothing from then on; more than `tolerated` such drives fail the listing.
+ */
+export async function* listKeys(drives: DriveSet, prefix: string, tolerated = 0): AsyncGenerator<{ key: string; drives: number }> {
+  const failures: unknown[] = [];
   const walks = drives.roots.map((_r, d) => walk(drives, d, prefix)[Symbol.asyncIterator]());
-  const heads = await Promise.all(walks.map((w) => w.next()));
+  const next = async (i: number): Promise<IteratorResult<string>> => {
+    try {
+      return await (walks[i] as AsyncIterator<string>).next();
+    } catch (error) {
+      failures.push(error);
+      if (failures.length > tolerated) throw error;
+      return { done: true, value: undefined };
+    }
+  };
+  const heads = await Promise.all(walks.map((_w, i) => next(i)));
   for (;;) {
     let smallest: string | undefined;
     for (const head of heads) if (!head.done && (smallest === undefined || compareKeys(head.value, smallest) < 0)) smallest = head.value;
@@ -24,7 +38,7 @@ export async function* listKeys(drives: DriveSet, prefix: string): AsyncGenerato
       heads.map(async (head, i) => {
         if (!head.done && head.value === smallest) {
           count++;
-          heads[i] = await (walks[i] as AsyncIterator<string>).next();
+          heads[i] = await next(i);
         }
       }),
     );
@@ -61,9 +75,9 @@ async function* walkFolder(folder: string, folderKey: string, namePrefix: string
     throw foldFsError(error, folderKey);
   }
   // The folder's own object first (only below the top: the top folder is the prefix itself).
-  if (!top && entries.some((e) => e.name === SHARD_FILE && e.isFile())) yield folderKey.slice(0, -1);
+  if (!top && entries.some((e) => e.name === SHARD_DIR && e.isDirectory())) yield folderKey.slice(0, -1);
   const subfolders = entries
-    .filter((e) => e.isDirectory() && e.name.startsWith(namePrefix)) // links are never followed
+    .filter((e) => e.isDirectory() && e.name !== SHARD_DIR && e.name.startsWith(namePrefix)) // links are never followed
     .map((e) => e.name)
     .sort();
   for (const name of subfolders) yield* walkFolder(path.join(folder, name), `${folderKey}${name}/`, "", false);

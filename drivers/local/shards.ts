@@ -4,12 +4,13 @@
  * rebuilding from parity when a shard is missing, short or corrupt.
  */
 import { constants } from "node:fs";
-import { open, type FileHandle } from "node:fs/promises";
-import { DataLossError, NotFoundError } from "../../src/errors.ts";
+import { open, readdir, stat, type FileHandle } from "node:fs/promises";
+import path from "node:path";
+import { DataLossError, NotFoundError, UnavailableError } from "../../src/errors.ts";
 import { bitrotHash, HASH_BYTES } from "./bitrot.ts";
 import { ErasureCodec } from "./codec.ts";
 import { decodeHeader, Geometry, HEADER_BYTES, type ShardHeader } from "./format.ts";
-import type { DriveSet } from "./layout.ts";
+import { versionTime, type DriveSet } from "./layout.ts";
 
 /** One drive's shard file of the chosen version, open for reading. */
 export interface OpenShard {
@@ -18,13 +19,25 @@ export interface OpenShard {
   header: ShardHeader;
 }
 
+/** A shard file that is not part of the chosen version (older, unfinished or damaged). */
+export interface OtherShard {
+  drive: number;
+  path: string;
+  /** Commit time from its name (NaN if the name is not a version). */
+  time: number;
+}
+
 /** An object version with a read quorum of shard files open. */
 export interface OpenObject {
   header: ShardHeader;
   /** By shard index. */
   shards: Map<number, OpenShard>;
-  /** Drives whose shard is missing, damaged or of another version (for healing). */
+  /** Reachable drives without a shard of this version (to heal). */
   staleDrives: number[];
+  /** Drives whose root is missing: nothing can be done there until the volume is back. */
+  offlineDrives: number[];
+  /** Shard files of other versions, for heal to clean up. */
+  others: OtherShard[];
   close(): Promise<void>;
 }
 
@@ -37,55 +50,109 @@ export function codecFor(dataShards: number, parityShards: number): ErasureCodec
   return codec;
 }
 
+interface DriveScan {
+  drive: number;
+  state: "present" | "missing" | "offline" | "failed";
+  shards: OpenShard[];
+  others: OtherShard[];
+  error?: unknown;
+}
+
+/** Opens every shard file of `key` on one drive, keeping those whose header reads. */
+async function scanDrive(drives: DriveSet, key: string, drive: number): Promise<DriveScan> {
+  const scan: DriveScan = { drive, state: "present", shards: [], others: [] };
+  let names: string[];
+  try {
+    names = await readdir(drives.versionsDir(drive, key));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "ENOENT" && code !== "ENOTDIR") return { ...scan, state: "failed", error };
+    const root = await stat(drives.roots[drive] as string).catch(() => undefined);
+    return { ...scan, state: root?.isDirectory() ? "missing" : "offline" };
+  }
+  for (const name of names) {
+    const file = path.join(drives.versionsDir(drive, key), name);
+    let handle: FileHandle | undefined;
+    try {
+      handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+      const bytes = Buffer.alloc(HEADER_BYTES);
+      const { bytesRead } = await handle.read(bytes, 0, HEADER_BYTES, 0);
+      const header = decodeHeader(bytes.subarray(0, bytesRead), `object '${key}' on drive ${drive}`);
+      if (header.version !== name || header.key !== key) throw new DataLossError(`${file}: header names another object`);
+      scan.shards.push({ drive, handle, header });
+    } catch {
+      await handle?.close().catch(() => {});
+      scan.others.push({ drive, path: file, time: versionTime(name) });
+    }
+  }
+  if (scan.shards.length === 0 && scan.others.length === 0) scan.state = "missing";
+  return scan;
+}
+
 /**
  * Opens the shard files of `key` on every drive and keeps those of the newest
- * version that has at least k of them (a read quorum). NotFoundError if no
- * drive has the object; DataLossError if some do but too few agree.
+ * version that has at least k of them (a read quorum). NotFoundError when
+ * more than m drives lack the object (leftovers of a delete made while some
+ * drives were away do not count); DataLossError when it exists but too few
+ * shards agree; UnavailableError when too many drives cannot be read.
  */
 export async function openObject(drives: DriveSet, key: string): Promise<OpenObject> {
-  const attempts = await Promise.all(
-    drives.roots.map(async (_root, drive) => {
-      let handle: FileHandle | undefined;
-      try {
-        handle = await open(drives.shardPath(drive, key), constants.O_RDONLY | constants.O_NOFOLLOW);
-        const bytes = Buffer.alloc(HEADER_BYTES);
-        const { bytesRead } = await handle.read(bytes, 0, HEADER_BYTES, 0);
-        const header = decodeHeader(bytes.subarray(0, bytesRead), `object '${key}' on drive ${drive}`);
-        return { drive, handle, header };
-      } catch (error) {
-        await handle?.close();
-        const code = (error as NodeJS.ErrnoException).code;
-        return { drive, missing: code === "ENOENT" || code === "ENOTDIR" || code === "ELOOP", error };
-      }
-    }),
-  );
-  const opened = attempts.filter((a): a is OpenShard => "header" in a);
+  const scans = await Promise.all(drives.roots.map((_root, drive) => scanDrive(drives, key, drive)));
+  const opened = scans.flatMap((s) => s.shards);
   const byVersion = new Map<string, OpenShard[]>();
   for (const shard of opened) byVersion.set(shard.header.version, [...(byVersion.get(shard.header.version) ?? []), shard]);
+  const first = (group: OpenShard[]) => (group[0] as OpenShard).header;
   const quorate = [...byVersion.values()]
-    .filter((group) => new Set(group.map((s) => s.header.index)).size >= (group[0] as OpenShard).header.dataShards)
-    .sort((a, b) => (b[0] as OpenShard).header.mtime - (a[0] as OpenShard).header.mtime || ((b[0] as OpenShard).header.version < (a[0] as OpenShard).header.version ? -1 : 1));
+    .filter((group) => new Set(group.map((s) => s.header.index)).size >= first(group).dataShards)
+    .sort((a, b) => first(b).mtime - first(a).mtime || (first(b).version < first(a).version ? -1 : 1));
   const chosen = quorate[0];
-  const unused = opened.filter((s) => !chosen?.includes(s));
-  await Promise.all(unused.map((s) => s.handle.close()));
+  const others = scans.flatMap((s) => s.others);
+  for (const shard of opened) {
+    if (chosen?.includes(shard)) continue;
+    others.push({ drive: shard.drive, path: drives.shardPath(shard.drive, key, shard.header.version), time: shard.header.mtime });
+    await shard.handle.close().catch(() => {});
+  }
   if (!chosen) {
-    if (opened.length === 0 && attempts.every((a) => "missing" in a && a.missing)) throw new NotFoundError(`object '${key}' not found`);
-    const best = Math.max(0, ...[...byVersion.values()].map((g) => g.length));
-    const needed = opened[0]?.header.dataShards ?? "k";
-    throw new DataLossError(`object '${key}' cannot be read: found ${best} matching shards of the ${needed} needed`);
+    const missing = scans.filter((s) => s.state === "missing").length;
+    const failed = scans.filter((s) => s.state === "failed" || s.state === "offline");
+    const parity = drives.count - (opened[0]?.header.dataShards ?? drives.count);
+    if (opened.length + others.length === 0 && failed.length === 0) throw new NotFoundError(`object '${key}' not found`);
+    if (missing > parity) {
+      // As MinIO: most drives say "no such object", so it is gone; the shards left are
+      // what a delete made while drives were away could not reach (`multistore rm` clears them).
+      const holding = new Set([...opened, ...others].map((s) => s.drive)).size;
+      throw new NotFoundError(`object '${key}' not found (shards left on ${holding} of ${drives.count} drives, fewer than needed to read it)`);
+    }
+    if (opened.length === 0 && failed.length > 0) {
+      const reason = failed.map((s) => `drive ${s.drive}: ${s.state === "offline" ? "offline" : (s.error as Error).message}`).join("; ");
+      throw new UnavailableError(`object '${key}' cannot be read: ${reason}`);
+    }
+    const best = Math.max(0, ...[...byVersion.values()].map((g) => new Set(g.map((s) => s.header.index)).size));
+    throw new DataLossError(`object '${key}' cannot be read: found ${best} matching shards of the ${opened[0]?.header.dataShards ?? "k"} needed`);
   }
   const shards = new Map<number, OpenShard>();
   for (const shard of chosen) {
-    if (shards.has(shard.header.index)) await shard.handle.close(); // a duplicate index (drives reordered): keep one
+    if (shards.has(shard.header.index)) await shard.handle.close().catch(() => {}); // a duplicate index (drives reordered)
     else shards.set(shard.header.index, shard);
   }
   const holding = new Set([...shards.values()].map((s) => s.drive));
+  const offline = scans.filter((s) => s.state === "offline").map((s) => s.drive);
   return {
-    header: (chosen[0] as OpenShard).header,
+    header: first(chosen),
     shards,
-    staleDrives: drives.roots.map((_r, d) => d).filter((d) => !holding.has(d)),
-    close: async () => void (await Promise.all([...shards.values()].map((s) => s.handle.close()))),
+    staleDrives: scans.map((s) => s.drive).filter((d) => !holding.has(d) && !offline.includes(d)),
+    offlineDrives: offline,
+    others,
+    close: async () => void (await Promise.all([...shards.values()].map((s) => s.handle.close().catch(() => {})))),
   };
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Gives `stripe` its parity space if it has none yet, and returns it. */
+function withParity(stripe: Stripe, parityShards: number): Buffer {
+  if (stripe.parity.length === 0) stripe.parity = Buffer.allocUnsafe(Math.max(parityShards, 1) * stripe.shardSize);
+  return stripe.parity;
 }
 
 /** One block's shards in ronomon's layout: data shards back to back, then parity. */
@@ -126,7 +193,7 @@ export class StripeReader {
     const shardSize = this.geometry.shardSize(b);
     const stripe: Stripe = {
       data: Buffer.allocUnsafe(k * shardSize),
-      parity: Buffer.allocUnsafe(Math.max(m, 1) * shardSize),
+      parity: EMPTY, // allocated on first use: a healthy read never needs it
       shardSize,
       blockBytes: this.geometry.blockBytes(b),
     };
@@ -153,6 +220,7 @@ export class StripeReader {
       );
     }
     const missing = want.filter((i) => !good.includes(i));
+    if (missing.length > 0) withParity(stripe, m);
     await this.codec.rebuild(good.slice(0, k), missing, stripe.data, stripe.parity, shardSize);
     return stripe;
   }
@@ -161,7 +229,7 @@ export class StripeReader {
   private async readShard(b: number, index: number, stripe: Stripe): Promise<string | undefined> {
     const shard = this.object.shards.get(index) as OpenShard;
     const k = this.object.header.dataShards;
-    const slot = index < k ? stripe.data : stripe.parity;
+    const slot = index < k ? stripe.data : withParity(stripe, this.object.header.parityShards);
     const start = (index < k ? index : index - k) * stripe.shardSize;
     const target = slot.subarray(start, start + stripe.shardSize);
     const hash = Buffer.allocUnsafe(HASH_BYTES);

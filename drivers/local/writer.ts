@@ -8,14 +8,13 @@
  * new version becomes visible.
  */
 import { constants } from "node:fs";
-import { mkdir, open, rename, rm, type FileHandle } from "node:fs/promises";
+import { mkdir, open, readdir, rename, rm, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { addAbortSignal, type Readable } from "node:stream";
-import { randomUUID } from "node:crypto";
 import { UnavailableError } from "../../src/errors.ts";
-import { bitrotHash, contentHasher } from "./bitrot.ts";
-import { encodeHeader, Geometry, type ShardHeader } from "./format.ts";
-import type { DriveSet, KeyLocks } from "./layout.ts";
+import { bitrotHash, contentHasher, HASH_BYTES } from "./bitrot.ts";
+import { encodeHeader, Geometry, HEADER_BYTES, type ShardHeader } from "./format.ts";
+import { newVersion, versionTime, type DriveSet } from "./layout.ts";
 import { codecFor } from "./shards.ts";
 
 /** Blocks encoded and written at once; each holds a stripe of about (k+m)/k x blockSize. */
@@ -46,7 +45,6 @@ export function writeQuorum(layout: Layout): number {
 
 export async function writeObject(
   drives: DriveSet,
-  locks: KeyLocks,
   layout: Layout,
   key: string,
   body: Readable,
@@ -108,7 +106,8 @@ export async function writeObject(
           const start = (t.index < k ? t.index : t.index - k) * shardSize;
           const shard = source.subarray(start, start + shardSize);
           try {
-            await (t.handle as FileHandle).writev([bitrotHash(shard), shard], offset);
+            const { bytesWritten } = await (t.handle as FileHandle).writev([bitrotHash(shard), shard], offset);
+            if (bytesWritten !== HASH_BYTES + shardSize) throw new Error(`short write (${bytesWritten} bytes): disk full?`);
           } catch (error) {
             await fail(t, error);
           }
@@ -147,15 +146,17 @@ export async function writeObject(
     if (filled > 0) await writeBlock(stripe, block++, filled);
 
     const header: Omit<ShardHeader, "index"> = {
-      format: 1, key, version: randomUUID(), mtime: Date.now(), size,
+      format: 1, key, version: "", mtime: Date.now(), size,
       dataShards: k, parityShards: m, blockSize, digest: digest.digest(),
     };
+    header.version = newVersion(header.mtime);
     await Promise.all(
       alive().map(async (t) => {
         try {
           const handle = t.handle as FileHandle;
           await t.flushing;
-          await handle.write(encodeHeader({ ...header, index: t.index }), 0, undefined, 0);
+          const { bytesWritten } = await handle.write(encodeHeader({ ...header, index: t.index }), 0, undefined, 0);
+          if (bytesWritten !== HEADER_BYTES) throw new Error("short header write: disk full?");
           await handle.sync();
           await handle.close();
           t.handle = undefined;
@@ -166,21 +167,29 @@ export async function writeObject(
     );
     requireQuorum("store");
 
-    // Renames happen under the key's lock: two writers never interleave, so the
-    // last to commit holds every drive it wrote (last writer wins).
-    await locks.with(key, async () => {
+    // The commit, under the key's lock: renames put the new version beside the old one
+    // (never over it); only once a write quorum holds it do older versions go. If the
+    // quorum is missed the new files are removed again and the old version stands.
+    await drives.locks.with(key, async () => {
       signal?.throwIfAborted(); // a cancel that arrived while the body was ending: publish nothing
+      const committed: Target[] = [];
       await Promise.all(
         alive().map(async (t) => {
           try {
-            await publish(t.temp, drives.shardPath(t.drive, key));
+            await publish(t.temp, drives.shardPath(t.drive, key, header.version));
+            committed.push(t);
           } catch (error) {
             await fail(t, error);
           }
         }),
       );
+      if (committed.length < quorum) {
+        await Promise.all(committed.map((t) => rm(drives.shardPath(t.drive, key, header.version), { force: true }).catch(() => {})));
+        for (const t of committed) t.failure ??= "rolled back";
+        requireQuorum("commit");
+      }
+      await Promise.all(drives.roots.map((_r, d) => removeOlderVersions(drives, d, key, header.mtime)));
     });
-    requireQuorum("commit");
   } finally {
     await Promise.all(targets.map(async (t) => {
       await t.handle?.close().catch(() => {});
@@ -210,5 +219,14 @@ export async function publish(temp: string, final: string): Promise<void> {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT" || attempt >= 5) throw error;
     }
+  }
+}
+
+/** Removes versions of `key` on `drive` committed before `mtime` (a newer one, from another process, stays). */
+export async function removeOlderVersions(drives: DriveSet, drive: number, key: string, mtime: number): Promise<void> {
+  const dir = drives.versionsDir(drive, key);
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const time = versionTime(name);
+    if (Number.isNaN(time) || time < mtime) await rm(path.join(dir, name), { force: true }).catch(() => {});
   }
 }

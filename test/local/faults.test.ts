@@ -6,7 +6,7 @@
 import { mkdir, open, rm, truncate } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HEADER_BYTES, shardSizeFor } from "../../drivers/local/format.ts";
-import { DataLossError } from "../../src/errors.ts";
+import { DataLossError, UnavailableError } from "../../src/errors.ts";
 import { bytes, collect, sha256, streamOf } from "../helpers/data.ts";
 import { makeStore, shardFile, subsetsOfSize, type TestStore } from "./helpers.ts";
 
@@ -76,7 +76,21 @@ for (const [k, m] of [[4, 2], [3, 2]] as const) {
     it(`fails clearly with ${m + 1} drives lost`, async () => {
       const writer = store.open();
       await writer.put(key, streamOf(data));
-      for (let d = 0; d <= m; d++) await rm(shardFile(store, d, key));
+      for (let d = 0; d <= m; d++) await rm(store.drives[d] as string, { recursive: true });
+      const error = await store.open().get(key).then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(UnavailableError);
+      expect((error as Error).message).toMatch(new RegExp(`^local drives .* do not exist: mount a volume there or create it \\(${k} of ${k + m} drives needed\\)$`));
+      for (let d = 0; d <= m; d++) await mkdir(store.drives[d] as string);
+    });
+
+    it(`fails clearly with ${m + 1} shards corrupt`, async () => {
+      const writer = store.open();
+      await writer.put(key, streamOf(data));
+      for (let d = 0; d <= m; d++) {
+        const handle = await open(shardFile(store, d, key), "r+");
+        await handle.write(Buffer.from("X"), 0, 1, 40); // the header's checksum no longer matches
+        await handle.close();
+      }
       const error = await store.open().get(key).then(() => undefined, (e: unknown) => e);
       expect(error).toBeInstanceOf(DataLossError);
       expect((error as Error).message).toBe(`object '${key}' cannot be read: found ${k - 1} matching shards of the ${k} needed`);

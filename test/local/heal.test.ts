@@ -1,8 +1,10 @@
 /** Healing: lost and damaged shards are rebuilt, after which every shard verifies. */
-import { mkdir, open, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { readdirSync } from "node:fs";
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { HEADER_BYTES } from "../../drivers/local/format.ts";
+import { TEMP_PREFIX } from "../../drivers/local/layout.ts";
 import { bytes, collect, sha256, streamOf } from "../helpers/data.ts";
 import { makeStore, shardFile, type TestStore } from "./helpers.ts";
 
@@ -41,7 +43,9 @@ describe("heal", () => {
       // Lose any two other drives: the healed shards must carry the data.
       await rm(shardFile(store, 0, key));
       await rm(shardFile(store, 1, key));
-      expect(sha256(await collect(await store.open().get(key)))).toBe(sha256(data));
+      const reader = store.open();
+      expect(sha256(await collect(await reader.get(key)))).toBe(sha256(data));
+      await reader.dispose(); // lets the heal that the read queued finish
     }
   });
 
@@ -60,20 +64,60 @@ describe("heal", () => {
     expect((await driver.heal(key)).state).toBe("healthy");
   });
 
-  it("reports an object with fewer than k shards as unrecoverable, and a missing one as gone", async () => {
+  it("reports an object with fewer than k good shards as unrecoverable, and a missing one as gone", async () => {
     await fill();
-    for (const d of [0, 1, 2]) await rm(shardFile(store, d, "a.bin"));
+    for (const d of [0, 1, 2]) {
+      const handle = await open(shardFile(store, d, "a.bin"), "r+");
+      await handle.write(Buffer.from("X"), 0, 1, 40);
+      await handle.close();
+    }
     const driver = store.open();
     expect(await driver.heal("a.bin")).toMatchObject({ state: "unrecoverable" });
     expect(await driver.heal("never/written")).toMatchObject({ state: "gone" });
   });
 
+  it("keeps a delete made while drives were away: the object stays gone, and rm clears the rest", async () => {
+    await fill();
+    const away = [store.drives[4] as string, store.drives[5] as string];
+    for (const d of away) await rename(d, `${d}.away`);
+    await store.open().delete("a.bin"); // 4 of 6 drives confirm: the write quorum
+    for (const d of away) await rename(`${d}.away`, d);
+    const driver = store.open();
+    await expect(driver.get("a.bin")).rejects.toThrow(/not found \(shards left on 2 of 6 drives/);
+    const listed = [];
+    for await (const o of driver.list("")) listed.push(o.key);
+    expect(listed).not.toContain("a.bin");
+    expect(await driver.heal("a.bin")).toMatchObject({ state: "gone" });
+    await driver.delete("a.bin");
+    await expect(stat(path.join(store.drives[4] as string, "objects", "a.bin"))).rejects.toThrow();
+  });
+
+  it("refuses a delete that too few drives confirm", async () => {
+    await fill();
+    const driver = store.open();
+    await driver.stat("a.bin"); // the drives were there when the plugin started
+    for (const d of [3, 4, 5]) await rm(store.drives[d] as string, { recursive: true });
+    await expect(driver.delete("a.bin")).rejects.toThrow(/3 of 6 drives confirmed, 4 needed/);
+  });
+
+  it("resolves drives that disagree by quorum, and heals the one holding an old version", async () => {
+    const driver = store.open();
+    await driver.put("v.bin", streamOf(Buffer.from("version one")));
+    const old = shardFile(store, 0, "v.bin");
+    const saved = await readFile(old);
+    await driver.put("v.bin", streamOf(Buffer.from("version two")));
+    await rm(shardFile(store, 0, "v.bin"));
+    await writeFile(old, saved); // drive 0 was away during the second write
+    expect((await collect(await store.open().get("v.bin"))).toString()).toBe("version two");
+    expect(await store.open().heal("v.bin")).toMatchObject({ state: "healed", drives: [0] });
+    expect(readdirSync(path.dirname(old))).toHaveLength(1); // the old version's file is gone
+  });
+
   it("removes temp files left by a process that died, and keeps live ones", async () => {
     const tmp = path.join(store.drives[0] as string, "tmp");
     await mkdir(tmp, { recursive: true });
-    const host = (await import("node:os")).hostname().replace(/[^A-Za-z0-9.]/g, "_");
-    const dead = `${host}-999999-00000000-0000-0000-0000-000000000000`;
-    const live = `${host}-${process.ppid}-00000000-0000-0000-0000-000000000001`;
+    const dead = `${TEMP_PREFIX}999999-00000000-0000-0000-0000-000000000000`;
+    const live = `${TEMP_PREFIX}${process.ppid}-00000000-0000-0000-0000-000000000001`;
     await writeFile(path.join(tmp, dead), "partial");
     await writeFile(path.join(tmp, live), "in progress");
     const summary = await store.open().healAll();

@@ -1,4 +1,5 @@
 /** Temp erasure-coded stores for the local backend's tests. */
+import { readdirSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -29,9 +30,12 @@ export async function makeStore(drives: number, layout: Omit<LocalConfigInput, "
   };
 }
 
-/** The shard file of `key` on drive `d` of a store. */
+/** The (single, current) shard file of `key` on drive `d` of a store. */
 export function shardFile(store: TestStore, d: number, key: string): string {
-  return path.join(store.drives[d] as string, "objects", key, "@shard");
+  const dir = path.join(store.drives[d] as string, "objects", key, "@shard");
+  const versions = readdirSync(dir);
+  if (versions.length !== 1) throw new Error(`${dir} holds ${versions.length} versions`);
+  return path.join(dir, versions[0] as string);
 }
 
 /** Every subset of {0..n-1} with exactly `size` members. */
