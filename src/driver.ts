@@ -40,7 +40,8 @@ export interface Driver {
    * Stores everything `body` yields as the object `key`, replacing any object
    * of that key. Atomic: readers see the old object or the complete new one,
    * never a part. If `body` errors or the signal aborts, the call rejects and
-   * no new object is visible. Empty bodies make empty objects.
+   * no new object is visible. A rejected put destroys `body` (so an open file
+   * behind it is closed). Empty bodies make empty objects.
    */
   put(key: string, body: Readable, options?: TransferOptions): Promise<void>;
 

@@ -112,11 +112,14 @@ export function createLocalDriver(config: LocalConfig, allowedRoots = process.en
     },
 
     async put(key: string, body: Readable, options?: TransferOptions): Promise<void> {
-      await ensureReady();
-      drives.objectDir(0, key); // validates the key before reading the body
-      await writeObject(drives, layout, key, body, options?.signal).catch((error: unknown) => {
+      try {
+        await ensureReady();
+        drives.objectDir(0, key); // validates the key before reading the body
+        await writeObject(drives, layout, key, body, options?.signal);
+      } catch (error) {
+        body.destroy(); // releases the source (an open file, a gRPC call) we will not read
         throw foldFsError(error, key);
-      });
+      }
     },
 
     async stat(key: string): Promise<ObjectInfo> {

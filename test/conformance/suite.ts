@@ -146,6 +146,12 @@ export function runConformanceSuite(backend: string, setup: () => Promise<Backen
         await expect(driver.get(key)).rejects.toBeInstanceOf(NotFoundError);
       });
 
+      it("destroys the body of a put that fails", async () => {
+        const body = streamOf(bytes(1000));
+        await expect(driver.put("../refused", body)).rejects.toBeInstanceOf(InvalidKeyError);
+        expect(body.destroyed).toBe(true);
+      });
+
       it("stores unicode keys", async () => {
         const key = `${uniquePrefix()}/données/日本語/emoji-🚀.txt`;
         await driver.put(key, streamOf(Buffer.from("unicode")));

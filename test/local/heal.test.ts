@@ -55,7 +55,9 @@ describe("heal", () => {
     const handle = await open(shardFile(store, 2, key), "r+");
     await handle.write(Buffer.from([0xff, 0x00, 0xff]), 0, 3, HEADER_BYTES + 40);
     await handle.close();
-    await (await open(shardFile(store, 5, key), "r+")).truncate(HEADER_BYTES + 500).then(() => undefined);
+    const truncated = await open(shardFile(store, 5, key), "r+");
+    await truncated.truncate(HEADER_BYTES + 500);
+    await truncated.close();
     const driver = store.open();
     const result = await driver.heal(key);
     expect(result.state).toBe("healed");
