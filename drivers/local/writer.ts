@@ -13,7 +13,7 @@ import path from "node:path";
 import { addAbortSignal, type Readable } from "node:stream";
 import { UnavailableError } from "../../src/errors.ts";
 import { bitrotHash, contentHasher, HASH_BYTES } from "./bitrot.ts";
-import { encodeHeader, Geometry, HEADER_BYTES, type ShardHeader } from "./format.ts";
+import { encodeHeader, Geometry, HEADER_BYTES, shardSizeFor, type ShardHeader } from "./format.ts";
 import { newVersion, versionTime, type DriveSet } from "./layout.ts";
 import { codecFor } from "./shards.ts";
 
@@ -96,7 +96,7 @@ export async function writeObject(
 
     /** Encodes and appends one block to every live drive. */
     const writeBlock = async (s: typeof stripe, b: number, bytes: number): Promise<void> => {
-      const shardSize = Math.max(8, Math.ceil(Math.ceil(bytes / k) / 8) * 8);
+      const shardSize = shardSizeFor(bytes, k);
       s.data.fill(0, bytes, k * shardSize); // padding of the last data shard(s)
       await codec.encode(s.data, s.parity, shardSize);
       const offset = geometry.offset(b);
