@@ -1,5 +1,5 @@
 /**
- * Argo's `artifact.ArtifactService`, and our `multistore.v1.Admin`, as
+ * Argo's `artifact.ArtifactService` as
  * handlers over the driver contract. Semantics follow Argo's plugin contract
  * and its built-in S3 driver: a key is an object or a directory of objects
  * under `key/`; Delete is idempotent and removes both; IsDirectory never
