@@ -1,7 +1,15 @@
 # syntax=docker/dockerfile:1
 # The plugin image. Argo runs its ENTRYPOINT with the socket path as the only argument.
 
-FROM node:24-bookworm-slim AS build
+# Production dependencies, with the Reed-Solomon addon compiled (node-gyp needs python3, make, g++,
+# which the full image has). N-API keeps the binary valid for any Node version.
+FROM node:24-bookworm AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
+# The TypeScript build.
+FROM node:24-bookworm AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: the base image already is Node 24; the `node` devDependency is for dev machines.
@@ -17,8 +25,8 @@ WORKDIR /app
 ENV NODE_ENV=production
 # Shard I/O, Reed-Solomon and zlib share this pool; see src/threadpool.ts.
 ENV UV_THREADPOOL_SIZE=16
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY package.json ./
+COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # /tmp must stay writable for the socket folder; node's image keeps it 1777.
 # UID 8737 is the one Argo's own images use.
