@@ -1,5 +1,7 @@
 /** Streaming an object out of its shards, block by block, verified and rebuilt as needed. */
 import { Readable } from "node:stream";
+import { DataLossError } from "../../src/errors.ts";
+import { contentHasher } from "./bitrot.ts";
 import type { DriveSet } from "./layout.ts";
 import { openObject, StripeReader } from "./shards.ts";
 
@@ -29,6 +31,8 @@ export async function readObject(
   // disk, the hashing and any rebuilding of block n+1.. overlap the consumer of block n.
   const pending: Promise<Buffer>[] = [];
   let next = 0;
+  let delivered = 0;
+  const content = contentHasher();
   const refill = () => {
     while (pending.length < READ_AHEAD && next < reader.geometry.blocks) {
       const read = reader.read(next++, dataIndexes).then((stripe) => stripe.data.subarray(0, stripe.blockBytes));
@@ -46,7 +50,16 @@ export async function readObject(
         return;
       }
       head.then(
-        (data) => this.push(data),
+        (data) => {
+          content.update(data);
+          // The whole object's digest is checked before its last block goes out, so a
+          // reassembly that passed every block check but is still wrong is never delivered whole.
+          if (++delivered === reader.geometry.blocks && content.digest() !== object.header.digest) {
+            this.destroy(new DataLossError(`object '${key}' does not match its content digest after reassembly`));
+            return;
+          }
+          this.push(data);
+        },
         (error: unknown) => this.destroy(error as Error),
       );
     },

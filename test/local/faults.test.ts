@@ -5,7 +5,9 @@
  */
 import { mkdir, open, rm, truncate } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bitrotHash } from "../../drivers/local/bitrot.ts";
 import { HEADER_BYTES, shardSizeFor } from "../../drivers/local/format.ts";
+import { DriveSet } from "../../drivers/local/layout.ts";
 import { DataLossError, UnavailableError } from "../../src/errors.ts";
 import { bytes, collect, sha256, streamOf } from "../helpers/data.ts";
 import { makeStore, shardFile, subsetsOfSize, type TestStore } from "./helpers.ts";
@@ -71,6 +73,22 @@ for (const [k, m] of [[4, 2], [3, 2]] as const) {
         await handle.close();
       });
       expect(sha256(read)).toBe(sha256(data));
+    });
+
+    it("refuses to deliver an object whose reassembly does not match its digest", async () => {
+      // A data shard changed *with* a matching block hash: only the whole-object digest can tell.
+      const writer = store.open();
+      await writer.put(key, streamOf(data));
+      const drives = new DriveSet(store.drives);
+      const file = shardFile(store, drives.driveFor(key, 0), key);
+      const shardSize = shardSizeFor(64 * KiB, k);
+      const handle = await open(file, "r+");
+      const shard = Buffer.alloc(shardSize);
+      await handle.read(shard, 0, shardSize, HEADER_BYTES + 32);
+      shard[10] = (shard[10] as number) ^ 0xff;
+      await handle.write(Buffer.concat([bitrotHash(shard), shard]), 0, 32 + shardSize, HEADER_BYTES);
+      await handle.close();
+      await expect(collect(await store.open().get(key))).rejects.toThrow(/does not match its content digest/);
     });
 
     it(`fails clearly with ${m + 1} drives lost`, async () => {
