@@ -79,7 +79,9 @@ export function createLocalDriver(config: LocalConfig, allowedRoots = process.en
   // Objects found damaged while reading are healed in the background, one at a time.
   const damaged = new Set<string>();
   let healing: Promise<void> | undefined;
+  let disposed = false;
   const queueHeal = (key: string) => {
+    if (disposed) return;
     damaged.add(key);
     healing ??= (async () => {
       for (const next of damaged) {
@@ -92,7 +94,7 @@ export function createLocalDriver(config: LocalConfig, allowedRoots = process.en
   // A heal pass every healIntervalMinutes, re-armed only once the previous pass is done.
   let timer: NodeJS.Timeout | undefined;
   const schedule = () => {
-    if (config.healIntervalMinutes <= 0) return;
+    if (config.healIntervalMinutes <= 0 || disposed) return; // a pass ending after dispose does not re-arm
     timer = setTimeout(() => {
       void ensureReady()
         .then(() => healAll(drives))
@@ -192,6 +194,7 @@ export function createLocalDriver(config: LocalConfig, allowedRoots = process.en
     },
 
     async dispose(): Promise<void> {
+      disposed = true;
       if (timer) clearTimeout(timer);
       await healing;
     },

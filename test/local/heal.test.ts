@@ -127,6 +127,25 @@ describe("heal", () => {
     expect(await readdir(tmp)).toEqual([live]);
   });
 
+  it("runs background passes every healIntervalMinutes, and none after dispose", async () => {
+    const periodic = await makeStore(3, { healIntervalMinutes: 0.001 }); // every 60 ms
+    try {
+      const tmp = path.join(periodic.drives[0] as string, "tmp");
+      const driver = periodic.open();
+      await driver.put("x", streamOf(Buffer.from("x")));
+      const dead = () => writeFile(path.join(tmp, `${TEMP_PREFIX}999999-00000000-0000-0000-0000-00000000000a`), "partial");
+      await dead();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await readdir(tmp)).toEqual([]); // a pass ran and swept it
+      await driver.dispose();
+      await dead();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await readdir(tmp)).toHaveLength(1); // no pass after dispose
+    } finally {
+      await periodic.remove();
+    }
+  });
+
   it("heals in the background what a read found damaged", async () => {
     await fill();
     await rm(shardFile(store, 0, "dir/b.bin"));
