@@ -38,6 +38,16 @@ async function startPlugin(socketPath: string): Promise<{ child: ChildProcess; l
   return { child, logs };
 }
 
+/** Runs `node src/main.ts ...args` to its exit; resolves with the exit code and stderr. */
+async function runToExit(args: string[]): Promise<{ code: number; stderr: string }> {
+  const child = spawn(process.execPath, [main, ...args], { stdio: ["ignore", "ignore", "pipe"] });
+  children.push(child);
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = await once(child, "exit");
+  return { code: code as number, stderr };
+}
+
 describe("the plugin process", () => {
   it("creates the socket folder, serves, and exits 0 on SIGTERM removing the socket", async () => {
     const socketPath = path.join(root, "artifact-plugins", "multistore", "socket");
@@ -83,11 +93,7 @@ describe("the plugin process", () => {
   it("refuses to steal the socket of a live server, with a clear message", async () => {
     const socketPath = path.join(root, "socket");
     await startPlugin(socketPath);
-    const second = spawn(process.execPath, [main, socketPath], { stdio: ["ignore", "ignore", "pipe"] });
-    children.push(second);
-    let stderr = "";
-    second.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const [code] = await once(second, "exit");
+    const { code, stderr } = await runToExit([socketPath]);
     expect(code).toBe(1);
     expect(stderr).toContain(`another server is already listening on ${socketPath}`);
   });
@@ -106,20 +112,13 @@ describe("the plugin process", () => {
   it("refuses to replace a file that is not a socket", async () => {
     const socketPath = path.join(root, "socket");
     await writeFile(socketPath, "precious");
-    const child = spawn(process.execPath, [main, socketPath], { stdio: ["ignore", "ignore", "pipe"] });
-    children.push(child);
-    let stderr = "";
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const [code] = await once(child, "exit");
+    const { code, stderr } = await runToExit([socketPath]);
     expect(code).toBe(1);
     expect(stderr).toContain("exists and is not a socket");
   });
 
   it("exits 2 with a usage message when no socket path is given", async () => {
-    const child = spawn(process.execPath, [main], { stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const [code] = await once(child, "exit");
+    const { code, stderr } = await runToExit([]);
     expect(code).toBe(2);
     expect(stderr).toContain("usage");
   });
