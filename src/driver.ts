@@ -25,6 +25,8 @@ export interface ObjectInfo {
 export interface TransferOptions {
   /** Aborting cancels the transfer; a cancelled `put` leaves nothing visible. */
   signal?: AbortSignal;
+  /** The body's length in bytes, when known (a file): lets a backend size its upload parts. */
+  size?: number;
 }
 
 export interface Driver {

@@ -12,6 +12,7 @@ import { gcsConfigSchema } from "../drivers/gcs/config.ts";
 import { localConfigSchema } from "../drivers/local/config.ts";
 import { createLocalDriver } from "../drivers/local/index.ts";
 import { s3ConfigSchema } from "../drivers/s3/config.ts";
+import { createS3Driver } from "../drivers/s3/index.ts";
 import { parseYaml, validate } from "./config.ts";
 import type { Driver } from "./driver.ts";
 import { InvalidConfigError, UnimplementedError } from "./errors.ts";
@@ -31,7 +32,7 @@ export function backend<C>(schema: z.ZodType<C>, create?: (config: C) => Driver)
 /** Every backend this build knows, by the name users write as the configuration's key. */
 export const backends: Readonly<Record<string, Backend>> = {
   local: backend(localConfigSchema, createLocalDriver),
-  s3: backend(s3ConfigSchema),
+  s3: backend(s3ConfigSchema, createS3Driver),
   azure: backend(azureConfigSchema),
   gcs: backend(gcsConfigSchema),
 };

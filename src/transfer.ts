@@ -107,7 +107,7 @@ export async function saveFromPath(driver: Driver, key: string, source: string, 
   if (info.isFile()) {
     const file = await openRegularFile(source);
     if (!file) throw new InvalidRequestError(`the path to save, ${source}, changed while being opened`);
-    await driver.put(key, file.stream, { signal });
+    await driver.put(key, file.stream, { signal, size: file.size });
     return { objects: 1, bytes: file.size };
   }
   if (!info.isDirectory()) throw new InvalidRequestError(`the path to save, ${source}, is neither a file nor a directory`);
@@ -119,7 +119,7 @@ export async function saveFromPath(driver: Driver, key: string, source: string, 
       const file = await openRegularFile(path.join(source, relative));
       if (!file) return; // replaced by a link or removed since the walk: skipped like any link
       const objectKey = childKey(key, relative);
-      await driver.put(objectKey, file.stream, { signal: taskSignal });
+      await driver.put(objectKey, file.stream, { signal: taskSignal, size: file.size });
       written.push(objectKey);
       stats.objects++;
       stats.bytes += file.size;

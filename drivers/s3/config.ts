@@ -36,11 +36,41 @@ export const s3ConfigSchema = z
     /** Multipart part size in bytes (S3 allows 5 MiB to 5 GiB). */
     partSize: z.number({ error: "expected a size in bytes" }).int().min(5 * 1024 * 1024, "expected at least 5 MiB (5242880)").max(5 * 1024 ** 3, "expected at most 5 GiB").optional(),
     maxRetries: z.number({ error: "expected a number" }).int().min(0, "expected 0 or more").max(20, "expected at most 20").optional(),
+    /**
+     * Whether uploads carry the SDK's flexible checksums (CRC32 in an
+     * aws-chunked trailer). `WHEN_REQUIRED`, the default, sends them only
+     * where S3 demands one (DeleteObjects): stores that predate them (older
+     * MinIO, Ceph RGW, GCS interop, Swift s3api) reject such bodies or store
+     * the chunk framing inside the object (Argo issue #12525). Set
+     * `WHEN_SUPPORTED` for AWS to have every part checksummed end to end.
+     */
+    requestChecksumCalculation: z.enum(["WHEN_REQUIRED", "WHEN_SUPPORTED"], { error: "expected WHEN_REQUIRED or WHEN_SUPPORTED" }).optional(),
   })
   .refine((c) => !(c.caSecret && c.caFile), { message: "set caSecret or caFile, not both", path: ["caFile"] })
+  .refine((c) => !(c.encryptionOptions?.kmsKeyId && c.encryptionOptions.serverSideCustomerKeySecret), {
+    message: "set kmsKeyId or serverSideCustomerKeySecret, not both",
+    path: ["encryptionOptions", "serverSideCustomerKeySecret"],
+  })
+  .refine((c) => !(c.encryptionOptions?.enableEncryption && c.encryptionOptions.serverSideCustomerKeySecret && c.insecure), {
+    message: "SSE-C sends the key with every request, so S3 refuses it over plain HTTP: remove insecure: true",
+    path: ["encryptionOptions", "serverSideCustomerKeySecret"],
+  })
+  .refine((c) => c.encryptionOptions?.kmsEncryptionContext === undefined || isJsonObject(c.encryptionOptions.kmsEncryptionContext), {
+    message: "expected a JSON object, e.g. '{\"team\": \"ml\"}'",
+    path: ["encryptionOptions", "kmsEncryptionContext"],
+  })
   .refine((c) => !c.accessKeySecret === !c.secretKeySecret, {
     message: "accessKeySecret and secretKeySecret go together",
     path: ["secretKeySecret"],
   });
 
 export type S3Config = z.infer<typeof s3ConfigSchema>;
+
+function isJsonObject(text: string): boolean {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === "object" && !Array.isArray(value);
+  } catch {
+    return false;
+  }
+}

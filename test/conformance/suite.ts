@@ -84,14 +84,15 @@ export function runConformanceSuite(backend: string, setup: () => Promise<Backen
 
       it("lists by string prefix: 'a/' does not match 'ab/'", async () => {
         const root = uniquePrefix();
-        for (const key of ["a/1", "a/sub/2", "ab/3", "a"]) await driver.put(`${root}/${key}`, streamOf(Buffer.from(key)));
+        // No object "a" beside "a/1": MinIO cannot hold an object and a prefix of the same name.
+        for (const key of ["a/1", "a/sub/2", "ab/3", "a.txt"]) await driver.put(`${root}/${key}`, streamOf(Buffer.from(key)));
         const listed = [];
         for await (const object of driver.list(`${root}/a/`)) listed.push(object);
         expect(listed.map((o) => o.key).sort()).toEqual([`${root}/a/1`, `${root}/a/sub/2`]);
         expect(listed.find((o) => o.key === `${root}/a/sub/2`)?.size).toBe("a/sub/2".length);
         const partial = [];
         for await (const object of driver.list(`${root}/a`)) partial.push(object.key);
-        expect(partial.sort()).toEqual([`${root}/a`, `${root}/a/1`, `${root}/a/sub/2`, `${root}/ab/3`]);
+        expect(partial.sort()).toEqual([`${root}/a.txt`, `${root}/a/1`, `${root}/a/sub/2`, `${root}/ab/3`]);
       });
 
       it("deletes a prefix and nothing beside it", async () => {

@@ -1,0 +1,182 @@
+/**
+ * Streaming upload of one object: a body shorter than one part goes up as a
+ * single PutObject, anything longer as a multipart upload with up to
+ * `queueSize` parts in flight, so memory stays at (queueSize + 1) parts
+ * whatever the object's size.
+ *
+ * Written here rather than with @aws-sdk/lib-storage, whose `Upload` breaks
+ * two promises the driver makes: when cancelled it rejects at once while
+ * part uploads (sent without an abort signal) still run and a single
+ * PutObject in flight can still publish the object; and it aborts the
+ * multipart upload after `done()` has already rejected, so a caller cannot
+ * know when nothing is left behind. Here every request carries the abort
+ * signal, and a failed or cancelled upload has been aborted on the server
+ * before the call rejects.
+ */
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  type CompletedPart,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import type { Readable } from "node:stream";
+import type { WriteEncryption } from "./sse.ts";
+
+/** S3's limits on multipart uploads. */
+export const MAX_PARTS = 10_000;
+export const MIN_PART_BYTES = 5 * 1024 * 1024;
+const MiB = 1024 * 1024;
+/** Time allowed to abort a multipart upload after a failure, when the call's own signal has fired. */
+const CLEANUP_TIMEOUT_MS = 30_000;
+
+export interface UploadTarget {
+  Bucket: string;
+  Key: string;
+  encryption: WriteEncryption;
+}
+
+export interface UploadOptions {
+  partSize: number;
+  queueSize: number;
+  /** Adds CRC32 flexible checksums to every part (requestChecksumCalculation: WHEN_SUPPORTED). */
+  checksums: boolean;
+  signal?: AbortSignal;
+}
+
+/**
+ * The part size for an object of `size` bytes (when known): at least
+ * `configured`, and large enough that the object fits in 10,000 parts.
+ */
+export function partSizeFor(configured: number, size?: number): number {
+  if (size === undefined) return configured;
+  const needed = Math.ceil(size / MAX_PARTS / MiB) * MiB;
+  return Math.max(configured, needed);
+}
+
+export async function uploadObject(client: S3Client, target: UploadTarget, body: Readable, options: UploadOptions): Promise<void> {
+  const { Bucket, Key, encryption } = target;
+  const controller = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+  const parts = readParts(body, options.partSize);
+
+  const first = await parts.next();
+  signal.throwIfAborted();
+  const firstPart = first.value;
+  if (first.done || firstPart === undefined || firstPart.last) {
+    const data = firstPart?.data ?? Buffer.alloc(0);
+    await client.send(new PutObjectCommand({ Bucket, Key, Body: data, ContentLength: data.length, ...encryption }), { abortSignal: signal });
+    return;
+  }
+
+  const created = await client.send(
+    new CreateMultipartUploadCommand({ Bucket, Key, ...encryption, ChecksumAlgorithm: options.checksums ? "CRC32" : undefined }),
+    { abortSignal: signal },
+  );
+  const UploadId = created.UploadId;
+  if (!UploadId) throw new Error("CreateMultipartUpload returned no UploadId");
+  const completed: CompletedPart[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
+  const sendPart = (PartNumber: number, data: Buffer) => {
+    const task = client
+      .send(
+        new UploadPartCommand({
+          Bucket,
+          Key,
+          UploadId,
+          PartNumber,
+          Body: data,
+          ContentLength: data.length,
+          SSECustomerAlgorithm: encryption.SSECustomerAlgorithm,
+          SSECustomerKey: encryption.SSECustomerKey,
+          ChecksumAlgorithm: options.checksums ? "CRC32" : undefined,
+        }),
+        { abortSignal: signal },
+      )
+      .then((result) => {
+        if (!result.ETag) throw new Error(`part ${PartNumber} was stored without an ETag`);
+        completed.push({ PartNumber, ETag: result.ETag, ChecksumCRC32: result.ChecksumCRC32 });
+      })
+      .catch((error: unknown) => {
+        failure ??= { error };
+        controller.abort(error); // stop the other parts and the reading at once
+      })
+      .finally(() => inFlight.delete(task));
+    inFlight.add(task);
+  };
+
+  try {
+    let partNumber = 1;
+    sendPart(partNumber, firstPart.data);
+    for await (const part of parts) {
+      if (failure) break;
+      signal.throwIfAborted();
+      if (++partNumber > MAX_PARTS) {
+        throw new Error(`the object is larger than ${MAX_PARTS} parts of ${options.partSize / MiB} MiB; raise s3.partSize`);
+      }
+      sendPart(partNumber, part.data);
+      while (inFlight.size >= options.queueSize) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+    if (failure) throw failure.error;
+    signal.throwIfAborted(); // the last moment a cancel can still leave nothing behind
+    completed.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
+    await client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: completed }, ...readHeaders(encryption) }), {
+      abortSignal: signal,
+    });
+  } catch (error) {
+    controller.abort(error);
+    await Promise.allSettled(inFlight);
+    await client
+      .send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }), { abortSignal: AbortSignal.timeout(CLEANUP_TIMEOUT_MS) })
+      .catch(() => {}); // the store's lifecycle rule for incomplete uploads is the backstop
+    throw failure?.error ?? error;
+  }
+}
+
+function readHeaders(encryption: WriteEncryption) {
+  return { SSECustomerAlgorithm: encryption.SSECustomerAlgorithm, SSECustomerKey: encryption.SSECustomerKey };
+}
+
+interface Part {
+  data: Buffer;
+  /** True when the body ended with this part. */
+  last: boolean;
+}
+
+/**
+ * Cuts the body into parts of exactly `partSize` bytes (the last may be
+ * shorter). Reading pauses while the caller holds a part, which is what
+ * bounds memory: the body is pulled only as fast as parts are sent.
+ */
+async function* readParts(body: Readable, partSize: number): AsyncGenerator<Part> {
+  let chunks: Buffer[] = [];
+  let filled = 0;
+  let pending: Buffer | undefined;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    let rest = chunk;
+    while (filled + rest.length >= partSize) {
+      const take = partSize - filled;
+      chunks.push(rest.subarray(0, take));
+      rest = rest.subarray(take);
+      if (pending) yield { data: pending, last: false };
+      pending = Buffer.concat(chunks, partSize);
+      chunks = [];
+      filled = 0;
+    }
+    if (rest.length > 0) {
+      chunks.push(rest);
+      filled += rest.length;
+    }
+  }
+  // A full part is held back one step so that the final part is marked `last`.
+  if (filled > 0) {
+    if (pending) yield { data: pending, last: false };
+    yield { data: Buffer.concat(chunks, filled), last: true };
+  } else if (pending) {
+    yield { data: pending, last: true };
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Test peers written in Go (MinIO, fake-gcs-server) are built from source
+ * with the machine's Go toolchain on first use, at a pinned version, into
+ * `.cache/peers/<name>-<version>/`, so later runs start them in seconds.
+ * There is no Docker engine on these machines, and a downloaded release
+ * binary would not be pinned by anything we can check.
+ */
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, rename, rm } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+export interface GoPeer {
+  /** Binary name, as `go install` names it. */
+  name: string;
+  /** Module path and exact version: `github.com/minio/minio@v0.0.0-...`. */
+  module: string;
+}
+
+/** Where the peer's binary lives once built. */
+export function peerBinary(peer: GoPeer): string {
+  const version = peer.module.slice(peer.module.lastIndexOf("@") + 1);
+  return path.join(projectRoot, ".cache", "peers", `${peer.name}-${version}`, peer.name);
+}
+
+/** Builds the peer unless it is built already; resolves with its binary's path. */
+export async function ensureGoPeer(peer: GoPeer): Promise<string> {
+  const binary = peerBinary(peer);
+  if (existsSync(binary)) return binary;
+  const staging = `${path.dirname(binary)}.building-${process.pid}`;
+  await mkdir(staging, { recursive: true });
+  process.stderr.write(`building test peer ${peer.module} with Go (first run only; MinIO takes about 4 minutes)\n`);
+  try {
+    await run("go", ["install", peer.module], { ...process.env, GOBIN: staging, GOFLAGS: "-buildvcs=false", CGO_ENABLED: "0" });
+    await rm(path.dirname(binary), { recursive: true, force: true });
+    await rename(staging, path.dirname(binary)); // whole folder at once: a half-built binary is never found
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+  return binary;
+}
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-8000);
+    });
+    child.on("error", (error) => reject(new Error(`cannot run ${command}: ${error.message} (is Go installed?)`)));
+    child.on("exit", (code) => {
+      if (code === 0) resolve();
+      else reject(new Error(`${command} ${args.join(" ")} failed with exit code ${code}:\n${stderr}`));
+    });
+  });
+}
