@@ -21,6 +21,14 @@ interface SdkError {
 }
 
 const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH"]);
+const TLS_CODES = new Set([
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_HAS_EXPIRED",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
 const CREDENTIAL_CODES = new Set(["InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "TokenRefreshRequired"]);
 
 export function s3Error(error: unknown, target: S3Target): Error {
@@ -60,6 +68,15 @@ export function s3Error(error: unknown, target: S3Target): Error {
   if (code === "InvalidObjectState") return new PermissionDeniedError(`object '${target.key ?? ""}' in ${where} is archived and must be restored first${detail}`, options);
   if (code === "BadDigest" || code === "XAmzContentChecksumMismatch" || code === "InvalidDigest") {
     return new DataLossError(`${where} received data that did not match its checksum (${code}); nothing was stored`, options);
+  }
+  if (code === "PreconditionFailed" || status === 412) {
+    return new UnavailableError(`object '${target.key ?? ""}' in ${where} was replaced while being read; read it again`, options);
+  }
+  if (TLS_CODES.has(e.code ?? "") || TLS_CODES.has(code)) {
+    return new UnavailableError(
+      `${where}: the server's TLS certificate is not trusted (${e.code ?? code}); give its CA with s3.caFile or s3.caSecret`,
+      options,
+    );
   }
   const attempts = e.$metadata?.attempts ?? 1;
   const after = attempts > 1 ? ` after ${attempts} attempts` : "";

@@ -9,7 +9,6 @@ import {
   CreateBucketCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
-  GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -21,8 +20,9 @@ import type { Driver, ObjectInfo, TransferOptions } from "../../src/driver.ts";
 import { InvalidKeyError } from "../../src/errors.ts";
 import { normaliseKey } from "../../src/keys.ts";
 import { defaultSecretResolver, type SecretResolver } from "../../src/secrets.ts";
-import { createS3Client, endpointUrl } from "./client.ts";
+import { createS3Client, DEFAULT_MAX_RETRIES, endpointUrl } from "./client.ts";
 import type { S3Config } from "./config.ts";
+import { openDownload } from "./download.ts";
 import { s3Error, type S3Target } from "./errors.ts";
 import { Encryption } from "./sse.ts";
 import { partSizeFor, uploadObject } from "./upload.ts";
@@ -60,11 +60,12 @@ class S3Driver implements Driver {
   async get(key: string, options: TransferOptions = {}): Promise<Readable> {
     const objectKey = this.objectKey(key);
     return this.call(key, async (client) => {
-      const response = await client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: objectKey, ...(await this.encryption.forRead(objectKey)) }),
-        { abortSignal: options.signal },
-      );
-      return response.Body as Readable;
+      const input = { Bucket: this.bucket, Key: objectKey, ...(await this.encryption.forRead(objectKey)) };
+      return openDownload(client, input, {
+        maxRetries: this.config.maxRetries ?? DEFAULT_MAX_RETRIES,
+        signal: options.signal,
+        mapError: (error) => s3Error(error, this.target(key)),
+      });
     });
   }
 

@@ -128,12 +128,13 @@ export async function uploadObject(client: S3Client, target: UploadTarget, body:
       abortSignal: signal,
     });
   } catch (error) {
+    failure ??= { error }; // before aborting: the parts cut short by it must not take the blame
     controller.abort(error);
     await Promise.allSettled(inFlight);
     await client
       .send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }), { abortSignal: AbortSignal.timeout(CLEANUP_TIMEOUT_MS) })
       .catch(() => {}); // the store's lifecycle rule for incomplete uploads is the backstop
-    throw failure?.error ?? error;
+    throw failure.error;
   }
 }
 
