@@ -32,8 +32,8 @@ export interface MinioServer {
 }
 
 export interface MinioOptions {
-  /** PEM certificate and key to serve HTTPS with. */
-  tls?: { cert: string; key: string };
+  /** PEM certificate and key to serve HTTPS with, and the CA that signed them. */
+  tls?: { cert: string; key: string; ca: string };
 }
 
 export async function startMinio(options: MinioOptions = {}): Promise<MinioServer> {
@@ -76,7 +76,7 @@ export async function startMinio(options: MinioOptions = {}): Promise<MinioServe
     child.stderr?.on("data", keep);
     const url = `${scheme}://127.0.0.1:${port}`;
     try {
-      await waitReady(child, url, options.tls?.cert);
+      await waitReady(child, url, options.tls?.ca);
     } catch (error) {
       await stopChild(child);
       if (attempt < 3 && /address already in use/i.test(output)) continue; // lost the port race

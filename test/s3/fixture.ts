@@ -43,7 +43,7 @@ export async function startS3Fixture(options: MinioOptions & { caFile?: string }
     forcePathStyle: true,
     credentials: { accessKeyId: minio.accessKey, secretAccessKey: minio.secretKey },
     requestChecksumCalculation: "WHEN_REQUIRED",
-    ...(options.tls ? { requestHandler: await tlsHandler(options.tls.cert) } : {}),
+    ...(options.tls ? { requestHandler: await tlsHandler(options.tls.ca) } : {}),
   });
   await admin.send(new CreateBucketCommand({ Bucket: bucket }));
   const base = {

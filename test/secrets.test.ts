@@ -1,0 +1,144 @@
+/**
+ * Secret resolution: the mounted-volume layout, then the Kubernetes API. The
+ * API double is a loopback HTTPS server with its own CA that answers the one
+ * call we make, `GET /api/v1/namespaces/<ns>/secrets/<name>`, with the bodies
+ * the API server sends: a v1 Secret with base64 `data`, or a v1 Status.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import https from "node:https";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { InvalidConfigError, PermissionDeniedError, toRpcError } from "../src/errors.ts";
+import { redact } from "../src/redact.ts";
+import { SecretResolver, secretOptionsFromEnv, type SecretResolverOptions } from "../src/secrets.ts";
+import { makeCertificates } from "./helpers/tls.ts";
+
+const TOKEN = "eyJhbGciOiJSUzI1NiJ9.service-account-token";
+let root: string;
+let secretsDir: string;
+let serviceAccountDir: string;
+let api: https.Server;
+let apiServer: string;
+const seen: { path: string; authorization?: string }[] = [];
+/** The API's Secrets, by namespace/name; values as plain text (sent base64, as the API does). */
+const stored = new Map<string, Record<string, string>>();
+
+function status(code: number, reason: string, message: string) {
+  return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code };
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(path.join(os.tmpdir(), "secrets-test-"));
+  secretsDir = path.join(root, "mounted");
+  serviceAccountDir = path.join(root, "serviceaccount");
+  await mkdir(path.join(secretsDir, "minio-creds"), { recursive: true });
+  await writeFile(path.join(secretsDir, "minio-creds", "accesskey"), "mounted-access");
+  await mkdir(serviceAccountDir);
+  const tls = await makeCertificates();
+  await writeFile(path.join(serviceAccountDir, "token"), `${TOKEN}\n`);
+  await writeFile(path.join(serviceAccountDir, "ca.crt"), tls.ca);
+  await writeFile(path.join(serviceAccountDir, "namespace"), "argo");
+
+  api = https.createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
+    seen.push({ path: req.url ?? "", authorization: req.headers.authorization });
+    const send = (code: number, body: unknown) => {
+      res.writeHead(code, { "content-type": "application/json" });
+      res.end(JSON.stringify(body));
+    };
+    if (req.headers.authorization !== `Bearer ${TOKEN}`) return send(401, status(401, "Unauthorized", "Unauthorized"));
+    const match = /^\/api\/v1\/namespaces\/([^/]+)\/secrets\/([^/?]+)$/.exec(req.url ?? "");
+    if (!match || req.method !== "GET") return send(404, status(404, "NotFound", "the server could not find the requested resource"));
+    const [, namespace, name] = match as unknown as [string, string, string];
+    if (name === "forbidden") {
+      return send(403, status(403, "Forbidden", `secrets "${name}" is forbidden: User "system:serviceaccount:${namespace}:default" cannot get resource "secrets"`));
+    }
+    const data = stored.get(`${namespace}/${name}`);
+    if (!data) return send(404, status(404, "NotFound", `secrets "${name}" not found`));
+    send(200, {
+      kind: "Secret",
+      apiVersion: "v1",
+      metadata: { name, namespace, uid: "8f1c2d7e-0000-4000-8000-000000000001", resourceVersion: "4711", creationTimestamp: "2026-11-01T10:00:00Z" },
+      data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString("base64")])),
+      type: "Opaque",
+    });
+  });
+  await new Promise<void>((resolve) => api.listen(0, "127.0.0.1", resolve));
+  apiServer = `https://127.0.0.1:${(api.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise((resolve) => api?.close(resolve));
+  await rm(root, { recursive: true, force: true });
+});
+
+function resolver(extra: Partial<SecretResolverOptions> = {}): SecretResolver {
+  return new SecretResolver({ secretsDir, serviceAccountDir, apiServer, ttlMs: 60_000, ...extra });
+}
+
+describe("secret resolution", () => {
+  it("reads a mounted Secret first, without asking the API", async () => {
+    const before = seen.length;
+    expect(await resolver().resolve({ name: "minio-creds", key: "accesskey" }, "s3.accessKeySecret")).toBe("mounted-access");
+    expect(seen.length).toBe(before);
+  });
+
+  it("asks the Kubernetes API in the pod's namespace with the service-account token", async () => {
+    stored.set("argo/s3-keys", { secretkey: "from-the-api", other: "unused" });
+    const value = await resolver().resolve({ name: "s3-keys", key: "secretkey" }, "s3.secretKeySecret");
+    expect(value).toBe("from-the-api");
+    expect(seen.at(-1)).toEqual({ path: "/api/v1/namespaces/argo/secrets/s3-keys", authorization: `Bearer ${TOKEN}` });
+  });
+
+  it("caches a value for its time to live, then sees a rotation", async () => {
+    stored.set("argo/rotating", { key: "v1" });
+    const cached = resolver({ ttlMs: 60_000 });
+    expect(await cached.resolve({ name: "rotating", key: "key" }, "f")).toBe("v1");
+    stored.set("argo/rotating", { key: "v2" });
+    expect(await cached.resolve({ name: "rotating", key: "key" }, "f")).toBe("v1");
+    const shortLived = resolver({ ttlMs: 0 });
+    expect(await shortLived.resolve({ name: "rotating", key: "key" }, "f")).toBe("v2");
+  });
+
+  it("names the Secret, key and field when something is missing, never a value", async () => {
+    stored.set("argo/partial", { present: "the-secret-value" });
+    const r = resolver();
+    await expect(r.resolve({ name: "partial", key: "absent" }, "s3.accessKeySecret")).rejects.toThrow(
+      new InvalidConfigError("s3.accessKeySecret: Secret 'partial' in namespace 'argo' has no key 'absent'"),
+    );
+    await expect(r.resolve({ name: "nowhere", key: "k" }, "gcs.serviceAccountKeySecret")).rejects.toThrow(
+      "gcs.serviceAccountKeySecret: Secret 'nowhere' in namespace 'argo' not found",
+    );
+  });
+
+  it("says which RBAC is missing when the API forbids the read", async () => {
+    const failure = resolver().resolve({ name: "forbidden", key: "k" }, "s3.accessKeySecret");
+    await expect(failure).rejects.toBeInstanceOf(PermissionDeniedError);
+    await expect(failure).rejects.toThrow(/may not read Secret 'forbidden' in namespace 'argo' \(HTTP 403\); grant it 'get'/);
+  });
+
+  it("outside a cluster, says where it looked", async () => {
+    await expect(resolver({ apiServer: undefined }).resolve({ name: "s", key: "k" }, "s3.accessKeySecret")).rejects.toThrow(
+      `s3.accessKeySecret: Secret 's' key 'k' not found: no file ${path.join(secretsDir, "s", "k")}, and no Kubernetes API to ask (KUBERNETES_SERVICE_HOST is not set)`,
+    );
+  });
+
+  it("refuses names that would leave the secrets folder", async () => {
+    await expect(resolver().resolve({ name: "..", key: "etc" }, "f")).rejects.toBeInstanceOf(InvalidConfigError);
+    await expect(resolver().resolve({ name: "a", key: "../../token" }, "f")).rejects.toBeInstanceOf(InvalidConfigError);
+  });
+
+  it("redacts every resolved value and the token from error texts", async () => {
+    stored.set("argo/leaky", { key: "hunter2-but-longer" });
+    await resolver().resolve({ name: "leaky", key: "key" }, "f");
+    expect(redact("provider said: hunter2-but-longer was refused")).toBe("provider said: [REDACTED] was refused");
+    expect(toRpcError(new Error(`bad token ${TOKEN}`)).message).not.toContain(TOKEN);
+  });
+
+  it("finds the API from the variables Kubernetes sets in every pod", () => {
+    const options = secretOptionsFromEnv({ KUBERNETES_SERVICE_HOST: "fd00::1", KUBERNETES_SERVICE_PORT: "443" });
+    expect(options.apiServer).toBe("https://[fd00::1]:443");
+    expect(options.secretsDir).toBe("/var/run/secrets/multistore");
+    expect(secretOptionsFromEnv({}).apiServer).toBeUndefined();
+  });
+});
