@@ -1,8 +1,8 @@
 /**
  * Streaming upload of one object: a body shorter than one part goes up as a
  * single PutObject, anything longer as a multipart upload with up to
- * `queueSize` parts in flight, so memory stays at (queueSize + 1) parts
- * whatever the object's size.
+ * `queueSize` parts in flight, so memory stays at (queueSize + 2) part
+ * buffers whatever the object's size.
  *
  * Written here rather than with @aws-sdk/lib-storage, whose `Upload` breaks
  * two promises the driver makes: when cancelled it rejects at once while
@@ -60,7 +60,8 @@ export async function uploadObject(client: S3Client, target: UploadTarget, body:
   const { Bucket, Key, encryption } = target;
   const controller = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
-  const parts = readParts(body, options.partSize);
+  const buffers = new PartBuffers(options.partSize);
+  const parts = readParts(body, buffers, options.partSize);
 
   const first = await parts.next();
   signal.throwIfAborted();
@@ -104,7 +105,10 @@ export async function uploadObject(client: S3Client, target: UploadTarget, body:
         failure ??= { error };
         controller.abort(error); // stop the other parts and the reading at once
       })
-      .finally(() => inFlight.delete(task));
+      .finally(() => {
+        inFlight.delete(task);
+        buffers.give(data);
+      });
     inFlight.add(task);
   };
 
@@ -149,34 +153,55 @@ interface Part {
 }
 
 /**
- * Cuts the body into parts of exactly `partSize` bytes (the last may be
- * shorter). Reading pauses while the caller holds a part, which is what
- * bounds memory: the body is pulled only as fast as parts are sent.
+ * Part-sized buffers, reused once their upload is done. Allocating a fresh
+ * 16 MiB buffer per part would leave the old ones for V8 to collect when it
+ * gets round to it, and memory would grow well past the parts in flight.
  */
-async function* readParts(body: Readable, partSize: number): AsyncGenerator<Part> {
-  let chunks: Buffer[] = [];
+class PartBuffers {
+  private readonly free: Buffer[] = [];
+  private readonly size: number;
+
+  constructor(size: number) {
+    this.size = size;
+  }
+
+  take(): Buffer {
+    return this.free.pop() ?? Buffer.allocUnsafe(this.size);
+  }
+
+  give(buffer: Buffer): void {
+    if (buffer.length === this.size) this.free.push(buffer);
+  }
+}
+
+/**
+ * Cuts the body into parts of exactly `partSize` bytes (the last may be
+ * shorter), copying into reused buffers. Reading pauses while the caller
+ * holds a part, which is what bounds memory: the body is pulled only as fast
+ * as parts are sent, and a part's buffer comes back with `buffers.give`.
+ */
+async function* readParts(body: Readable, buffers: PartBuffers, partSize: number): AsyncGenerator<Part> {
+  let current = buffers.take();
   let filled = 0;
   let pending: Buffer | undefined;
   for await (const chunk of body as AsyncIterable<Buffer>) {
-    let rest = chunk;
-    while (filled + rest.length >= partSize) {
-      const take = partSize - filled;
-      chunks.push(rest.subarray(0, take));
-      rest = rest.subarray(take);
-      if (pending) yield { data: pending, last: false };
-      pending = Buffer.concat(chunks, partSize);
-      chunks = [];
-      filled = 0;
-    }
-    if (rest.length > 0) {
-      chunks.push(rest);
-      filled += rest.length;
+    let offset = 0;
+    while (offset < chunk.length) {
+      const copied = chunk.copy(current, filled, offset);
+      offset += copied;
+      filled += copied;
+      if (filled === partSize) {
+        // A full part is held back one step so that the final part is marked `last`.
+        if (pending) yield { data: pending, last: false };
+        pending = current;
+        current = buffers.take();
+        filled = 0;
+      }
     }
   }
-  // A full part is held back one step so that the final part is marked `last`.
   if (filled > 0) {
     if (pending) yield { data: pending, last: false };
-    yield { data: Buffer.concat(chunks, filled), last: true };
+    yield { data: current.subarray(0, filled), last: true };
   } else if (pending) {
     yield { data: pending, last: true };
   }
