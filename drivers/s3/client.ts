@@ -58,7 +58,7 @@ export function usePathStyle(config: S3Config, url: URL): boolean {
 }
 
 /** The region to sign for: configured, read from an AWS endpoint's name, or us-east-1 (which MinIO accepts). */
-function regionOf(config: S3Config, url: URL): string {
+export function regionOf(config: S3Config, url: URL): string {
   if (config.region) return config.region;
   const match = /^s3[.-](?:dualstack\.)?([a-z]{2}(?:-gov)?-[a-z]+-\d)\.amazonaws\.com/.exec(url.hostname);
   return match?.[1] ?? "us-east-1";

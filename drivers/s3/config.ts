@@ -3,7 +3,7 @@
  * artifact repository so that users can paste what they have.
  */
 import { z } from "zod";
-import { keyPrefix, secretSelector } from "../../src/config.ts";
+import { absolutePath, keyPrefix, secretSelector } from "../../src/config.ts";
 
 export const s3ConfigSchema = z
   .strictObject({
@@ -14,7 +14,7 @@ export const s3ConfigSchema = z
     /** Plain HTTP instead of HTTPS. */
     insecure: z.boolean({ error: "expected true or false" }).optional(),
     caSecret: secretSelector.optional(),
-    caFile: z.string({ error: "expected a path" }).optional(),
+    caFile: absolutePath.optional(),
     forcePathStyle: z.boolean({ error: "expected true or false" }).optional(),
     accessKeySecret: secretSelector.optional(),
     secretKeySecret: secretSelector.optional(),
