@@ -5,9 +5,13 @@
  * size and window) for OpenStream, GNU `tar cz` for directories as tar.gz.
  * These machines are shared and noisy: read the ratios, not the absolutes.
  *
+ * The object-store backends run against their real local servers, beside
+ * the plain SDK doing the same transfer (bench/object-stores.ts).
+ *
  * BENCH_SIZE_MIB (1024) file size; BENCH_TREE_MIB (128) directory size;
  * BENCH_RUNS (3) repetitions, median shown; BENCH_LARGE_GIB (10) size of the
- * streamed memory check (0 skips it); BENCH_DIR (os.tmpdir()) where to work.
+ * streamed memory check (0 skips it); BENCH_DIR (os.tmpdir()) where to work;
+ * BENCH_STORES (s3) which object stores to include (empty: none).
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -15,10 +19,12 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { performance } from "node:perf_hooks";
 import { pipeline } from "node:stream/promises";
 import { DriveSet } from "../drivers/local/layout.ts";
 import { ArtifactClient } from "../src/client.ts";
 import { codecFigures } from "./codec.ts";
+import { startS3Store, type StoreUnderTest } from "./object-stores.ts";
 import { drain, measure, median, MiB, quiesce, startProcess, stopProcesses, timed, type Sample } from "./measure.ts";
 
 const size = Number(process.env["BENCH_SIZE_MIB"] ?? 1024) * MiB;
@@ -45,6 +51,16 @@ await makeTree(tree, treeSize);
 const single = path.join(root, "single");
 const ecDrives = Array.from({ length: 6 }, (_, i) => path.join(root, `ec${i}`));
 for (const dir of [single, ...ecDrives]) await mkdir(dir);
+
+const storeFactories: Record<string, () => Promise<StoreUnderTest>> = { s3: startS3Store };
+const stores: StoreUnderTest[] = [];
+for (const name of (process.env["BENCH_STORES"] ?? "s3").split(",").filter(Boolean)) {
+  const start = storeFactories[name];
+  if (!start) throw new Error(`BENCH_STORES: unknown store '${name}' (known: ${Object.keys(storeFactories).join(", ")})`);
+  const store = await start();
+  stores.push(store);
+  Object.assign(process.env, store.env); // the plugin process inherits where its Secrets are
+}
 
 const socket = path.join(root, "plugin.sock");
 const plugin = await startProcess(path.resolve("src/main.ts"), [socket]);
@@ -108,6 +124,28 @@ for (const [label, client, erasure] of sections) {
   }
 }
 
+for (const store of stores) {
+  const client = new ArtifactClient(socket, { configuration: store.configuration });
+  const save = row(`${store.name}: Save (file)`, "plain SDK upload");
+  const load = row(`${store.name}: Load (to a file)`, "plain SDK download to a file");
+  const open = row(`${store.name}: OpenStream`, "plain SDK download");
+  for (let run = 0; run < runs; run++) {
+    process.stderr.write(`${store.name}: run ${run + 1}/${runs}\n`);
+    const key = `bench/big-${run}`;
+    save.ref.push(await throughput(size, () => store.upload(bigFile, `${key}-sdk`)));
+    save.plugin.push(await measure(pid, size, () => client.save(bigFile, key)));
+    load.ref.push(await throughput(size, () => store.download(`${key}-sdk`, copy)));
+    await rm(copy, { force: true });
+    load.plugin.push(await measure(pid, size, () => client.load(key, copy)));
+    await rm(copy, { force: true });
+    open.ref.push(await throughput(size, () => store.read(`${key}-sdk`)));
+    open.plugin.push(await measure(pid, size, () => drain(client.openStream(key))));
+    await client.delete(key);
+    await client.delete(`${key}-sdk`);
+  }
+  client.close();
+}
+
 const tarRow = row("directory as tar.gz (OpenStream)", "GNU tar cz");
 await plain.save(tree, "bench/tree");
 for (let run = 0; run < runs; run++) {
@@ -153,7 +191,15 @@ for (const figure of codec) console.log(`| ${figure.name} | ${fmt(figure.mbPerCp
 
 for (const client of [plain, ec, ceiling]) client.close();
 stopProcesses();
+for (const store of stores) await store.stop();
 await rm(root, { recursive: true, force: true });
+
+/** MB/s of an asynchronous piece of work in the bench process. */
+async function throughput(bytes: number, work: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await work();
+  return bytes / 1e6 / ((performance.now() - started) / 1000);
+}
 
 /** A tree of ~1 MiB files: half CSV-like text (compresses ~3x), half random (does not). */
 async function makeTree(dir: string, total: number): Promise<void> {

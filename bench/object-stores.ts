@@ -1,0 +1,60 @@
+/**
+ * The object-store backends in the benchmark: each runs against its real
+ * local server, and each comes with the plain SDK doing the same transfer
+ * in the bench process (the SDK's own high-level upload, a streamed
+ * download), so the ratio shows what the plugin layer costs: the gRPC hop,
+ * the second process, our upload and download code.
+ */
+import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import { createReadStream, createWriteStream } from "node:fs";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { startS3Fixture } from "../test/s3/fixture.ts";
+import { drain } from "./measure.ts";
+
+export interface StoreUnderTest {
+  name: string;
+  /** The artifact configuration that selects this store. */
+  configuration: string;
+  /** Environment the plugin process needs (where its Secrets are mounted). */
+  env: Record<string, string>;
+  /** The plain SDK: upload a file, download to a file, download and discard. */
+  upload(file: string, key: string): Promise<void>;
+  download(key: string, file: string): Promise<void>;
+  read(key: string): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export async function startS3Store(): Promise<StoreUnderTest> {
+  const s3 = await startS3Fixture();
+  const client = new S3Client({
+    endpoint: s3.minio.url,
+    region: "us-east-1",
+    forcePathStyle: true,
+    credentials: { accessKeyId: s3.minio.accessKey, secretAccessKey: s3.minio.secretKey },
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+  });
+  const get = async (key: string) => (await client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }))).Body as Readable;
+  return {
+    name: "s3 (MinIO)",
+    configuration: s3.yaml(),
+    env: { MULTISTORE_SECRETS_DIR: s3.secretsDir },
+    async upload(file, key) {
+      // The SDK's own streaming upload, with the plugin's part size and concurrency.
+      const upload = new Upload({ client, params: { Bucket: s3.bucket, Key: key, Body: createReadStream(file) }, partSize: 16 * 1024 * 1024, queueSize: 4 });
+      await upload.done();
+    },
+    async download(key, file) {
+      await pipeline(await get(key), createWriteStream(file));
+    },
+    async read(key) {
+      return drain(await get(key));
+    },
+    async stop() {
+      client.destroy();
+      await s3.teardown();
+    },
+  };
+}
