@@ -97,7 +97,7 @@ class S3Driver implements Driver {
   }
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
-    const client = await this.call(undefined, (c) => Promise.resolve(c));
+    const client = await this.s3();
     let ContinuationToken: string | undefined;
     do {
       const page = await this.call(undefined, () =>
@@ -118,7 +118,7 @@ class S3Driver implements Driver {
   }
 
   async deletePrefix(prefix: string): Promise<number> {
-    const client = await this.call(undefined, (c) => Promise.resolve(c));
+    const client = await this.s3();
     let batch: string[] = [];
     let deleted = 0;
     const flush = async () => {
@@ -196,6 +196,11 @@ class S3Driver implements Driver {
 
   private target(key?: string): S3Target {
     return { endpoint: this.endpoint, bucket: this.bucket, key };
+  }
+
+  /** The client, once built (reading a caFile or a CA Secret may fail). */
+  private s3(): Promise<S3Client> {
+    return this.call(undefined, (client) => Promise.resolve(client));
   }
 
   /** Runs `work` with the client, folding any failure into the plugin's errors. */

@@ -253,6 +253,23 @@ describe("failures", () => {
     });
   });
 
+  it("uses the SDK's default credential chain without key Secrets (here: the AWS_* environment)", async () => {
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    process.env.AWS_ACCESS_KEY_ID = s3.minio.accessKey;
+    process.env.AWS_SECRET_ACCESS_KEY = s3.minio.secretKey;
+    try {
+      const driver = driverFor({ accessKeySecret: undefined, secretKeySecret: undefined, useSDKCreds: true });
+      const key = `${uniquePrefix()}/sdk-creds`;
+      await driver.put(key, streamOf(Buffer.from("chain")));
+      expect((await collect(await driver.get(key))).toString()).toBe("chain");
+    } finally {
+      process.env.AWS_ACCESS_KEY_ID = saved.id;
+      process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+      if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
+      if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
+    }
+  });
+
   it("accepts an endpoint written as a URL", async () => {
     const driver = driverFor({ endpoint: s3.minio.url, insecure: undefined });
     const key = `${uniquePrefix()}/url-endpoint`;
