@@ -7,7 +7,8 @@
 import { S3Client } from "@aws-sdk/client-s3";
 import { fromNodeProviderChain, fromTemporaryCredentials } from "@aws-sdk/credential-providers";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, BuildMiddleware, MetadataBearer } from "@smithy/types";
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import http from "node:http";
 import https from "node:https";
@@ -75,7 +76,7 @@ export async function createS3Client(config: S3Config, secrets: SecretResolver):
       ? await secrets.resolve(config.caSecret, "s3.caSecret")
       : undefined;
   const agentOptions = { keepAlive: true, maxSockets: MAX_SOCKETS };
-  return new S3Client({
+  const client = new S3Client({
     endpoint: url.toString(),
     region,
     forcePathStyle: usePathStyle(config, url),
@@ -94,7 +95,27 @@ export async function createS3Client(config: S3Config, secrets: SecretResolver):
       requestTimeout: SOCKET_IDLE_MS,
     }),
   });
+  if ((config.requestChecksumCalculation ?? "WHEN_REQUIRED") === "WHEN_REQUIRED") client.middlewareStack.add(contentMd5ForDeleteObjects, { step: "build", name: "contentMd5ForDeleteObjects", priority: "low" });
+  return client;
 }
+
+/**
+ * DeleteObjects is the one call S3 requires a checksum on. SDKs since 3.729
+ * send only a CRC32 header there, which Ceph RGW, Swift's s3api and older
+ * MinIO refuse ("Missing required header for this request: Content-MD5").
+ * In the compatible mode the request carries Content-MD5, which every S3
+ * implementation checks, instead.
+ */
+const contentMd5ForDeleteObjects: BuildMiddleware<object, MetadataBearer> = (next, context) => async (args) => {
+  const request = args.request as { body?: unknown; headers?: Record<string, string> };
+  if (context.commandName === "DeleteObjectsCommand" && request.headers && (typeof request.body === "string" || request.body instanceof Uint8Array)) {
+    request.headers["content-md5"] = createHash("md5").update(request.body).digest("base64");
+    for (const header of Object.keys(request.headers)) {
+      if (header.startsWith("x-amz-checksum-") || header === "x-amz-sdk-checksum-algorithm") delete request.headers[header];
+    }
+  }
+  return next(args);
+};
 
 /**
  * Credentials in Argo's order: keys from Secrets; else the SDK's default

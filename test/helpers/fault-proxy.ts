@@ -18,6 +18,8 @@ export interface FaultProxy {
   endpoint: string;
   /** Requests seen, in order: `GET /bucket/key?...`. */
   requests: string[];
+  /** The headers of each request in `requests`, at the same index. */
+  headers: http.IncomingHttpHeaders[];
   /** Faults applied to the next matching requests, one each, in order. */
   inject(fault: Fault, match?: (method: string, url: string) => boolean): void;
   close(): Promise<void>;
@@ -27,12 +29,14 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   const target = new URL(upstream);
   const queue: { fault: Fault; match: (method: string, url: string) => boolean }[] = [];
   const requests: string[] = [];
+  const headers: http.IncomingHttpHeaders[] = [];
   const agent = new http.Agent({ keepAlive: true });
 
   const server = http.createServer((req, res) => {
     const method = req.method ?? "GET";
     const url = req.url ?? "/";
     requests.push(`${method} ${url}`);
+    headers.push(req.headers);
     const index = queue.findIndex((q) => q.match(method, url));
     const fault = index >= 0 ? queue.splice(index, 1)[0]?.fault : undefined;
     if (fault?.kind === "reset") {
@@ -74,6 +78,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   return {
     endpoint: `127.0.0.1:${port}`,
     requests,
+    headers,
     inject(fault, match = () => true) {
       queue.push({ fault, match });
     },

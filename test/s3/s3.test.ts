@@ -228,6 +228,16 @@ describe("failures", () => {
     expect(proxy.requests.slice(before).filter((r) => r.startsWith("GET"))).toHaveLength(2);
   });
 
+  it("sends DeleteObjects with Content-MD5, which stores without flexible checksums require", async () => {
+    const root = uniquePrefix("md5");
+    for (const k of ["a", "b"]) await driverFor().put(`${root}/${k}`, streamOf(Buffer.from(k)));
+    const before = proxy.requests.length;
+    expect(await viaProxy().deletePrefix(`${root}/`)).toBe(2);
+    const index = proxy.requests.findIndex((r, i) => i >= before && r.startsWith("POST") && r.includes("delete"));
+    expect(proxy.headers[index]?.["content-md5"]).toMatch(/^[A-Za-z0-9+/]{22}==$/);
+    expect(Object.keys(proxy.headers[index] ?? {}).filter((h) => h.startsWith("x-amz-checksum-"))).toEqual([]);
+  });
+
   it("gives up after maxRetries with UNAVAILABLE", async () => {
     proxy.inject({ kind: "error", status: 503, code: "ServiceUnavailable" }, (m) => m === "HEAD");
     proxy.inject({ kind: "error", status: 503, code: "ServiceUnavailable" }, (m) => m === "HEAD");
