@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    // Builds the Go test peers (MinIO) once, before any test file runs.
+    // Builds the Go test peers (MinIO, fake-gcs-server) once, before any test file runs.
     globalSetup: ["test/peers/setup.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,

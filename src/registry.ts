@@ -8,6 +8,7 @@
 import { createHash } from "node:crypto";
 import type { z } from "zod";
 import { azureConfigSchema } from "../drivers/azure/config.ts";
+import { createAzureDriver } from "../drivers/azure/index.ts";
 import { gcsConfigSchema } from "../drivers/gcs/config.ts";
 import { localConfigSchema } from "../drivers/local/config.ts";
 import { createLocalDriver } from "../drivers/local/index.ts";
@@ -33,7 +34,7 @@ export function backend<C>(schema: z.ZodType<C>, create?: (config: C) => Driver)
 export const backends: Readonly<Record<string, Backend>> = {
   local: backend(localConfigSchema, createLocalDriver),
   s3: backend(s3ConfigSchema, createS3Driver),
-  azure: backend(azureConfigSchema),
+  azure: backend(azureConfigSchema, createAzureDriver),
   gcs: backend(gcsConfigSchema),
 };
 

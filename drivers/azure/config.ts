@@ -11,6 +11,9 @@ export const azureConfigSchema = z.strictObject({
   accountKeySecret: secretSelector.optional(),
   useSDKCreds: z.boolean({ error: "expected true or false" }).optional(),
   createContainerIfNotPresent: z.boolean({ error: "expected true or false" }).optional(),
+}).refine((c) => c.useSDKCreds || c.accountKeySecret, {
+  message: "required unless useSDKCreds is true",
+  path: ["accountKeySecret"],
 });
 
 export type AzureConfig = z.infer<typeof azureConfigSchema>;

@@ -32,7 +32,7 @@ export async function ensureGoPeer(peer: GoPeer): Promise<string> {
   if (existsSync(binary)) return binary;
   const staging = `${path.dirname(binary)}.building-${process.pid}`;
   await mkdir(staging, { recursive: true });
-  process.stderr.write(`building test peer ${peer.module} with Go (first run only; MinIO takes about 4 minutes)\n`);
+  process.stderr.write(`building test peer ${peer.module} with Go (first run only: 1 to 5 minutes)\n`);
   try {
     await run("go", ["install", peer.module], { ...process.env, GOBIN: staging, GOFLAGS: "-buildvcs=false", CGO_ENABLED: "0" });
     await rm(path.dirname(binary), { recursive: true, force: true });

@@ -5,15 +5,13 @@
  * static KMS key is configured so SSE-S3 and SSE-KMS work; with `tls` it
  * serves HTTPS with the given certificate, which SSE-C requires.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import http from "node:http";
-import https from "node:https";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { ensureGoPeer, type GoPeer } from "./go-binary.ts";
+import { freePort, stopChild, tailOutput, waitForHttp } from "./process.ts";
 
 export const MINIO: GoPeer = { name: "minio", module: "github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c" };
 /** The name of the one key of MinIO's static KMS: the `kmsKeyId` that works against it. */
@@ -70,18 +68,15 @@ export async function startMinio(options: MinioOptions = {}): Promise<MinioServe
         stdio: ["ignore", "pipe", "pipe"],
       },
     );
-    let output = "";
-    const keep = (chunk: Buffer) => void (output = (output + chunk.toString()).slice(-4000));
-    child.stdout?.on("data", keep);
-    child.stderr?.on("data", keep);
+    const output = tailOutput(child);
     const url = `${scheme}://127.0.0.1:${port}`;
     try {
-      await waitReady(child, url, options.tls?.ca);
+      await waitForHttp(child, `${url}/minio/health/ready`, { ca: options.tls?.ca });
     } catch (error) {
       await stopChild(child);
-      if (attempt < 3 && /address already in use/i.test(output)) continue; // lost the port race
+      if (attempt < 3 && /address already in use/i.test(output())) continue; // lost the port race
       await rm(root, { recursive: true, force: true });
-      throw new Error(`MinIO did not start: ${(error as Error).message}\n${output}`);
+      throw new Error(`MinIO did not start: ${(error as Error).message}\n${output()}`);
     }
     return {
       endpoint: `127.0.0.1:${port}`,
@@ -95,52 +90,4 @@ export async function startMinio(options: MinioOptions = {}): Promise<MinioServe
       },
     };
   }
-}
-
-/** Polls MinIO's readiness probe until it answers 200. */
-async function waitReady(child: ChildProcess, url: string, ca?: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode}`);
-    if ((await statusOf(`${url}/minio/health/ready`, ca)) === 200) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("not ready within 60 s");
-}
-
-/** The HTTP status of a GET, or 0 when nothing answers. */
-function statusOf(url: string, ca?: string): Promise<number> {
-  return new Promise((resolve) => {
-    const get = url.startsWith("https:") ? https.get : http.get;
-    const request = get(url, { ca, timeout: 2000 }, (response) => {
-      response.resume();
-      resolve(response.statusCode ?? 0);
-    });
-    request.on("timeout", () => request.destroy());
-    request.on("error", () => resolve(0));
-  });
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill("SIGKILL"), 5000);
-    child.once("exit", () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill("SIGTERM");
-  });
-}
-
-/** A port free on 127.0.0.1 right now (another process may still take it: callers retry). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }

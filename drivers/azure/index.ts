@@ -1,0 +1,250 @@
+/**
+ * The `azure` backend: Azure Blob Storage block blobs, laid out as Argo's
+ * Azure driver lays them out (a directory artifact is one blob per file at
+ * `key/<relative path>`), under `blobPrefix` when set.
+ *
+ * Uploads stage blocks and commit the block list last, so a failed or
+ * cancelled upload never shows: uncommitted blocks are invisible and Azure
+ * discards them. Downloads resume mid-body through the SDK's own ranged
+ * retries.
+ */
+import { AnonymousCredential, type BlobDownloadResponseParsed, type BlockBlobClient, ContainerClient, StorageSharedKeyCredential, type StoragePipelineOptions } from "@azure/storage-blob";
+import { DefaultAzureCredential } from "@azure/identity";
+import type { Readable } from "node:stream";
+import type { Driver, ObjectInfo, TransferOptions } from "../../src/driver.ts";
+import { InvalidConfigError, InvalidKeyError } from "../../src/errors.ts";
+import { normaliseKey } from "../../src/keys.ts";
+import { resumableRead } from "../../src/resumable-read.ts";
+import { defaultSecretResolver, type SecretResolver } from "../../src/secrets.ts";
+import type { AzureConfig } from "./config.ts";
+import { azureError, type AzureTarget } from "./errors.ts";
+
+/** Block size and blocks in flight per upload: memory per upload is about their product plus one. */
+const BLOCK_BYTES = 8 * 1024 * 1024;
+const BLOCKS_IN_FLIGHT = 4;
+/** Retries of transient failures (5xx, throttling, resets), and of a download broken mid-body. */
+const MAX_RETRIES = 5;
+/** Deletes of one prefix run this many at a time. */
+const DELETE_CONCURRENCY = 16;
+
+export function createAzureDriver(config: AzureConfig, secrets: SecretResolver = defaultSecretResolver()): Driver {
+  return new AzureDriver(config, secrets);
+}
+
+/**
+ * Whether a Secret's value is a SAS token rather than an account key, by
+ * Argo's rule: a SAS token is query parameters (`sv=...&sig=...`); an account
+ * key is base64, which has no `&`.
+ */
+export function isSasToken(value: string): boolean {
+  return /(\?|&)([^=]+)=([^&]+)/.test(value);
+}
+
+/** The storage account's name, as Argo finds it: the first path segment on an emulator, else the first host label. */
+export function accountName(endpoint: URL): string {
+  const host = endpoint.hostname;
+  if (host === "127.0.0.1" || host === "localhost" || host === "[::1]") {
+    const name = endpoint.pathname.split("/").filter(Boolean)[0];
+    if (!name) throw new InvalidConfigError("azure.endpoint: an emulator endpoint must name the account, e.g. http://127.0.0.1:10000/devstoreaccount1");
+    return name;
+  }
+  return host.split(".")[0] ?? host;
+}
+
+/**
+ * Stages blocks from `body` and commits them. The SDK's uploadStream stops
+ * reading on abort only once its buffers drain; destroying the body makes a
+ * cancel take effect at once, and nothing is committed.
+ */
+async function uploadBlob(blob: BlockBlobClient, body: Readable, signal?: AbortSignal): Promise<void> {
+  const cancel = () => body.destroy(Object.assign(new Error("the upload was cancelled"), { name: "AbortError" }));
+  signal?.addEventListener("abort", cancel, { once: true });
+  try {
+    signal?.throwIfAborted();
+    await blob.uploadStream(body, BLOCK_BYTES, BLOCKS_IN_FLIGHT, { abortSignal: signal });
+  } catch (error) {
+    if (signal?.aborted) throw Object.assign(new Error("the upload was cancelled", { cause: error }), { name: "AbortError" });
+    throw error;
+  } finally {
+    signal?.removeEventListener("abort", cancel);
+  }
+}
+
+/** Runs tasks for the same key one after another, tasks for different keys at once. */
+class KeyQueue {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  async run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const before = this.tails.get(key) ?? Promise.resolve();
+    const result = before.catch(() => {}).then(task);
+    const tail = result.catch(() => {});
+    this.tails.set(key, tail);
+    try {
+      return await result;
+    } finally {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    }
+  }
+}
+
+class AzureDriver implements Driver {
+  private readonly config: AzureConfig;
+  private readonly secrets: SecretResolver;
+  private readonly prefix: string;
+  private readonly containerUrl: string;
+  /** The client for the credential currently in the Secret (rebuilt when the Secret rotates). */
+  private client: { secret: string | undefined; container: ContainerClient } | undefined;
+  private containerReady: Promise<unknown> | undefined;
+  /**
+   * Committing a block list discards every uncommitted block of that blob,
+   * including those another upload of the same name has staged, which then
+   * fails its commit. Uploads of one name from this process therefore take
+   * turns; one from another process that loses the race fails retryably.
+   */
+  private readonly writes = new KeyQueue();
+
+  constructor(config: AzureConfig, secrets: SecretResolver) {
+    this.config = config;
+    this.secrets = secrets;
+    this.prefix = config.blobPrefix ? `${config.blobPrefix.replace(/\/+$/, "")}/` : "";
+    const endpoint = new URL(config.endpoint);
+    endpoint.pathname = `${endpoint.pathname.replace(/\/+$/, "")}/${config.container}`;
+    this.containerUrl = endpoint.toString();
+  }
+
+  async get(key: string, options: TransferOptions = {}): Promise<Readable> {
+    const name = this.blobName(key);
+    return this.call(key, async (container) => {
+      const blob = container.getBlobClient(name);
+      const bodyOf = (response: BlobDownloadResponseParsed): Readable => {
+        if (!response.readableStreamBody) throw new Error("the download returned no body");
+        return response.readableStreamBody as Readable;
+      };
+      const first = await blob.download(0, undefined, { abortSignal: options.signal });
+      // The SDK's own mid-body retry takes a server-side drop for a cancel; ours resumes, pinned to the ETag.
+      return resumableRead(bodyOf(first), {
+        length: first.etag ? first.contentLength : undefined,
+        reopen: async (offset) => bodyOf(await blob.download(offset, undefined, { abortSignal: options.signal, conditions: { ifMatch: first.etag } })),
+        maxRetries: MAX_RETRIES,
+        signal: options.signal,
+        mapError: (error) => azureError(error, this.target(key)),
+      });
+    });
+  }
+
+  async put(key: string, body: Readable, options: TransferOptions = {}): Promise<void> {
+    try {
+      const name = this.blobName(key);
+      await this.writes.run(name, () =>
+        this.call(key, async (container) => {
+          await this.ensureContainer(container);
+          await uploadBlob(container.getBlockBlobClient(name), body, options.signal);
+        }),
+      );
+    } catch (error) {
+      body.destroy();
+      throw error;
+    }
+  }
+
+  async stat(key: string): Promise<ObjectInfo> {
+    const name = this.blobName(key);
+    return this.call(key, async (container) => {
+      const properties = await container.getBlobClient(name).getProperties();
+      return { key, size: properties.contentLength ?? 0, modified: properties.lastModified };
+    });
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    const container = await this.call(undefined, (c) => Promise.resolve(c)); // fails here on bad credentials
+    const pages = container.listBlobsFlat({ prefix: this.prefix + prefix, includeMetadata: true }).byPage({ maxPageSize: 5000 });
+    for (;;) {
+      const page = await this.call(undefined, () => pages.next());
+      if (page.done) return;
+      for (const blob of page.value.segment.blobItems) {
+        // Folder markers: `dir/` names, and ADLS Gen2 (hierarchical namespace) directories.
+        if (blob.name.endsWith("/") || blob.metadata?.["hdi_isfolder"] === "true") continue;
+        yield { key: blob.name.slice(this.prefix.length), size: blob.properties.contentLength ?? 0, modified: blob.properties.lastModified };
+      }
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const name = this.blobName(key);
+    await this.call(key, (container) => container.getBlobClient(name).deleteIfExists({ deleteSnapshots: "include" }));
+  }
+
+  async deletePrefix(prefix: string): Promise<number> {
+    let deleted = 0;
+    const running = new Set<Promise<void>>();
+    let failure: { error: unknown } | undefined;
+    for await (const object of this.list(prefix)) {
+      if (failure) break;
+      const task = this.call(object.key, (c) => c.getBlobClient(this.prefix + object.key).deleteIfExists({ deleteSnapshots: "include" }))
+        .then((result) => void (deleted += result.succeeded ? 1 : 0))
+        .catch((error: unknown) => void (failure ??= { error }))
+        .finally(() => running.delete(task));
+      running.add(task);
+      if (running.size >= DELETE_CONCURRENCY) await Promise.race(running);
+    }
+    await Promise.all(running);
+    if (failure) throw failure.error;
+    return deleted;
+  }
+
+  async dispose(): Promise<void> {
+    this.client = undefined;
+  }
+
+  /** Creates the container on first write when `createContainerIfNotPresent` is set; concurrent creators are fine. */
+  private ensureContainer(container: ContainerClient): Promise<unknown> {
+    if (!this.config.createContainerIfNotPresent) return Promise.resolve();
+    this.containerReady ??= container.createIfNotExists();
+    const attempt = this.containerReady;
+    attempt.catch(() => {
+      if (this.containerReady === attempt) this.containerReady = undefined;
+    });
+    return attempt;
+  }
+
+  private blobName(key: string): string {
+    if (normaliseKey(key) !== key) throw new InvalidKeyError(`key ${JSON.stringify(key)} is not in canonical form`);
+    return this.prefix + key;
+  }
+
+  /** The container client for the current credentials: the Secret is re-read when the resolver's cache expires. */
+  private async container(): Promise<ContainerClient> {
+    const secret = this.config.accountKeySecret && !this.config.useSDKCreds
+      ? (await this.secrets.resolve(this.config.accountKeySecret, "azure.accountKeySecret")).trim()
+      : undefined;
+    if (this.client && this.client.secret === secret) return this.client.container;
+    const options: StoragePipelineOptions = {
+      retryOptions: { maxTries: MAX_RETRIES + 1, retryDelayInMs: 500, maxRetryDelayInMs: 20_000 },
+      keepAliveOptions: { enable: true },
+    };
+    let container: ContainerClient;
+    if (secret === undefined) {
+      container = new ContainerClient(this.containerUrl, new DefaultAzureCredential(), options);
+    } else if (isSasToken(secret)) {
+      container = new ContainerClient(`${this.containerUrl}?${secret.replace(/^\?/, "")}`, new AnonymousCredential(), options);
+    } else {
+      const credential = new StorageSharedKeyCredential(accountName(new URL(this.config.endpoint)), secret);
+      container = new ContainerClient(this.containerUrl, credential, options);
+    }
+    this.client = { secret, container };
+    return container;
+  }
+
+  /** Runs `work` with the container client, folding any failure into the plugin's errors. */
+  private async call<T>(key: string | undefined, work: (container: ContainerClient) => Promise<T>): Promise<T> {
+    try {
+      return await work(await this.container());
+    } catch (error) {
+      throw azureError(error, this.target(key));
+    }
+  }
+
+  private target(key?: string): AzureTarget {
+    return { endpoint: new URL(this.config.endpoint).host, container: this.config.container, key };
+  }
+}
