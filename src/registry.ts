@@ -10,6 +10,7 @@ import type { z } from "zod";
 import { azureConfigSchema } from "../drivers/azure/config.ts";
 import { createAzureDriver } from "../drivers/azure/index.ts";
 import { gcsConfigSchema } from "../drivers/gcs/config.ts";
+import { createGcsDriver } from "../drivers/gcs/index.ts";
 import { localConfigSchema } from "../drivers/local/config.ts";
 import { createLocalDriver } from "../drivers/local/index.ts";
 import { s3ConfigSchema } from "../drivers/s3/config.ts";
@@ -35,7 +36,7 @@ export const backends: Readonly<Record<string, Backend>> = {
   local: backend(localConfigSchema, createLocalDriver),
   s3: backend(s3ConfigSchema, createS3Driver),
   azure: backend(azureConfigSchema, createAzureDriver),
-  gcs: backend(gcsConfigSchema),
+  gcs: backend(gcsConfigSchema, createGcsDriver),
 };
 
 /** A configuration that parsed and validated. */

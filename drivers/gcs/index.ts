@@ -1,0 +1,204 @@
+/**
+ * The `gcs` backend: Google Cloud Storage through its JSON API, laid out as
+ * Argo's GCS driver lays objects out (a directory artifact is one object per
+ * file at `key/<relative path>`), under `keyPrefix` when set.
+ *
+ * Uploads shorter than one chunk go up in one request; longer ones as a
+ * resumable upload in 16 MiB chunks, each retried on its own. An object
+ * appears only when its upload is finalised, so a failed or cancelled upload
+ * leaves nothing. Reads are pinned to the generation they started on, resume
+ * a broken body, and check the whole object's MD5 before they end.
+ */
+import { Storage, type File } from "@google-cloud/storage";
+import { createHash } from "node:crypto";
+import { pipeline as pipelineStreams, Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { Driver, ObjectInfo, TransferOptions } from "../../src/driver.ts";
+import { DataLossError, InvalidKeyError } from "../../src/errors.ts";
+import { normaliseKey } from "../../src/keys.ts";
+import { resumableRead } from "../../src/resumable-read.ts";
+import { defaultSecretResolver, type SecretResolver } from "../../src/secrets.ts";
+import { createStorage } from "./client.ts";
+import type { GcsConfig } from "./config.ts";
+import { gcsError, type GcsTarget } from "./errors.ts";
+
+/** Resumable-upload chunk: what one upload holds in memory, and the unit a retry resends. */
+const CHUNK_BYTES = 16 * 1024 * 1024;
+/** Transient failures are retried this often (also a broken download body). */
+export const MAX_RETRIES = 5;
+const DELETE_CONCURRENCY = 16;
+const PAGE_SIZE = 1000;
+
+export function createGcsDriver(config: GcsConfig, secrets: SecretResolver = defaultSecretResolver()): Driver {
+  return new GcsDriver(config, secrets);
+}
+
+class GcsDriver implements Driver {
+  private readonly config: GcsConfig;
+  private readonly prefix: string;
+  private readonly storage: Promise<Storage>;
+
+  constructor(config: GcsConfig, secrets: SecretResolver) {
+    this.config = config;
+    this.prefix = config.keyPrefix ? `${config.keyPrefix.replace(/\/+$/, "")}/` : "";
+    this.storage = createStorage(config, secrets, MAX_RETRIES);
+    this.storage.catch(() => {}); // reported by the first call that needs it
+  }
+
+  async get(key: string, options: TransferOptions = {}): Promise<Readable> {
+    const name = this.objectName(key);
+    return this.call(key, async (storage) => {
+      const [metadata] = await this.bucket(storage).file(name).getMetadata();
+      // Every read of this call is of this generation: a replaced object fails the read instead of splicing versions.
+      const file = this.bucket(storage).file(name, { generation: metadata.generation });
+      // Validation is ours (md5Check below): the client's own cannot follow a resumed read.
+      // No Range for the first read: `bytes=0-` of an empty object is a 416 (on GCS too).
+      const open = (start: number) => file.createReadStream({ ...(start > 0 ? { start } : {}), validation: false });
+      if (Number(metadata.size) === 0) return Readable.from([]);
+      const body = resumableRead(open(0), {
+        length: Number(metadata.size),
+        reopen: async (start) => open(start),
+        maxRetries: MAX_RETRIES,
+        signal: options.signal,
+        mapError: (error) => gcsError(error, this.target(key)),
+      });
+      if (!metadata.md5Hash) return body; // composite objects have no MD5; ours never are
+      const checked = md5Check(metadata.md5Hash, () => this.target(key));
+      pipelineStreams(body, checked, () => {}); // an error or cancel on either side ends both
+      return checked;
+    });
+  }
+
+  async put(key: string, body: Readable, options: TransferOptions = {}): Promise<void> {
+    try {
+      const name = this.objectName(key);
+      await this.call(key, async (storage) => {
+        const file = this.bucket(storage).file(name);
+        const { first, rest } = await peek(body, CHUNK_BYTES);
+        options.signal?.throwIfAborted();
+        if (!rest) {
+          // One request; the SDK checks the MD5 the server computed against the bytes it sent.
+          await file.save(first, { resumable: false, validation: "md5", signal: options.signal } as Parameters<File["save"]>[1]);
+          return;
+        }
+        const upload = file.createWriteStream({ resumable: true, chunkSize: CHUNK_BYTES, validation: "md5" });
+        await pipeline(Readable.from(concat(first, rest)), upload, { signal: options.signal });
+      });
+    } catch (error) {
+      body.destroy();
+      throw error;
+    }
+  }
+
+  async stat(key: string): Promise<ObjectInfo> {
+    const name = this.objectName(key);
+    return this.call(key, async (storage) => {
+      const [metadata] = await this.bucket(storage).file(name).getMetadata();
+      return { key, size: Number(metadata.size ?? 0), modified: metadata.updated ? new Date(metadata.updated) : undefined };
+    });
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    const storage = await this.call(undefined, (s) => Promise.resolve(s));
+    let pageToken: string | undefined;
+    do {
+      const [files, next] = await this.call(undefined, () =>
+        this.bucket(storage).getFiles({ prefix: this.prefix + prefix, autoPaginate: false, maxResults: PAGE_SIZE, pageToken }),
+      );
+      for (const file of files) {
+        if (file.name.endsWith("/")) continue; // folder markers made by consoles and tools, as in Argo
+        const { size, updated } = file.metadata;
+        yield { key: file.name.slice(this.prefix.length), size: Number(size ?? 0), modified: updated ? new Date(updated) : undefined };
+      }
+      pageToken = (next as { pageToken?: string } | null | undefined)?.pageToken;
+    } while (pageToken);
+  }
+
+  async delete(key: string): Promise<void> {
+    const name = this.objectName(key);
+    await this.call(key, (storage) => this.bucket(storage).file(name).delete({ ignoreNotFound: true }));
+  }
+
+  async deletePrefix(prefix: string): Promise<number> {
+    const storage = await this.call(undefined, (s) => Promise.resolve(s));
+    let deleted = 0;
+    const running = new Set<Promise<void>>();
+    let failure: { error: unknown } | undefined;
+    for await (const object of this.list(prefix)) {
+      if (failure) break;
+      const task = this.call(object.key, () => this.bucket(storage).file(this.prefix + object.key).delete({ ignoreNotFound: true }))
+        .then(() => void deleted++)
+        .catch((error: unknown) => void (failure ??= { error }))
+        .finally(() => running.delete(task));
+      running.add(task);
+      if (running.size >= DELETE_CONCURRENCY) await Promise.race(running);
+    }
+    await Promise.all(running);
+    if (failure) throw failure.error;
+    return deleted;
+  }
+
+  async dispose(): Promise<void> {}
+
+  private bucket(storage: Storage) {
+    return storage.bucket(this.config.bucket);
+  }
+
+  private objectName(key: string): string {
+    if (normaliseKey(key) !== key) throw new InvalidKeyError(`key ${JSON.stringify(key)} is not in canonical form`);
+    return this.prefix + key;
+  }
+
+  private target(key?: string): GcsTarget {
+    return { endpoint: this.config.endpoint ?? "storage.googleapis.com", bucket: this.config.bucket, key };
+  }
+
+  /** Runs `work` with the client, folding any failure into the plugin's errors. */
+  private async call<T>(key: string | undefined, work: (storage: Storage) => Promise<T>): Promise<T> {
+    try {
+      return await work(await this.storage);
+    } catch (error) {
+      throw gcsError(error, this.target(key));
+    }
+  }
+}
+
+/** Compares the MD5 of everything that passes with GCS's; a mismatch ends the stream with DataLossError. */
+function md5Check(expected: string, target: () => GcsTarget): Transform {
+  const hash = createHash("md5");
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
+    flush(done) {
+      const actual = hash.digest("base64");
+      if (actual === expected) return done();
+      const { bucket, key } = target();
+      done(new DataLossError(`object '${key ?? ""}' in bucket '${bucket}' read back with MD5 ${actual}, but GCS has ${expected}: the data was damaged on the way`));
+    },
+  });
+}
+
+/** Reads up to `limit` bytes; `rest` is the rest of the body, or undefined if it ended within the limit. */
+async function peek(body: Readable, limit: number): Promise<{ first: Buffer; rest?: AsyncIterator<Buffer> }> {
+  const iterator = (body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  while (size < limit) {
+    const next = await iterator.next();
+    if (next.done) return { first: Buffer.concat(chunks, size) };
+    chunks.push(next.value);
+    size += next.value.length;
+  }
+  return { first: Buffer.concat(chunks, size), rest: iterator };
+}
+
+async function* concat(first: Buffer, rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
+  yield first;
+  for (;;) {
+    const next = await rest.next();
+    if (next.done) return;
+    yield next.value;
+  }
+}

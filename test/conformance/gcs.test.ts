@@ -1,0 +1,14 @@
+/** The conformance suite against the gcs backend on fake-gcs-server. */
+import { createGcsDriver } from "../../drivers/gcs/index.ts";
+import { startGcsFixture } from "../gcs/fixture.ts";
+import { runConformanceSuite } from "./suite.ts";
+
+runConformanceSuite("gcs (fake-gcs-server)", async () => {
+  const gcs = await startGcsFixture();
+  process.env.MULTISTORE_SECRETS_DIR = gcs.secretsDir;
+  return {
+    driver: createGcsDriver(gcs.config(), gcs.secrets),
+    configuration: gcs.yaml(),
+    teardown: gcs.teardown,
+  };
+});
