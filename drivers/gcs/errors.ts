@@ -30,9 +30,7 @@ export function gcsError(error: unknown, target: GcsTarget): Error {
   const detail = message ? `: ${message}` : "";
   const options = { cause: error };
 
-  if (status === 404 && /bucket/i.test(message) && !/no such object/i.test(message)) {
-    return new InvalidConfigError(`gcs.bucket: ${where} does not exist; create it first`, options);
-  }
+  if (status === 404 && (target.key === undefined || /specified bucket does not exist/i.test(message))) return missingBucket(target, error);
   if (status === 404) return new NotFoundError(`object '${target.key ?? ""}' not found in ${where}`, options);
   if (status === 401) {
     return new PermissionDeniedError(`${where} refused the credentials; check serviceAccountKeySecret (a service-account JSON key) or the pod's workload identity${detail}`, options);
@@ -43,4 +41,9 @@ export function gcsError(error: unknown, target: GcsTarget): Error {
     return new UnavailableError(`${where} is unavailable (${status ?? e.code})${detail}`, options);
   }
   return new PluginError(`GCS call to ${where} failed (${status ?? e.code ?? e.name})${detail}`, options);
+}
+
+/** The error for a bucket that is not there: a configuration problem, never a missing artifact. */
+export function missingBucket(target: GcsTarget, cause?: unknown): InvalidConfigError {
+  return new InvalidConfigError(`gcs.bucket: bucket '${target.bucket}' at ${target.endpoint} does not exist; create it first`, { cause });
 }

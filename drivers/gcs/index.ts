@@ -14,13 +14,13 @@ import { createHash } from "node:crypto";
 import { pipeline as pipelineStreams, Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Driver, ObjectInfo, TransferOptions } from "../../src/driver.ts";
-import { DataLossError, InvalidKeyError } from "../../src/errors.ts";
+import { DataLossError, InvalidKeyError, NotFoundError } from "../../src/errors.ts";
 import { normaliseKey } from "../../src/keys.ts";
 import { resumableRead } from "../../src/resumable-read.ts";
 import { defaultSecretResolver, type SecretResolver } from "../../src/secrets.ts";
 import { createStorage } from "./client.ts";
 import type { GcsConfig } from "./config.ts";
-import { gcsError, type GcsTarget } from "./errors.ts";
+import { gcsError, missingBucket, type GcsTarget } from "./errors.ts";
 
 /** Resumable-upload chunk: what one upload holds in memory, and the unit a retry resends. */
 const CHUNK_BYTES = 16 * 1024 * 1024;
@@ -158,7 +158,19 @@ class GcsDriver implements Driver {
     try {
       return await work(await this.storage);
     } catch (error) {
-      throw gcsError(error, this.target(key));
+      const folded = gcsError(error, this.target(key));
+      // A 404 names no culprit on every server (emulators say only "Not Found"): ask whether the bucket is there.
+      if (folded instanceof NotFoundError && !(await this.bucketExists())) throw missingBucket(this.target(key), error);
+      throw folded;
+    }
+  }
+
+  private async bucketExists(): Promise<boolean> {
+    try {
+      const [exists] = await this.bucket(await this.storage).exists();
+      return exists;
+    } catch {
+      return true; // cannot tell: keep the original answer
     }
   }
 }

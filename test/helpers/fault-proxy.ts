@@ -12,7 +12,9 @@ export type Fault =
   | { kind: "error"; status: number; code: string }
   | { kind: "reset" }
   /** Forward the request, but destroy the connection after this many body bytes of the response. */
-  | { kind: "cut"; afterBytes: number };
+  | { kind: "cut"; afterBytes: number }
+  /** Forward the request, but flip the bits of the response body's byte at this offset. */
+  | { kind: "corrupt"; atByte: number };
 
 export interface FaultProxy {
   endpoint: string;
@@ -53,6 +55,17 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       { host: target.hostname, port: target.port, method, path: url, headers: req.headers, agent },
       (upstreamRes) => {
         res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+        if (fault?.kind === "corrupt") {
+          let seen = 0;
+          upstreamRes.on("data", (chunk: Buffer) => {
+            const at = fault.atByte - seen;
+            if (at >= 0 && at < chunk.length) chunk[at] = (chunk[at] ?? 0) ^ 0xff;
+            seen += chunk.length;
+            res.write(chunk);
+          });
+          upstreamRes.on("end", () => res.end());
+          return;
+        }
         if (fault?.kind !== "cut") {
           upstreamRes.pipe(res);
           return;
