@@ -10,6 +10,8 @@ import { Upload } from "@aws-sdk/lib-storage";
 import { createReadStream, createWriteStream } from "node:fs";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { startAzureFixture } from "../test/azure/fixture.ts";
+import { startGcsFixture } from "../test/gcs/fixture.ts";
 import { startS3Fixture } from "../test/s3/fixture.ts";
 import { drain } from "./measure.ts";
 
@@ -17,8 +19,8 @@ export interface StoreUnderTest {
   name: string;
   /** The artifact configuration that selects this store. */
   configuration: string;
-  /** Environment the plugin process needs (where its Secrets are mounted). */
-  env: Record<string, string>;
+  /** Its mounted-Secret folder: one folder per Secret, names distinct across stores. */
+  secretsDir: string;
   /** The plain SDK: upload a file, download to a file, download and discard. */
   upload(file: string, key: string): Promise<void>;
   download(key: string, file: string): Promise<void>;
@@ -40,7 +42,7 @@ export async function startS3Store(): Promise<StoreUnderTest> {
   return {
     name: "s3 (MinIO)",
     configuration: s3.yaml(),
-    env: { MULTISTORE_SECRETS_DIR: s3.secretsDir },
+    secretsDir: s3.secretsDir,
     async upload(file, key) {
       // The SDK's own streaming upload, with the plugin's part size and concurrency.
       const upload = new Upload({ client, params: { Bucket: s3.bucket, Key: key, Body: createReadStream(file) }, partSize: 16 * 1024 * 1024, queueSize: 4 });
@@ -56,5 +58,47 @@ export async function startS3Store(): Promise<StoreUnderTest> {
       client.destroy();
       await s3.teardown();
     },
+  };
+}
+
+export async function startAzureStore(): Promise<StoreUnderTest> {
+  const azure = await startAzureFixture();
+  return {
+    name: "azure (Azurite)",
+    configuration: azure.yaml(),
+    secretsDir: azure.secretsDir,
+    async upload(file, key) {
+      // The SDK's streaming block upload with the plugin's block size and concurrency.
+      await azure.admin.getBlockBlobClient(key).uploadStream(createReadStream(file), 8 * 1024 * 1024, 4);
+    },
+    async download(key, file) {
+      await azure.admin.getBlobClient(key).downloadToFile(file);
+    },
+    async read(key) {
+      const response = await azure.admin.getBlobClient(key).download();
+      return drain(response.readableStreamBody as Readable);
+    },
+    stop: azure.teardown,
+  };
+}
+
+export async function startGcsStore(): Promise<StoreUnderTest> {
+  const gcs = await startGcsFixture();
+  const bucket = gcs.admin.bucket(gcs.bucket);
+  return {
+    name: "gcs (fake-gcs-server)",
+    configuration: gcs.yaml(),
+    secretsDir: gcs.secretsDir,
+    async upload(file, key) {
+      // The SDK's resumable upload with the plugin's chunk size and check.
+      await pipeline(createReadStream(file), bucket.file(key).createWriteStream({ resumable: true, chunkSize: 16 * 1024 * 1024, validation: "md5" }));
+    },
+    async download(key, file) {
+      await pipeline(bucket.file(key).createReadStream({ validation: "md5" }), createWriteStream(file));
+    },
+    async read(key) {
+      return drain(bucket.file(key).createReadStream({ validation: "md5" }));
+    },
+    stop: gcs.teardown,
   };
 }

@@ -11,12 +11,12 @@
  * BENCH_SIZE_MIB (1024) file size; BENCH_TREE_MIB (128) directory size;
  * BENCH_RUNS (3) repetitions, median shown; BENCH_LARGE_GIB (10) size of the
  * streamed memory check (0 skips it); BENCH_DIR (os.tmpdir()) where to work;
- * BENCH_STORES (s3) which object stores to include (empty: none).
+ * BENCH_STORES (s3,azure,gcs) which object stores to include (empty: none).
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -24,7 +24,7 @@ import { pipeline } from "node:stream/promises";
 import { DriveSet } from "../drivers/local/layout.ts";
 import { ArtifactClient } from "../src/client.ts";
 import { codecFigures } from "./codec.ts";
-import { startS3Store, type StoreUnderTest } from "./object-stores.ts";
+import { startAzureStore, startGcsStore, startS3Store, type StoreUnderTest } from "./object-stores.ts";
 import { drain, measure, median, MiB, quiesce, startProcess, stopProcesses, timed, type Sample } from "./measure.ts";
 
 const size = Number(process.env["BENCH_SIZE_MIB"] ?? 1024) * MiB;
@@ -52,15 +52,18 @@ const single = path.join(root, "single");
 const ecDrives = Array.from({ length: 6 }, (_, i) => path.join(root, `ec${i}`));
 for (const dir of [single, ...ecDrives]) await mkdir(dir);
 
-const storeFactories: Record<string, () => Promise<StoreUnderTest>> = { s3: startS3Store };
+const storeFactories: Record<string, () => Promise<StoreUnderTest>> = { s3: startS3Store, azure: startAzureStore, gcs: startGcsStore };
 const stores: StoreUnderTest[] = [];
-for (const name of (process.env["BENCH_STORES"] ?? "s3").split(",").filter(Boolean)) {
+const secretsDir = path.join(root, "secrets"); // every store's Secrets, as the plugin process sees them
+await mkdir(secretsDir);
+for (const name of (process.env["BENCH_STORES"] ?? "s3,azure,gcs").split(",").filter(Boolean)) {
   const start = storeFactories[name];
   if (!start) throw new Error(`BENCH_STORES: unknown store '${name}' (known: ${Object.keys(storeFactories).join(", ")})`);
   const store = await start();
   stores.push(store);
-  Object.assign(process.env, store.env); // the plugin process inherits where its Secrets are
+  for (const secret of await readdir(store.secretsDir)) await symlink(path.join(store.secretsDir, secret), path.join(secretsDir, secret));
 }
+process.env["MULTISTORE_SECRETS_DIR"] = secretsDir; // inherited by the plugin process
 
 const socket = path.join(root, "plugin.sock");
 const plugin = await startProcess(path.resolve("src/main.ts"), [socket]);
