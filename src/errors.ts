@@ -44,7 +44,7 @@ export class DataLossError extends PluginError {
   override readonly code = status.DATA_LOSS;
 }
 
-/** The backend named in the configuration is known but not built into this version. */
+/** The call asks for something this backend cannot do (healing a store that repairs itself). */
 export class UnimplementedError extends PluginError {
   override readonly code = status.UNIMPLEMENTED;
 }

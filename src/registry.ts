@@ -17,17 +17,16 @@ import { s3ConfigSchema } from "../drivers/s3/config.ts";
 import { createS3Driver } from "../drivers/s3/index.ts";
 import { parseYaml, validate } from "./config.ts";
 import type { Driver } from "./driver.ts";
-import { InvalidConfigError, UnimplementedError } from "./errors.ts";
+import { InvalidConfigError } from "./errors.ts";
 
 /** One storage backend: how its configuration looks, and how to make its driver. */
 export interface Backend<C = unknown> {
   schema: z.ZodType<C>;
-  /** Absent for backends whose configuration is defined but whose driver is not built yet. */
-  create?: (config: C) => Driver;
+  create: (config: C) => Driver;
 }
 
 /** Declares a backend, keeping its schema and factory types in step. */
-export function backend<C>(schema: z.ZodType<C>, create?: (config: C) => Driver): Backend {
+export function backend<C>(schema: z.ZodType<C>, create: (config: C) => Driver): Backend {
   return { schema, create } as Backend;
 }
 
@@ -102,7 +101,7 @@ export class DriverRegistry {
       this.drivers.delete(id); // re-insert: most recently used goes last
     } else {
       const create = this.backends[name]?.create;
-      if (!create) throw new UnimplementedError(`the '${name}' backend is not available in this version of the plugin`);
+      if (!create) throw new InvalidConfigError(`unknown backend '${name}'`); // parse() already refused it
       entry = { driver: create(config), leases: 0, evicted: false };
     }
     this.drivers.set(id, entry);

@@ -33,7 +33,9 @@ const badConfigurations: [label: string, configuration: string, code: string, me
   ["s3 missing bucket", "s3: {endpoint: minio:9000}", "INVALID_ARGUMENT", /^s3\.bucket: required field is missing$/],
   ["s3 nested typo", "s3: {endpoint: e, bucket: b, accessKeySecret: {name: n, kee: k}}", "INVALID_ARGUMENT", /s3\.accessKeySecret\.kee: unknown field \(did you mean 'key'\?\)/],
   ["missing drive", "local: {drives: [/nonexistent/drive]}", "UNAVAILABLE", /local drive \/nonexistent\/drive does not exist/],
-  ["planned backend", "gcs: {bucket: b}", "UNIMPLEMENTED", /'gcs' backend is not available in this version/],
+  ["azure without credentials", "azure: {endpoint: 'https://a.blob.core.windows.net', container: c}", "INVALID_ARGUMENT", /^azure\.accountKeySecret: required unless useSDKCreds is true$/],
+  // Resolved before any request: nothing is sent anywhere.
+  ["gcs key Secret missing", "gcs: {bucket: b, serviceAccountKeySecret: {name: absent, key: key.json}}", "INVALID_ARGUMENT", /^gcs\.serviceAccountKeySecret: Secret 'absent' key 'key\.json' not found/],
 ];
 
 /** Calls every RPC that takes an artifact, and returns each one's error. */
