@@ -42,8 +42,11 @@ export interface Driver {
    * Stores everything `body` yields as the object `key`, replacing any object
    * of that key. Atomic: readers see the old object or the complete new one,
    * never a part. If `body` errors or the signal aborts, the call rejects and
-   * no new object is visible. A rejected put destroys `body` (so an open file
-   * behind it is closed). Empty bodies make empty objects.
+   * no new object is visible. (One window no object store can close: a
+   * cancel that arrives while the final commit request is already on its
+   * way; the object may then appear although the call rejected.) A rejected
+   * put destroys `body` (so an open file behind it is closed). Empty bodies
+   * make empty objects. `size`, when given, is a hint for sizing parts.
    */
   put(key: string, body: Readable, options?: TransferOptions): Promise<void>;
 

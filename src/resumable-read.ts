@@ -2,7 +2,7 @@
  * A download that survives a dropped connection, for the object-store
  * drivers. Their SDKs retry a request until its headers arrive; a reset in
  * the middle of a large body would fail the whole transfer (and the Azure
- * SDK's own resume treats a server-side drop as a cancel). Here the body is
+ * SDK's own resume takes a server-side drop for a cancel). Here the body is
  * resumed from the byte where it broke by `reopen(offset)`, which the driver
  * pins to the same object version (ETag, generation), up to `maxRetries`
  * times with backoff and jitter. The length is checked at the end: a short
@@ -10,12 +10,13 @@
  */
 import { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
+import { NotFoundError, UnavailableError } from "./errors.ts";
 
 export interface ResumableReadOptions {
   /** The object's length, when the first response gave it; without it nothing can be resumed. */
   length: number | undefined;
-  /** Opens the same object version again from byte `offset`. */
-  reopen: (offset: number) => Promise<Readable>;
+  /** Opens the same object version again from byte `offset`; aborting `signal` gives it up. */
+  reopen: (offset: number, signal: AbortSignal) => Promise<Readable>;
   maxRetries: number;
   signal?: AbortSignal;
   /** Folds an error that ends the stream into the plugin's errors. */
@@ -23,14 +24,24 @@ export interface ResumableReadOptions {
 }
 
 const RESUMABLE_CODES = new Set(["ECONNRESET", "EPIPE", "ETIMEDOUT", "ECONNABORTED", "ERR_STREAM_PREMATURE_CLOSE", "UND_ERR_SOCKET"]);
+const RESUMABLE_MESSAGES = /^aborted$|socket hang up|premature close|received less data than required/i;
 
 export function resumableRead(first: Readable, options: ResumableReadOptions): Readable {
-  let body = first;
   const { length } = options;
+  // Fires when our caller cancels or the stream is destroyed: ends a backoff or a reopen in flight.
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  const quiet = (body: Readable) => body.on("error", () => {}); // errors are read by the loop, never left unhandled
+  let body = quiet(first);
   const resumable = (error: unknown): boolean => {
-    if (options.signal?.aborted || length === undefined) return false; // our caller cancelled: not a network failure
+    if (signal.aborted || length === undefined) return false; // a cancel, not a network failure
     const e = error as { code?: string; name?: string; message?: string };
-    return e.name === "AbortError" || RESUMABLE_CODES.has(e.code ?? "") || /^aborted$|socket hang up|premature close/i.test(e.message ?? "");
+    return e.name === "AbortError" || RESUMABLE_CODES.has(e.code ?? "") || RESUMABLE_MESSAGES.test(e.message ?? "");
+  };
+  // After the first byte, "not found" means the object went away while being read.
+  const fail = (error: unknown): Error => {
+    const mapped = options.mapError(error);
+    return mapped instanceof NotFoundError ? new UnavailableError(`${mapped.message}: it was deleted or replaced while being read`, { cause: error }) : mapped;
   };
 
   async function* resumed(): AsyncGenerator<Buffer> {
@@ -46,20 +57,22 @@ export function resumableRead(first: Readable, options: ResumableReadOptions): R
         throw Object.assign(new Error(`the body ended after ${received} of ${length} bytes`), { code: "ECONNRESET" });
       } catch (error) {
         body.destroy();
-        if (!resumable(error) || retries >= options.maxRetries) throw options.mapError(error);
+        if (!resumable(error) || retries >= options.maxRetries) throw fail(error);
         retries++;
         try {
-          await sleep(Math.random() * Math.min(20_000, 100 * 2 ** retries), undefined, { signal: options.signal });
-          body = await options.reopen(received);
+          await sleep(Math.random() * Math.min(20_000, 100 * 2 ** retries), undefined, { signal });
+          body = quiet(await options.reopen(received, signal));
         } catch (resumeError) {
-          throw options.mapError(resumeError); // e.g. the object was replaced while being read
+          throw fail(resumeError);
         }
       }
     }
   }
 
   const stream = Readable.from(resumed(), { objectMode: false, highWaterMark: 1024 * 1024 });
-  // Cancelling the stream releases the connection of whichever response is current.
-  stream.once("close", () => body.destroy());
+  stream.once("close", () => {
+    stop.abort();
+    body.destroy(); // the connection of whichever response is current
+  });
   return stream;
 }

@@ -37,6 +37,8 @@ export interface SecretResolverOptions {
 export const DEFAULT_SECRETS_DIR = "/var/run/secrets/multistore";
 export const DEFAULT_SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 const API_TIMEOUT_MS = 10_000;
+/** A Secret is at most 1 MiB (Kubernetes' own limit); anything larger is not an answer to our GET. */
+const MAX_RESPONSE_BYTES = 2 * 1024 * 1024;
 
 /**
  * The resolver's settings from the environment: MULTISTORE_SECRETS_DIR,
@@ -150,7 +152,12 @@ function getJson(url: string, token: string, ca: string): Promise<{ status: numb
   return new Promise((resolve, reject) => {
     const request = https.get(url, { ca, headers: { authorization: `Bearer ${token}`, accept: "application/json" }, timeout: API_TIMEOUT_MS }, (response) => {
       const chunks: Buffer[] = [];
-      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      let size = 0;
+      response.on("data", (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_RESPONSE_BYTES) return void request.destroy(new Error(`the answer is larger than ${MAX_RESPONSE_BYTES} bytes`));
+        chunks.push(chunk);
+      });
       response.on("error", reject);
       response.on("end", () => {
         let body: unknown;

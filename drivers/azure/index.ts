@@ -120,11 +120,13 @@ class AzureDriver implements Driver {
         if (!response.readableStreamBody) throw new Error("the download returned no body");
         return response.readableStreamBody as Readable;
       };
-      const first = await blob.download(0, undefined, { abortSignal: options.signal });
+      // maxRetryRequests 0: the SDK's own resume would attach a new source even after we gave up the stream.
+      const first = await blob.download(0, undefined, { abortSignal: options.signal, maxRetryRequests: 0 });
       // The SDK's own mid-body retry takes a server-side drop for a cancel; ours resumes, pinned to the ETag.
       return resumableRead(bodyOf(first), {
         length: first.etag ? first.contentLength : undefined,
-        reopen: async (offset) => bodyOf(await blob.download(offset, undefined, { abortSignal: options.signal, conditions: { ifMatch: first.etag } })),
+        reopen: async (offset, signal) =>
+          bodyOf(await blob.download(offset, undefined, { abortSignal: signal, maxRetryRequests: 0, conditions: { ifMatch: first.etag } })),
         maxRetries: MAX_RETRIES,
         signal: options.signal,
         mapError: (error) => azureError(error, this.target(key)),
@@ -199,7 +201,8 @@ class AzureDriver implements Driver {
   /** Creates the container on first write when `createContainerIfNotPresent` is set; concurrent creators are fine. */
   private ensureContainer(container: ContainerClient): Promise<unknown> {
     if (!this.config.createContainerIfNotPresent) return Promise.resolve();
-    this.containerReady ??= container.createIfNotExists();
+    // Ask first: a SAS scoped to the container may not create one, even one that exists.
+    this.containerReady ??= container.exists().then((exists) => (exists ? undefined : container.createIfNotExists()));
     const attempt = this.containerReady;
     attempt.catch(() => {
       if (this.containerReady === attempt) this.containerReady = undefined;

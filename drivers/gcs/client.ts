@@ -13,6 +13,7 @@
 import { Storage, IdempotencyStrategy } from "@google-cloud/storage";
 import { JWT } from "google-auth-library";
 import { InvalidConfigError } from "../../src/errors.ts";
+import { registerSecret } from "../../src/redact.ts";
 import type { SecretResolver } from "../../src/secrets.ts";
 import type { GcsConfig } from "./config.ts";
 
@@ -25,7 +26,13 @@ interface ServiceAccountKey {
   project_id?: string;
 }
 
-export async function createStorage(config: GcsConfig, secrets: SecretResolver, maxRetries: number): Promise<Storage> {
+/** The key Secret's current value (re-read when the resolver's cache expires), or undefined without one. */
+export async function currentKey(config: GcsConfig, secrets: SecretResolver): Promise<string | undefined> {
+  return config.serviceAccountKeySecret ? secrets.resolve(config.serviceAccountKeySecret, "gcs.serviceAccountKeySecret") : undefined;
+}
+
+/** A client for `keyText` (the key Secret's value), or for ADC or an emulator without one. */
+export function createStorage(config: GcsConfig, keyText: string | undefined, maxRetries: number): Storage {
   const retryOptions = {
     autoRetry: true,
     maxRetries,
@@ -36,20 +43,20 @@ export async function createStorage(config: GcsConfig, secrets: SecretResolver, 
     idempotencyStrategy: IdempotencyStrategy.RetryAlways,
   };
   const endpoint = config.endpoint ? { apiEndpoint: config.endpoint.replace(/\/+$/, "") } : {};
-  if (!config.serviceAccountKeySecret) {
+  if (keyText === undefined) {
     const emulator = config.endpoint?.startsWith("http://") ?? false;
     return new Storage({ ...endpoint, retryOptions, useAuthWithCustomEndpoint: !emulator, projectId: emulator ? "emulator" : undefined });
   }
-  const text = await secrets.resolve(config.serviceAccountKeySecret, "gcs.serviceAccountKeySecret");
   let key: ServiceAccountKey;
   try {
-    key = JSON.parse(text) as ServiceAccountKey;
+    key = JSON.parse(keyText) as ServiceAccountKey;
   } catch {
     throw new InvalidConfigError("gcs.serviceAccountKeySecret: the Secret's value is not JSON; expected a service-account key file");
   }
   if (!key.client_email || !key.private_key) {
     throw new InvalidConfigError("gcs.serviceAccountKeySecret: the key has no client_email or private_key; expected a service-account key file");
   }
+  registerSecret(key.private_key); // parsed, its newlines are real: not the text the resolver registered
   const authClient = new JWT({ email: key.client_email, key: key.private_key, keyId: key.private_key_id, scopes: [SCOPE] });
   authClient.useJWTAccessWithScope = true; // sign our own JWT rather than fetch a token from oauth2.googleapis.com
   return new Storage({ ...endpoint, retryOptions, authClient, projectId: key.project_id, useAuthWithCustomEndpoint: true });

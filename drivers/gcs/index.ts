@@ -9,7 +9,8 @@
  * leaves nothing. Reads are pinned to the generation they started on, resume
  * a broken body, and check the whole object's MD5 before they end.
  */
-import { Storage, type File } from "@google-cloud/storage";
+import type { File, Storage } from "@google-cloud/storage";
+import { setTimeout as sleep } from "node:timers/promises";
 import { createHash } from "node:crypto";
 import { pipeline as pipelineStreams, Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -18,7 +19,7 @@ import { DataLossError, InvalidKeyError, NotFoundError } from "../../src/errors.
 import { normaliseKey } from "../../src/keys.ts";
 import { resumableRead } from "../../src/resumable-read.ts";
 import { defaultSecretResolver, type SecretResolver } from "../../src/secrets.ts";
-import { createStorage } from "./client.ts";
+import { createStorage, currentKey } from "./client.ts";
 import type { GcsConfig } from "./config.ts";
 import { gcsError, missingBucket, type GcsTarget } from "./errors.ts";
 
@@ -35,14 +36,15 @@ export function createGcsDriver(config: GcsConfig, secrets: SecretResolver = def
 
 class GcsDriver implements Driver {
   private readonly config: GcsConfig;
+  private readonly secrets: SecretResolver;
   private readonly prefix: string;
-  private readonly storage: Promise<Storage>;
+  /** The client for the key currently in the Secret: rebuilt when the Secret rotates, retried when it was missing. */
+  private client: { key: string | undefined; storage: Storage } | undefined;
 
   constructor(config: GcsConfig, secrets: SecretResolver) {
     this.config = config;
+    this.secrets = secrets;
     this.prefix = config.keyPrefix ? `${config.keyPrefix.replace(/\/+$/, "")}/` : "";
-    this.storage = createStorage(config, secrets, MAX_RETRIES);
-    this.storage.catch(() => {}); // reported by the first call that needs it
   }
 
   async get(key: string, options: TransferOptions = {}): Promise<Readable> {
@@ -70,6 +72,9 @@ class GcsDriver implements Driver {
   }
 
   async put(key: string, body: Readable, options: TransferOptions = {}): Promise<void> {
+    // A body that stalls must not hold a cancelled upload: destroying it ends the read at once.
+    const cancel = () => body.destroy(Object.assign(new Error("the upload was cancelled"), { name: "AbortError" }));
+    options.signal?.addEventListener("abort", cancel, { once: true });
     try {
       const name = this.objectName(key);
       await this.call(key, async (storage) => {
@@ -77,8 +82,7 @@ class GcsDriver implements Driver {
         const { first, rest } = await peek(body, CHUNK_BYTES);
         options.signal?.throwIfAborted();
         if (!rest) {
-          // One request; the SDK checks the MD5 the server computed against the bytes it sent.
-          await file.save(first, { resumable: false, validation: "md5", signal: options.signal } as Parameters<File["save"]>[1]);
+          await saveSmall(storage, file, first, options.signal);
           return;
         }
         const upload = file.createWriteStream({ resumable: true, chunkSize: CHUNK_BYTES, validation: "md5" });
@@ -87,6 +91,8 @@ class GcsDriver implements Driver {
     } catch (error) {
       body.destroy();
       throw error;
+    } finally {
+      options.signal?.removeEventListener("abort", cancel);
     }
   }
 
@@ -140,6 +146,12 @@ class GcsDriver implements Driver {
 
   async dispose(): Promise<void> {}
 
+  private async storage(): Promise<Storage> {
+    const key = await currentKey(this.config, this.secrets);
+    if (!this.client || this.client.key !== key) this.client = { key, storage: createStorage(this.config, key, MAX_RETRIES) };
+    return this.client.storage;
+  }
+
   private bucket(storage: Storage) {
     return storage.bucket(this.config.bucket);
   }
@@ -156,7 +168,7 @@ class GcsDriver implements Driver {
   /** Runs `work` with the client, folding any failure into the plugin's errors. */
   private async call<T>(key: string | undefined, work: (storage: Storage) => Promise<T>): Promise<T> {
     try {
-      return await work(await this.storage);
+      return await work(await this.storage());
     } catch (error) {
       const folded = gcsError(error, this.target(key));
       // A 404 names no culprit on every server (emulators say only "Not Found"): ask whether the bucket is there.
@@ -167,10 +179,29 @@ class GcsDriver implements Driver {
 
   private async bucketExists(): Promise<boolean> {
     try {
-      const [exists] = await this.bucket(await this.storage).exists();
+      const [exists] = await this.bucket(await this.storage()).exists();
       return exists;
     } catch {
       return true; // cannot tell: keep the original answer
+    }
+  }
+}
+
+/**
+ * One request for a body that fits in a chunk; the client checks the MD5 GCS
+ * computed against the bytes it sent. `File.save` would retry it but takes
+ * no abort signal, so the retries are ours, by the client's own rule of what
+ * is transient.
+ */
+async function saveSmall(storage: Storage, file: File, data: Buffer, signal?: AbortSignal): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await pipeline(Readable.from([data]), file.createWriteStream({ resumable: false, validation: "md5" }), { signal });
+      return;
+    } catch (error) {
+      const retryable = storage.retryOptions.retryableErrorFn?.(error as never) ?? false;
+      if (signal?.aborted || !retryable || attempt >= MAX_RETRIES) throw error;
+      await sleep(Math.random() * Math.min(20_000, 200 * 2 ** attempt), undefined, { signal });
     }
   }
 }

@@ -51,8 +51,8 @@ export const s3ConfigSchema = z
     message: "set kmsKeyId or serverSideCustomerKeySecret, not both",
     path: ["encryptionOptions", "serverSideCustomerKeySecret"],
   })
-  .refine((c) => !(c.encryptionOptions?.enableEncryption && c.encryptionOptions.serverSideCustomerKeySecret && c.insecure), {
-    message: "SSE-C sends the key with every request, so S3 refuses it over plain HTTP: remove insecure: true",
+  .refine((c) => !(c.encryptionOptions?.enableEncryption && c.encryptionOptions.serverSideCustomerKeySecret && (c.insecure || /^http:\/\//i.test(c.endpoint))), {
+    message: "SSE-C sends the key with every request, so it needs HTTPS: remove insecure: true (or the http:// of the endpoint)",
     path: ["encryptionOptions", "serverSideCustomerKeySecret"],
   })
   .refine((c) => c.encryptionOptions?.kmsEncryptionContext === undefined || isJsonObject(c.encryptionOptions.kmsEncryptionContext), {

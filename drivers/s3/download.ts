@@ -20,8 +20,8 @@ export async function openDownload(client: S3Client, input: GetObjectCommandInpu
   return resumableRead(first.Body as Readable, {
     ...options,
     length: etag ? first.ContentLength : undefined,
-    reopen: async (offset) => {
-      const next = await client.send(new GetObjectCommand({ ...input, Range: `bytes=${offset}-`, IfMatch: etag }), { abortSignal: options.signal });
+    reopen: async (offset, signal) => {
+      const next = await client.send(new GetObjectCommand({ ...input, Range: `bytes=${offset}-`, IfMatch: etag }), { abortSignal: signal });
       return next.Body as Readable;
     },
   });

@@ -41,8 +41,10 @@ export function s3Error(error: unknown, target: S3Target): Error {
   const detail = e.message && e.message !== code && e.message !== "UnknownError" ? `: ${e.message}` : "";
   const options = { cause: error };
 
-  if (code === "NoSuchBucket") {
-    return new InvalidConfigError(`s3.bucket: ${where} does not exist; create it, or set createBucketIfNotPresent: {}`, options);
+  if (code === "NoSuchBucket") return missingBucket(target, error);
+  if (code === "NoSuchUpload") {
+    // A retried CompleteMultipartUpload whose first try succeeded, or an upload aborted under us.
+    return new UnavailableError(`${where}: the multipart upload of '${target.key ?? ""}' is gone (completed or aborted meanwhile); upload again`, options);
   }
   if (code === "NoSuchKey" || code === "NotFound" || (status === 404 && target.key !== undefined)) {
     return new NotFoundError(`object '${target.key ?? ""}' not found in ${where}`, options);
@@ -80,8 +82,13 @@ export function s3Error(error: unknown, target: S3Target): Error {
   }
   const attempts = e.$metadata?.attempts ?? 1;
   const after = attempts > 1 ? ` after ${attempts} attempts` : "";
-  if ((status !== undefined && status >= 500) || code === "SlowDown" || code === "TimeoutError" || NETWORK_CODES.has(code) || NETWORK_CODES.has(e.code ?? "")) {
+  if ((status !== undefined && (status >= 500 || status === 429)) || code === "SlowDown" || code === "TimeoutError" || NETWORK_CODES.has(code) || NETWORK_CODES.has(e.code ?? "")) {
     return new UnavailableError(`${where} is unavailable${after} (${code || `HTTP ${status}`})${detail}`, options);
   }
   return new PluginError(`S3 call to ${where} failed${after} (${code || `HTTP ${status}`})${detail}`, options);
+}
+
+/** The error for a bucket that is not there: a configuration problem, never a missing artifact. */
+export function missingBucket(target: S3Target, cause?: unknown): InvalidConfigError {
+  return new InvalidConfigError(`s3.bucket: bucket '${target.bucket}' at ${target.endpoint} does not exist; create it, or set createBucketIfNotPresent: {}`, { cause });
 }

@@ -17,13 +17,13 @@ import {
 } from "@aws-sdk/client-s3";
 import type { Readable } from "node:stream";
 import type { Driver, ObjectInfo, TransferOptions } from "../../src/driver.ts";
-import { InvalidKeyError } from "../../src/errors.ts";
+import { InvalidKeyError, NotFoundError } from "../../src/errors.ts";
 import { normaliseKey } from "../../src/keys.ts";
 import { defaultSecretResolver, type SecretResolver } from "../../src/secrets.ts";
 import { createS3Client, DEFAULT_MAX_RETRIES, endpointUrl } from "./client.ts";
 import type { S3Config } from "./config.ts";
 import { openDownload } from "./download.ts";
-import { s3Error, type S3Target } from "./errors.ts";
+import { missingBucket, s3Error, type S3Target } from "./errors.ts";
 import { Encryption } from "./sse.ts";
 import { partSizeFor, uploadObject } from "./upload.ts";
 
@@ -44,7 +44,9 @@ class S3Driver implements Driver {
   private readonly prefix: string;
   private readonly endpoint: string;
   private readonly encryption: Encryption;
-  private readonly client: Promise<S3Client>;
+  private readonly secrets: SecretResolver;
+  /** Built on first use; dropped if building failed (a CA Secret not there yet), so the next call tries again. */
+  private client: Promise<S3Client> | undefined;
   private bucketReady: Promise<void> | undefined;
 
   constructor(config: S3Config, secrets: SecretResolver) {
@@ -53,8 +55,7 @@ class S3Driver implements Driver {
     this.prefix = config.keyPrefix ? `${config.keyPrefix.replace(/\/+$/, "")}/` : "";
     this.endpoint = endpointUrl(config).host;
     this.encryption = new Encryption(config, secrets);
-    this.client = createS3Client(config, secrets);
-    this.client.catch(() => {}); // reported by the first call that needs it
+    this.secrets = secrets;
   }
 
   async get(key: string, options: TransferOptions = {}): Promise<Readable> {
@@ -143,7 +144,8 @@ class S3Driver implements Driver {
   }
 
   async dispose(): Promise<void> {
-    const client = await this.client.catch(() => undefined);
+    const client = await this.client?.catch(() => undefined);
+    this.client = undefined;
     client?.destroy();
   }
 
@@ -205,10 +207,31 @@ class S3Driver implements Driver {
 
   /** Runs `work` with the client, folding any failure into the plugin's errors. */
   private async call<T>(key: string | undefined, work: (client: S3Client) => Promise<T>): Promise<T> {
+    let client: S3Client | undefined;
     try {
-      return await work(await this.client);
+      if (!this.client) {
+        const building = createS3Client(this.config, this.secrets);
+        this.client = building;
+        building.catch(() => {
+          if (this.client === building) this.client = undefined;
+        });
+      }
+      client = await this.client;
+      return await work(client);
     } catch (error) {
-      throw s3Error(error, this.target(key));
+      const folded = s3Error(error, this.target(key));
+      // HeadObject's 404 has no body to say whether the key or the bucket is missing: ask.
+      if (folded instanceof NotFoundError && client && !(await this.bucketExists(client))) throw missingBucket(this.target(key), error);
+      throw folded;
+    }
+  }
+
+  private async bucketExists(client: S3Client): Promise<boolean> {
+    try {
+      await client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+      return true;
+    } catch (error) {
+      return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 404;
     }
   }
 }

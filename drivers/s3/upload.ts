@@ -58,8 +58,10 @@ export function partSizeFor(configured: number, size?: number): number {
 
 export async function uploadObject(client: S3Client, target: UploadTarget, body: Readable, options: UploadOptions): Promise<void> {
   const { Bucket, Key, encryption } = target;
-  const controller = new AbortController();
+  const controller = new AbortController(); // fired by the first failed part: stops the others
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+  // A body that stalls must not hold a cancelled or failed upload: destroying it ends the read at once.
+  signal.addEventListener("abort", () => body.destroy(Object.assign(new Error("the upload was cancelled"), { name: "AbortError" })), { once: true });
   const buffers = new PartBuffers(options.partSize);
   const parts = readParts(body, buffers, options.partSize);
 
@@ -181,12 +183,26 @@ class PartBuffers {
  * as parts are sent, and a part's buffer comes back with `buffers.give`.
  */
 async function* readParts(body: Readable, buffers: PartBuffers, partSize: number): AsyncGenerator<Part> {
-  let current = buffers.take();
+  // Until a whole part has arrived the chunks are only collected, so a small object costs its own size, not a part buffer.
+  let collected: Buffer[] | undefined = [];
+  let current: Buffer | undefined;
   let filled = 0;
   let pending: Buffer | undefined;
   for await (const chunk of body as AsyncIterable<Buffer>) {
+    if (collected) {
+      if (filled + chunk.length < partSize) {
+        collected.push(chunk);
+        filled += chunk.length;
+        continue;
+      }
+      current = buffers.take();
+      let at = 0;
+      for (const earlier of collected) at += earlier.copy(current, at);
+      collected = undefined;
+    }
     let offset = 0;
     while (offset < chunk.length) {
+      current ??= buffers.take();
       const copied = chunk.copy(current, filled, offset);
       offset += copied;
       filled += copied;
@@ -194,15 +210,15 @@ async function* readParts(body: Readable, buffers: PartBuffers, partSize: number
         // A full part is held back one step so that the final part is marked `last`.
         if (pending) yield { data: pending, last: false };
         pending = current;
-        current = buffers.take();
+        current = undefined;
         filled = 0;
       }
     }
   }
-  if (filled > 0) {
-    if (pending) yield { data: pending, last: false };
-    yield { data: current.subarray(0, filled), last: true };
-  } else if (pending) {
-    yield { data: pending, last: true };
+  if (collected) {
+    yield { data: Buffer.concat(collected, filled), last: true };
+    return;
   }
+  if (pending) yield { data: pending, last: filled === 0 };
+  if (filled > 0 && current) yield { data: current.subarray(0, filled), last: true };
 }

@@ -22,4 +22,4 @@ runConformanceSuite("s3 (MinIO over TLS, caFile)", async () => {
       await rm(dir, { recursive: true, force: true });
     },
   };
-});
+}, { noObjectBesidePrefix: true });

@@ -13,4 +13,4 @@ runConformanceSuite("s3 (MinIO)", async () => {
     configuration: s3.yaml(),
     teardown: s3.teardown,
   };
-});
+}, { noObjectBesidePrefix: true });

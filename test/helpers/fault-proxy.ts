@@ -71,6 +71,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
           return;
         }
         let sent = 0;
+        upstreamRes.on("end", () => res.end()); // shorter than the cut: delivered whole
         upstreamRes.on("data", (chunk: Buffer) => {
           const room = fault.afterBytes - sent;
           if (room <= 0) return;
@@ -84,6 +85,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       },
     );
     forward.on("error", () => res.socket?.destroy());
+    res.on("close", () => forward.destroy()); // the client went away: so does the upstream request
     req.pipe(forward);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -41,7 +41,10 @@ export async function startAzurite(): Promise<AzuriteServer> {
           resolve(Number(match[1]));
         }
       });
-      child.once("exit", (code) => reject(new Error(`exited with code ${code}`)));
+      child.once("exit", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`exited with code ${code}`));
+      });
     });
     return {
       endpoint: `http://127.0.0.1:${port}/${AZURITE_ACCOUNT}`,

@@ -35,8 +35,10 @@ export async function ensureGoPeer(peer: GoPeer): Promise<string> {
   process.stderr.write(`building test peer ${peer.module} with Go (first run only: 1 to 5 minutes)\n`);
   try {
     await run("go", ["install", peer.module], { ...process.env, GOBIN: staging, GOFLAGS: "-buildvcs=false", CGO_ENABLED: "0" });
-    await rm(path.dirname(binary), { recursive: true, force: true });
-    await rename(staging, path.dirname(binary)); // whole folder at once: a half-built binary is never found
+    // Whole folder at once: a half-built binary is never found. Another run may have finished first.
+    await rename(staging, path.dirname(binary)).catch((error: unknown) => {
+      if (!existsSync(binary)) throw error;
+    });
   } finally {
     await rm(staging, { recursive: true, force: true });
   }

@@ -20,8 +20,9 @@ describe("s3 configuration", () => {
   it("refuses combinations S3 or Argo refuse", () => {
     const ssec = { enableEncryption: true, serverSideCustomerKeySecret: { name: "k", key: "k" } };
     expect(() => parseConfiguration(`s3: ${JSON.stringify({ ...base, insecure: true, encryptionOptions: ssec })}`)).toThrow(
-      /s3\.encryptionOptions\.serverSideCustomerKeySecret: SSE-C .* over plain HTTP/,
+      /s3\.encryptionOptions\.serverSideCustomerKeySecret: SSE-C .* needs HTTPS/,
     );
+    expect(() => parseConfiguration(`s3: ${JSON.stringify({ ...base, endpoint: "http://minio:9000", encryptionOptions: ssec })}`)).toThrow(/needs HTTPS/);
     expect(() => parseConfiguration(`s3: ${JSON.stringify({ ...base, encryptionOptions: { ...ssec, kmsKeyId: "k" } })}`)).toThrow(
       "set kmsKeyId or serverSideCustomerKeySecret, not both",
     );
