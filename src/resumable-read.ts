@@ -21,13 +21,22 @@ export interface ResumableReadOptions {
   signal?: AbortSignal;
   /** Folds an error that ends the stream into the plugin's errors. */
   mapError: (error: unknown) => Error;
+  /**
+   * A body that sends nothing this long while we wait for it is given up and
+   * resumed (a silently dead connection would otherwise hold the call until
+   * TCP gives up). Time the consumer spends not reading does not count.
+   */
+  idleMs?: number;
 }
+
+const DEFAULT_IDLE_MS = 120_000;
 
 const RESUMABLE_CODES = new Set(["ECONNRESET", "EPIPE", "ETIMEDOUT", "ECONNABORTED", "ERR_STREAM_PREMATURE_CLOSE", "UND_ERR_SOCKET"]);
 const RESUMABLE_MESSAGES = /^aborted$|socket hang up|premature close|received less data than required/i;
 
 export function resumableRead(first: Readable, options: ResumableReadOptions): Readable {
   const { length } = options;
+  const idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
   // Fires when our caller cancels or the stream is destroyed: ends a backoff or a reopen in flight.
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
@@ -49,9 +58,20 @@ export function resumableRead(first: Readable, options: ResumableReadOptions): R
     let retries = 0;
     for (;;) {
       try {
-        for await (const chunk of body as AsyncIterable<Buffer>) {
-          received += chunk.length;
-          yield chunk;
+        const current = body;
+        const chunks = (current as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+        const stalled = () => current.destroy(Object.assign(new Error(`no data for ${idleMs / 1000} s`), { code: "ETIMEDOUT" }));
+        for (;;) {
+          const idle = setTimeout(stalled, idleMs); // armed only while we wait for the body, not the consumer
+          let next: IteratorResult<Buffer>;
+          try {
+            next = await chunks.next();
+          } finally {
+            clearTimeout(idle);
+          }
+          if (next.done) break;
+          received += next.value.length;
+          yield next.value;
         }
         if (length === undefined || received === length) return;
         throw Object.assign(new Error(`the body ended after ${received} of ${length} bytes`), { code: "ECONNRESET" });
@@ -70,9 +90,13 @@ export function resumableRead(first: Readable, options: ResumableReadOptions): R
   }
 
   const stream = Readable.from(resumed(), { objectMode: false, highWaterMark: 1024 * 1024 });
-  stream.once("close", () => {
+  // On destroy, before the generator is asked to return (which waits for whatever it awaits):
+  // end a backoff or reopen in flight, and release the connection of the current response.
+  const destroyGenerator = stream._destroy.bind(stream);
+  stream._destroy = (error, callback) => {
     stop.abort();
-    body.destroy(); // the connection of whichever response is current
-  });
+    body.destroy();
+    destroyGenerator(error, callback);
+  };
   return stream;
 }
