@@ -4,6 +4,7 @@
  * spent its retries on what was transient.
  */
 import { InvalidConfigError, NotFoundError, PermissionDeniedError, PluginError, UnavailableError } from "../../src/errors.ts";
+import { NETWORK_ERROR_CODES } from "../object-store.ts";
 
 export interface AzureTarget {
   endpoint: string;
@@ -20,7 +21,6 @@ interface RestErrorLike {
   details?: { errorCode?: string };
 }
 
-const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH"]);
 
 export function azureError(error: unknown, target: AzureTarget): Error {
   if (error instanceof PluginError) return error;
@@ -52,7 +52,7 @@ export function azureError(error: unknown, target: AzureTarget): Error {
   if (code === "InvalidBlockList") {
     return new UnavailableError(`object '${target.key ?? ""}' in ${where}: another upload of the same blob committed first and discarded this one's blocks; upload again`, options);
   }
-  if ((status !== undefined && status >= 500) || status === 429 || code === "REQUEST_SEND_ERROR" || NETWORK_CODES.has(e.code ?? "")) {
+  if ((status !== undefined && status >= 500) || status === 429 || code === "REQUEST_SEND_ERROR" || NETWORK_ERROR_CODES.has(e.code ?? "")) {
     return new UnavailableError(`${where} is unavailable (${code || `HTTP ${status}`})${detail}`, options);
   }
   return new PluginError(`Azure call to ${where} failed (${code || `HTTP ${status}`})${detail}`, options);

@@ -12,10 +12,10 @@ import { AnonymousCredential, type BlobDownloadResponseParsed, type BlockBlobCli
 import { DefaultAzureCredential } from "@azure/identity";
 import type { Readable } from "node:stream";
 import type { Driver, ObjectInfo, TransferOptions } from "../../src/driver.ts";
-import { InvalidConfigError, InvalidKeyError } from "../../src/errors.ts";
-import { normaliseKey } from "../../src/keys.ts";
+import { InvalidConfigError } from "../../src/errors.ts";
 import { resumableRead } from "../../src/resumable-read.ts";
 import { defaultSecretResolver, type SecretResolver } from "../../src/secrets.ts";
+import { deleteListed, destroyOnAbort, prefixFolder, storedName } from "../object-store.ts";
 import type { AzureConfig } from "./config.ts";
 import { azureError, type AzureTarget } from "./errors.ts";
 
@@ -57,8 +57,7 @@ export function accountName(endpoint: URL): string {
  * cancel take effect at once, and nothing is committed.
  */
 async function uploadBlob(blob: BlockBlobClient, body: Readable, signal?: AbortSignal): Promise<void> {
-  const cancel = () => body.destroy(Object.assign(new Error("the upload was cancelled"), { name: "AbortError" }));
-  signal?.addEventListener("abort", cancel, { once: true });
+  const undo = destroyOnAbort(body, signal);
   try {
     signal?.throwIfAborted();
     await blob.uploadStream(body, BLOCK_BYTES, BLOCKS_IN_FLIGHT, { abortSignal: signal });
@@ -66,7 +65,7 @@ async function uploadBlob(blob: BlockBlobClient, body: Readable, signal?: AbortS
     if (signal?.aborted) throw Object.assign(new Error("the upload was cancelled", { cause: error }), { name: "AbortError" });
     throw error;
   } finally {
-    signal?.removeEventListener("abort", cancel);
+    undo();
   }
 }
 
@@ -106,7 +105,7 @@ class AzureDriver implements Driver {
   constructor(config: AzureConfig, secrets: SecretResolver) {
     this.config = config;
     this.secrets = secrets;
-    this.prefix = config.blobPrefix ? `${config.blobPrefix.replace(/\/+$/, "")}/` : "";
+    this.prefix = prefixFolder(config.blobPrefix);
     const endpoint = new URL(config.endpoint);
     endpoint.pathname = `${endpoint.pathname.replace(/\/+$/, "")}/${config.container}`;
     this.containerUrl = endpoint.toString();
@@ -177,21 +176,10 @@ class AzureDriver implements Driver {
   }
 
   async deletePrefix(prefix: string): Promise<number> {
-    let deleted = 0;
-    const running = new Set<Promise<void>>();
-    let failure: { error: unknown } | undefined;
-    for await (const object of this.list(prefix)) {
-      if (failure) break;
-      const task = this.call(object.key, (c) => c.getBlobClient(this.prefix + object.key).deleteIfExists({ deleteSnapshots: "include" }))
-        .then((result) => void (deleted += result.succeeded ? 1 : 0))
-        .catch((error: unknown) => void (failure ??= { error }))
-        .finally(() => running.delete(task));
-      running.add(task);
-      if (running.size >= DELETE_CONCURRENCY) await Promise.race(running);
-    }
-    await Promise.all(running);
-    if (failure) throw failure.error;
-    return deleted;
+    return deleteListed(this.list(prefix), DELETE_CONCURRENCY, async (key) => {
+      const result = await this.call(key, (c) => c.getBlobClient(this.prefix + key).deleteIfExists({ deleteSnapshots: "include" }));
+      return result.succeeded;
+    });
   }
 
   async dispose(): Promise<void> {
@@ -211,8 +199,7 @@ class AzureDriver implements Driver {
   }
 
   private blobName(key: string): string {
-    if (normaliseKey(key) !== key) throw new InvalidKeyError(`key ${JSON.stringify(key)} is not in canonical form`);
-    return this.prefix + key;
+    return storedName(this.prefix, key);
   }
 
   /** The container client for the current credentials: the Secret is re-read when the resolver's cache expires. */

@@ -3,6 +3,7 @@
  * says what to fix. Called after the client's retries are spent.
  */
 import { InvalidConfigError, NotFoundError, PermissionDeniedError, PluginError, UnavailableError } from "../../src/errors.ts";
+import { NETWORK_ERROR_CODES } from "../object-store.ts";
 
 export interface GcsTarget {
   endpoint: string;
@@ -18,7 +19,6 @@ interface ApiErrorLike {
   errors?: { reason?: string; message?: string }[];
 }
 
-const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH"]);
 
 export function gcsError(error: unknown, target: GcsTarget): Error {
   if (error instanceof PluginError) return error;
@@ -37,7 +37,7 @@ export function gcsError(error: unknown, target: GcsTarget): Error {
   }
   if (status === 403) return new PermissionDeniedError(`${where} denied access; the service account lacks permission for this call${detail}`, options);
   if (status === 412) return new UnavailableError(`object '${target.key ?? ""}' in ${where} was replaced while being read; read it again`, options);
-  if ((status !== undefined && (status >= 500 || status === 429)) || NETWORK_CODES.has(String(e.code ?? ""))) {
+  if ((status !== undefined && (status >= 500 || status === 429)) || NETWORK_ERROR_CODES.has(String(e.code ?? ""))) {
     return new UnavailableError(`${where} is unavailable (${status ?? e.code})${detail}`, options);
   }
   return new PluginError(`GCS call to ${where} failed (${status ?? e.code ?? e.name})${detail}`, options);

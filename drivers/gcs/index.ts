@@ -15,10 +15,10 @@ import { createHash } from "node:crypto";
 import { pipeline as pipelineStreams, Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Driver, ObjectInfo, TransferOptions } from "../../src/driver.ts";
-import { DataLossError, InvalidKeyError, NotFoundError } from "../../src/errors.ts";
-import { normaliseKey } from "../../src/keys.ts";
+import { DataLossError, NotFoundError } from "../../src/errors.ts";
 import { resumableRead } from "../../src/resumable-read.ts";
 import { defaultSecretResolver, type SecretResolver } from "../../src/secrets.ts";
+import { deleteListed, destroyOnAbort, prefixFolder, storedName } from "../object-store.ts";
 import { createStorage, currentKey } from "./client.ts";
 import type { GcsConfig } from "./config.ts";
 import { gcsError, missingBucket, type GcsTarget } from "./errors.ts";
@@ -44,7 +44,7 @@ class GcsDriver implements Driver {
   constructor(config: GcsConfig, secrets: SecretResolver) {
     this.config = config;
     this.secrets = secrets;
-    this.prefix = config.keyPrefix ? `${config.keyPrefix.replace(/\/+$/, "")}/` : "";
+    this.prefix = prefixFolder(config.keyPrefix);
   }
 
   async get(key: string, options: TransferOptions = {}): Promise<Readable> {
@@ -72,9 +72,7 @@ class GcsDriver implements Driver {
   }
 
   async put(key: string, body: Readable, options: TransferOptions = {}): Promise<void> {
-    // A body that stalls must not hold a cancelled upload: destroying it ends the read at once.
-    const cancel = () => body.destroy(Object.assign(new Error("the upload was cancelled"), { name: "AbortError" }));
-    options.signal?.addEventListener("abort", cancel, { once: true });
+    const undo = destroyOnAbort(body, options.signal);
     try {
       const name = this.objectName(key);
       await this.call(key, async (storage) => {
@@ -92,7 +90,7 @@ class GcsDriver implements Driver {
       body.destroy();
       throw error;
     } finally {
-      options.signal?.removeEventListener("abort", cancel);
+      undo();
     }
   }
 
@@ -126,22 +124,10 @@ class GcsDriver implements Driver {
   }
 
   async deletePrefix(prefix: string): Promise<number> {
-    const storage = await this.call(undefined, (s) => Promise.resolve(s));
-    let deleted = 0;
-    const running = new Set<Promise<void>>();
-    let failure: { error: unknown } | undefined;
-    for await (const object of this.list(prefix)) {
-      if (failure) break;
-      const task = this.call(object.key, () => this.bucket(storage).file(this.prefix + object.key).delete({ ignoreNotFound: true }))
-        .then(() => void deleted++)
-        .catch((error: unknown) => void (failure ??= { error }))
-        .finally(() => running.delete(task));
-      running.add(task);
-      if (running.size >= DELETE_CONCURRENCY) await Promise.race(running);
-    }
-    await Promise.all(running);
-    if (failure) throw failure.error;
-    return deleted;
+    return deleteListed(this.list(prefix), DELETE_CONCURRENCY, async (key) => {
+      await this.call(key, (storage) => this.bucket(storage).file(this.prefix + key).delete({ ignoreNotFound: true }));
+      return true;
+    });
   }
 
   async dispose(): Promise<void> {}
@@ -157,8 +143,7 @@ class GcsDriver implements Driver {
   }
 
   private objectName(key: string): string {
-    if (normaliseKey(key) !== key) throw new InvalidKeyError(`key ${JSON.stringify(key)} is not in canonical form`);
-    return this.prefix + key;
+    return storedName(this.prefix, key);
   }
 
   private target(key?: string): GcsTarget {

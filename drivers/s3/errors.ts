@@ -4,6 +4,7 @@
  * retries on whatever was transient.
  */
 import { DataLossError, InvalidConfigError, NotFoundError, PermissionDeniedError, PluginError, UnavailableError } from "../../src/errors.ts";
+import { NETWORK_ERROR_CODES } from "../object-store.ts";
 
 /** What the failed call was about, for the message. */
 export interface S3Target {
@@ -20,7 +21,6 @@ interface SdkError {
   $metadata?: { httpStatusCode?: number; attempts?: number };
 }
 
-const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH"]);
 const TLS_CODES = new Set([
   "SELF_SIGNED_CERT_IN_CHAIN",
   "DEPTH_ZERO_SELF_SIGNED_CERT",
@@ -82,7 +82,7 @@ export function s3Error(error: unknown, target: S3Target): Error {
   }
   const attempts = e.$metadata?.attempts ?? 1;
   const after = attempts > 1 ? ` after ${attempts} attempts` : "";
-  if ((status !== undefined && (status >= 500 || status === 429)) || code === "SlowDown" || code === "TimeoutError" || NETWORK_CODES.has(code) || NETWORK_CODES.has(e.code ?? "")) {
+  if ((status !== undefined && (status >= 500 || status === 429)) || code === "SlowDown" || code === "TimeoutError" || NETWORK_ERROR_CODES.has(code) || NETWORK_ERROR_CODES.has(e.code ?? "")) {
     return new UnavailableError(`${where} is unavailable${after} (${code || `HTTP ${status}`})${detail}`, options);
   }
   return new PluginError(`S3 call to ${where} failed${after} (${code || `HTTP ${status}`})${detail}`, options);

@@ -17,9 +17,9 @@ import {
 } from "@aws-sdk/client-s3";
 import type { Readable } from "node:stream";
 import type { Driver, ObjectInfo, TransferOptions } from "../../src/driver.ts";
-import { InvalidKeyError, NotFoundError } from "../../src/errors.ts";
-import { normaliseKey } from "../../src/keys.ts";
+import { NotFoundError } from "../../src/errors.ts";
 import { defaultSecretResolver, type SecretResolver } from "../../src/secrets.ts";
+import { prefixFolder, storedName } from "../object-store.ts";
 import { createS3Client, DEFAULT_MAX_RETRIES, endpointUrl } from "./client.ts";
 import type { S3Config } from "./config.ts";
 import { openDownload } from "./download.ts";
@@ -52,7 +52,7 @@ class S3Driver implements Driver {
   constructor(config: S3Config, secrets: SecretResolver) {
     this.config = config;
     this.bucket = config.bucket;
-    this.prefix = config.keyPrefix ? `${config.keyPrefix.replace(/\/+$/, "")}/` : "";
+    this.prefix = prefixFolder(config.keyPrefix);
     this.endpoint = endpointUrl(config).host;
     this.encryption = new Encryption(config, secrets);
     this.secrets = secrets;
@@ -192,8 +192,7 @@ class S3Driver implements Driver {
 
   /** The stored key of `key`: checked (drivers never trust a key to be safe) and under keyPrefix. */
   private objectKey(key: string): string {
-    if (normaliseKey(key) !== key) throw new InvalidKeyError(`key ${JSON.stringify(key)} is not in canonical form`);
-    return this.prefix + key;
+    return storedName(this.prefix, key);
   }
 
   private target(key?: string): S3Target {

@@ -23,6 +23,7 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import type { Readable } from "node:stream";
+import { destroyOnAbort } from "../object-store.ts";
 import type { WriteEncryption } from "./sse.ts";
 
 /** S3's limits on multipart uploads. */
@@ -60,8 +61,7 @@ export async function uploadObject(client: S3Client, target: UploadTarget, body:
   const { Bucket, Key, encryption } = target;
   const controller = new AbortController(); // fired by the first failed part: stops the others
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
-  // A body that stalls must not hold a cancelled or failed upload: destroying it ends the read at once.
-  signal.addEventListener("abort", () => body.destroy(Object.assign(new Error("the upload was cancelled"), { name: "AbortError" })), { once: true });
+  destroyOnAbort(body, signal); // a failed part aborts `signal` too; never undone, a finished body ignores it
   const buffers = new PartBuffers(options.partSize);
   const parts = readParts(body, buffers, options.partSize);
 

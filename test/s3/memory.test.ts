@@ -5,10 +5,10 @@
  * memory is sampled throughout.
  */
 import { HeadObjectCommand } from "@aws-sdk/client-s3";
-import { Readable } from "node:stream";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createS3Driver } from "../../drivers/s3/index.ts";
 import { uniquePrefix } from "../helpers/data.ts";
+import { generatedBody, peakRssGrowthMiB } from "../helpers/memory.ts";
 import { startS3Fixture, type S3Fixture } from "./fixture.ts";
 
 const MiB = 1024 * 1024;
@@ -22,26 +22,12 @@ afterAll(() => s3?.teardown());
 
 it("uploads 2 GiB with memory bounded by the parts in flight", { timeout: 300_000 }, async () => {
   const driver = createS3Driver(s3.config(), s3.secrets);
-  const chunk = Buffer.alloc(MiB, 0xa5);
-  const body = Readable.from(
-    (function* () {
-      for (let sent = 0; sent < SIZE; sent += MiB) yield chunk;
-    })(),
-  );
   global.gc?.();
-  const baseline = process.memoryUsage().rss;
-  let peak = baseline;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
   const key = `${uniquePrefix()}/two-gib.bin`;
-  try {
-    await driver.put(key, body); // unknown length, as from SaveStream: the default 16 MiB parts
-  } finally {
-    clearInterval(sampler);
-    await driver.dispose();
-  }
+  // Unknown length, as from SaveStream: the default 16 MiB parts.
+  const growth = await peakRssGrowthMiB(() => driver.put(key, generatedBody(SIZE, 0xa5)).finally(() => driver.dispose()));
   const head = await s3.admin.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: key }));
   expect(head.ContentLength).toBe(SIZE);
-  const growth = (peak - baseline) / MiB;
   // 4 parts in flight + 1 being filled + 1 held back = 96 MiB of reused part buffers, plus slack.
   expect(growth).toBeLessThan(6 * 16 + 64); // measured here: 101 MiB
 });

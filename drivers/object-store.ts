@@ -1,0 +1,58 @@
+/**
+ * What the three object-store drivers (s3, azure, gcs) share: how a
+ * configured prefix and a key make a stored name, which low-level errors are
+ * network failures, how a cancel reaches a stalled upload body, and prefix
+ * deletion as concurrent single deletes.
+ */
+import type { Readable } from "node:stream";
+import { forEachConcurrently } from "../src/concurrency.ts";
+import type { ObjectInfo } from "../src/driver.ts";
+import { InvalidKeyError } from "../src/errors.ts";
+import { normaliseKey } from "../src/keys.ts";
+
+/** `keyPrefix`/`blobPrefix` as the folder it stands for: `a/b/` for `a/b` or `a/b/`, empty for none. */
+export function prefixFolder(prefix: string | undefined): string {
+  return prefix ? `${prefix.replace(/\/+$/, "")}/` : "";
+}
+
+/** The stored name of `key` under `folder`; drivers never trust a key to be safe, even a normalised one. */
+export function storedName(folder: string, key: string): string {
+  if (normaliseKey(key) !== key) throw new InvalidKeyError(`key ${JSON.stringify(key)} is not in canonical form`);
+  return folder + key;
+}
+
+/** Node's codes for a connection that could not be made or broke: transient, worth retrying later. */
+export const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+]);
+
+/**
+ * Destroys `body` with an AbortError when `signal` aborts, so that a body
+ * that stalls cannot hold a cancelled upload. Returns the undo.
+ */
+export function destroyOnAbort(body: Readable, signal: AbortSignal | undefined): () => void {
+  if (!signal) return () => {};
+  const cancel = () => body.destroy(Object.assign(new Error("the upload was cancelled"), { name: "AbortError" }));
+  signal.addEventListener("abort", cancel, { once: true });
+  return () => signal.removeEventListener("abort", cancel);
+}
+
+/** Deletes every listed object with `deleteOne`, `limit` at a time; resolves with how many it deleted. */
+export async function deleteListed(
+  objects: AsyncIterable<ObjectInfo>,
+  limit: number,
+  deleteOne: (key: string) => Promise<boolean>,
+): Promise<number> {
+  let deleted = 0;
+  await forEachConcurrently(objects, limit, async (object) => {
+    if (await deleteOne(object.key)) deleted++;
+  });
+  return deleted;
+}
