@@ -10,6 +10,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ArtifactClient } from "../src/client.ts";
 import { bytes, collect, sha256, streamOf } from "./helpers/data.ts";
+import { killPlugins, startPlugin } from "./helpers/plugin-process.ts";
 
 const main = path.resolve("src/main.ts");
 let root: string;
@@ -19,24 +20,10 @@ beforeEach(async () => {
   root = await mkdtemp(path.join(os.tmpdir(), "process-test-"));
 });
 afterEach(async () => {
+  killPlugins();
   for (const child of children.splice(0)) child.kill("SIGKILL");
   await rm(root, { recursive: true, force: true });
 });
-
-/** Starts `node src/main.ts <socket>` and resolves once it logs readiness. */
-async function startPlugin(socketPath: string): Promise<{ child: ChildProcess; logs: string[] }> {
-  const child = spawn(process.execPath, [main, socketPath], { stdio: ["ignore", "ignore", "pipe"] });
-  children.push(child);
-  const logs: string[] = [];
-  await new Promise<void>((resolve, reject) => {
-    child.stderr?.on("data", (chunk: Buffer) => {
-      logs.push(...chunk.toString().trim().split("\n"));
-      if (logs.some((line) => line.includes('"msg":"ready"'))) resolve();
-    });
-    child.once("exit", (code) => reject(new Error(`plugin exited with ${code}: ${logs.join("\n")}`)));
-  });
-  return { child, logs };
-}
 
 /** Runs `node src/main.ts ...args` to its exit; resolves with the exit code and stderr. */
 async function runToExit(args: string[]): Promise<{ code: number; stderr: string }> {
