@@ -72,8 +72,11 @@ export interface Driver {
 /** What healing found and did for one object. */
 export interface HealResult {
   key: string;
-  /** `rewritten`: a newer write replaced the object while it was being healed. */
-  state: "healthy" | "healed" | "unrecoverable" | "gone" | "rewritten";
+  /**
+   * `rewritten`: a newer write replaced the object while it was being healed;
+   * `degraded`: it reads, but no drive could take its rebuilt shards (try again).
+   */
+  state: "healthy" | "healed" | "degraded" | "unrecoverable" | "gone" | "rewritten";
   /** Drives (by position in the configuration) that received rebuilt data. */
   drives: number[];
   detail?: string;

@@ -62,3 +62,12 @@ export class ErasureCodec {
     );
   }
 }
+
+const codecs = new Map<string, ErasureCodec>();
+/** The codec of a layout; objects carry their own k and m, which may predate the current config. */
+export function codecFor(dataShards: number, parityShards: number): ErasureCodec {
+  const id = `${dataShards}+${parityShards}`;
+  let codec = codecs.get(id);
+  if (!codec) codecs.set(id, (codec = new ErasureCodec(dataShards, parityShards)));
+  return codec;
+}

@@ -7,6 +7,7 @@
 import path from "node:path";
 import { z } from "zod";
 import { absolutePath } from "../../src/config.ts";
+import { FORBIDDEN_ROOTS, isForbiddenRoot } from "./identity.ts";
 
 /** The Reed-Solomon library's limits (@ronomon/reed-solomon: k ≤ 24, m ≤ 6). */
 export const MAX_DATA_SHARDS = 24;
@@ -38,13 +39,21 @@ const size = z.union([
 export const localConfigSchema = z
   .strictObject({
     /** Directories the store spreads over, each normally its own volume; order matters. */
-    drives: z.array(absolutePath, { error: "expected a list of absolute paths" }).min(1, "expected at least one drive"),
+    drives: z
+      .array(absolutePath.refine((p) => !isForbiddenRoot(path.resolve(p)), `expected a drive outside ${FORBIDDEN_ROOTS.join(", ")}`), {
+        error: "expected a list of absolute paths",
+      })
+      .min(1, "expected at least one drive"),
     dataShards: z.number({ error: "expected a whole number" }).int().min(1, "expected at least 1").max(MAX_DATA_SHARDS, `expected at most ${MAX_DATA_SHARDS}`).optional(),
     parityShards: z.number({ error: "expected a whole number" }).int().min(0, "expected 0 or more").max(MAX_PARITY_SHARDS, `expected at most ${MAX_PARITY_SHARDS}`).optional(),
     /** Bytes of the object encoded at a time; each drive gets blockSize / dataShards of it. */
     blockSize: size.pipe(z.number().min(64 * 1024, "expected at least 64KiB").max(16 * MiB, "expected at most 16MiB")).optional(),
     /** Minutes between background heal passes over every object; 0 or absent: none. */
-    healIntervalMinutes: z.number({ error: "expected a number of minutes" }).min(0, "expected 0 or more").max(35_000, "expected at most 35000 (about 24 days)").optional(),
+    healIntervalMinutes: z
+      .number({ error: "expected a number of minutes" })
+      .refine((m) => m === 0 || m >= 1, "expected 0 (off) or at least 1 minute")
+      .refine((m) => m <= 35_000, "expected at most 35000 (about 24 days)")
+      .optional(),
   })
   .superRefine((config, ctx) => {
     const seen = new Map<string, number>();

@@ -3,8 +3,12 @@
  * `<drive>/objects/<key>/@shard/<version>`.
  *
  *   [header: 4096 bytes]  "multistore-shard 1\n" + JSON metadata + "\n" + hex HH-256 of the JSON + "\n", space-padded
- *   [block 0: 32-byte HH-256 of the shard][shard bytes]
+ *   [block 0: 32-byte block hash of the shard][shard bytes]
  *   [block 1: ...]                                   one entry per block of blockSize bytes of the object
+ *
+ * Format 2 keys each block hash by version, shard index and block index
+ * (bitrot.ts), so a block written in the wrong place fails its check;
+ * format 1 hashed the bytes alone and is still read.
  *
  * A block of the object is split into k data shards (zero-padded to a
  * multiple of 8 bytes) plus m parity shards; this file holds shard `index`
@@ -17,13 +21,16 @@ import { DataLossError } from "../../src/errors.ts";
 import { bitrotHash, HASH_BYTES } from "./bitrot.ts";
 
 export const HEADER_BYTES = 4096;
+/** The format new shard files are written in. */
+export const SHARD_FORMAT = 2;
 /** The folder, inside an object's folder, holding its shard files (one per version). */
 export const SHARD_DIR = "@shard";
 const MAGIC = "multistore-shard 1\n";
 
 /** What every shard file of one object version says about it (only `index` differs). */
 export interface ShardHeader {
-  format: 1;
+  /** 1: plain block hashes; 2: block hashes bound to version, shard and block (bitrot.ts). */
+  format: 1 | 2;
   key: string;
   /** Id of the write that made this version (its file name): commit time, then a UUID. */
   version: string;
@@ -54,7 +61,19 @@ export function decodeHeader(bytes: Buffer, where: string): ShardHeader {
   const [magic, json, hash] = text.split("\n");
   if (`${magic}\n` !== MAGIC || !json || !hash) throw new DataLossError(`${where}: not a shard file`);
   if (bitrotHash(Buffer.from(json)).toString("hex") !== hash) throw new DataLossError(`${where}: shard header is corrupt`);
-  return JSON.parse(json) as ShardHeader;
+  const header = JSON.parse(json) as ShardHeader;
+  if (header.format !== 1 && header.format !== 2) throw new DataLossError(`${where}: unknown shard format ${String(header.format)}`);
+  return header;
+}
+
+/** Whether a header naming `key` fits in HEADER_BYTES (JSON escapes can make a key six times longer). */
+export function headerFits(key: string): boolean {
+  const widest: ShardHeader = {
+    format: SHARD_FORMAT, key, version: `${"9".repeat(15)}-${"f".repeat(36)}`, mtime: Number.MAX_SAFE_INTEGER,
+    size: Number.MAX_SAFE_INTEGER, dataShards: 24, parityShards: 6, blockSize: 16 * 1024 * 1024, index: 29, digest: "f".repeat(64),
+  };
+  const json = JSON.stringify(widest);
+  return Buffer.byteLength(`${MAGIC}${json}\n${"f".repeat(64)}\n`) <= HEADER_BYTES;
 }
 
 /** Sizes and offsets of an object's blocks and shards. */

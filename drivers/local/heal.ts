@@ -1,23 +1,31 @@
 /**
  * Healing, as MinIO heals an object: find the version with a read quorum,
- * read and verify every shard of every block, rebuild the missing or corrupt
- * shards from k good ones into temp files, and rename them into place,
- * provided the object was not rewritten meanwhile; then remove files of older
- * versions and of unfinished writes. Also removes temp files of writers that died.
+ * read and verify every shard of every block, rebuild the missing, corrupt
+ * or misplaced shards from k good ones into temp files, and rename them into
+ * place under the key's commit lease, provided the object was not rewritten
+ * meanwhile; then remove files of older versions and of unfinished writes.
+ * Leftovers of a delete made while drives were away are purged: with drive
+ * identity (identity.ts) an empty drive in sync is real evidence of a delete,
+ * and a replaced one is not counted. Also removes temp files of writers
+ * that died, and nothing else.
  */
 import { constants } from "node:fs";
 import { lstat, mkdir, open, readdir, rm, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import type { HealResult, HealSummary } from "../../src/driver.ts";
 import { DataLossError, NotFoundError } from "../../src/errors.ts";
-import { bitrotHash, HASH_BYTES } from "./bitrot.ts";
+import { blockHasher, HASH_BYTES } from "./bitrot.ts";
+import { pruneEmptyParents } from "./delete.ts";
 import { encodeHeader, HEADER_BYTES } from "./format.ts";
-import { TEMP_OWNER, TEMP_PREFIX, type DriveSet } from "./layout.ts";
+import { attachDrives } from "./identity.ts";
+import { tempOwner, versionUuid, type DriveSet } from "./layout.ts";
+import { sweepLeases, withLease } from "./lease.ts";
 import { listKeys } from "./listing.ts";
-import { openObject, StripeReader, type OpenObject } from "./shards.ts";
+import { LeftoversError, openObject, resolveObject, type OpenObject } from "./resolve.ts";
+import { StripeReader } from "./shards.ts";
 import { publish, removeOlderVersions } from "./writer.ts";
 
-/** Files older than this are removed whoever wrote them: no write stays silent so long. */
+/** Files older than this are removed whoever of ours wrote them: no write stays silent so long. */
 const ABANDONED_MS = 60 * 60 * 1000;
 
 interface RebuildTarget {
@@ -28,35 +36,44 @@ interface RebuildTarget {
   failed?: boolean;
 }
 
-export async function healObject(drives: DriveSet, key: string): Promise<HealResult> {
+/** Drives a heal could not write to: a replaced drive stays flagged while any remain. */
+export type HealFailures = Set<number>;
+
+export async function healObject(drives: DriveSet, key: string, failures: HealFailures = new Set()): Promise<HealResult> {
   let object: OpenObject;
+  /** Every drive that will not hold a good shard of the object after this heal keeps its healing flag. */
+  const lacking = (holding: Iterable<number>) => {
+    const has = new Set(holding);
+    for (let d = 0; d < drives.count; d++) if (!has.has(d)) failures.add(d);
+  };
   try {
-    object = await drives.locks.with(key, () => openObject(drives, key));
+    object = await resolveObject(drives, key);
   } catch (error) {
-    // Leftovers of a delete made while drives were away are reported, not removed: an
-    // unmounted volume also looks empty, and purging on that evidence could destroy data.
+    if (error instanceof LeftoversError) return purgeLeftovers(drives, key);
     if (error instanceof NotFoundError) return { key, state: "gone", drives: [], detail: error.message };
-    if (error instanceof DataLossError) return { key, state: "unrecoverable", drives: [], detail: error.message };
+    if (error instanceof DataLossError) {
+      lacking([]);
+      return { key, state: "unrecoverable", drives: [], detail: error.message };
+    }
     throw error;
   }
   const targets: RebuildTarget[] = [];
   try {
-    const { dataShards: k, parityShards: m, version, mtime } = object.header;
+    const { dataShards: k, parityShards: m, version } = object.header;
     const reader = new StripeReader(key, object);
     // Pass 1: read and check every shard of every block.
     for (let b = 0; b < reader.geometry.blocks; b++) await reader.read(b, [], true);
     const rebuild = Array.from({ length: k + m }, (_, i) => i).filter((i) => !object.shards.has(i) || reader.bad.has(i));
-    // Newer versions without a quorum: commits that died, once old enough not to be in progress elsewhere.
-    // (Older versions and stray names go in removeOlderVersions; damaged files of this version are rewritten.)
-    const abandoned = object.others.filter((o) => o.time > mtime && Date.now() - o.time > ABANDONED_MS);
     if (rebuild.length === 0) {
-      await cleanUp(drives, key, object, abandoned);
+      const still = await withLease(drives, key, () => cleanUpIfCurrent(drives, key, version));
+      if (!still) return { key, state: "rewritten", drives: [] };
+      lacking([...object.shards.values()].map((s) => s.drive));
       return { key, state: "healthy", drives: [] };
     }
 
     // Each rebuilt shard goes to its home drive unless that drive holds another good shard or is away.
     const holding = new Set([...object.shards.values()].filter((s) => !reader.bad.has(s.header.index)).map((s) => s.drive));
-    const free = drives.roots.map((_r, d) => d).filter((d) => !holding.has(d) && !object.offlineDrives.includes(d));
+    const free = drives.online().filter((d) => !holding.has(d) && !object.offlineDrives.includes(d));
     for (const index of rebuild) {
       const home = drives.driveFor(key, index);
       const drive = free.includes(home) ? home : free[0];
@@ -64,7 +81,7 @@ export async function healObject(drives: DriveSet, key: string): Promise<HealRes
       free.splice(free.indexOf(drive), 1);
       const target: RebuildTarget = { index, drive, temp: drives.tempPath(drive) };
       try {
-        await mkdir(drives.tmpDir(drive)).catch(() => {}); // a wiped drive: recreate tmp/, never the drive
+        await mkdir(drives.tmpDir(drive)).catch(() => {}); // a wiped tmp/: recreate it, never the drive
         target.handle = await open(target.temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
       } catch {
         target.failed = true; // this drive cannot take it now; the others still heal
@@ -72,6 +89,7 @@ export async function healObject(drives: DriveSet, key: string): Promise<HealRes
       targets.push(target);
     }
     const live = () => targets.filter((t) => !t.failed);
+    const hashers = new Map(targets.map((t) => [t.index, blockHasher(object.header.format, versionUuid(version), t.index)]));
     // Pass 2: rebuild the shards block by block from k good ones.
     for (let b = 0; b < reader.geometry.blocks; b++) {
       const stripe = await reader.read(b, live().map((t) => t.index));
@@ -80,7 +98,8 @@ export async function healObject(drives: DriveSet, key: string): Promise<HealRes
           const slot = t.index < k ? stripe.data : stripe.parity;
           const start = (t.index < k ? t.index : t.index - k) * stripe.shardSize;
           const shard = slot.subarray(start, start + stripe.shardSize);
-          const written = await (t.handle as FileHandle).writev([bitrotHash(shard), shard], reader.geometry.offset(b)).catch(() => undefined);
+          const hash = (hashers.get(t.index) as ReturnType<typeof blockHasher>)(b, shard);
+          const written = await (t.handle as FileHandle).writev([hash, shard], reader.geometry.offset(b)).catch(() => undefined);
           if (written?.bytesWritten !== HASH_BYTES + stripe.shardSize) t.failed = true;
         }),
       );
@@ -95,20 +114,30 @@ export async function healObject(drives: DriveSet, key: string): Promise<HealRes
         t.failed = true;
       }
     }
-    const committed = await drives.locks.with(key, async () => {
+    const committed = await withLease(drives, key, async (lease) => {
       const current = await openObject(drives, key).catch(() => undefined);
       await current?.close();
       if (current?.header.version !== version) return false; // rewritten meanwhile: the new version stands
-      for (const t of live()) await publish(t.temp, drives.shardPath(t.drive, key, version)).catch(() => (t.failed = true));
-      await cleanUp(drives, key, object, abandoned, true);
+      await lease.assertHeld();
+      for (const t of live()) await publish(drives, t.drive, t.temp, drives.shardPath(t.drive, key, version)).catch(() => (t.failed = true));
+      await cleanUp(drives, key, current);
       return true;
     });
     if (!committed) return { key, state: "rewritten", drives: [] };
-    const away = object.offlineDrives.length > 0 ? `; drives ${object.offlineDrives.join(", ")} offline` : "";
-    const problems = [...reader.bad.values()].join("; ");
-    return { key, state: "healed", drives: live().map((t) => t.drive), detail: `${problems}${away}`.replace(/^; /, "") || undefined };
+    lacking([...holding, ...live().map((t) => t.drive)]);
+    const unwritten = targets.filter((t) => t.failed).map((t) => t.drive);
+    const notes = [...reader.bad.values()];
+    if (object.offlineDrives.length > 0) notes.push(`drives ${object.offlineDrives.join(", ")} offline`);
+    if (unwritten.length > 0) notes.push(`could not write rebuilt shards to drives ${unwritten.join(", ")}`);
+    if (rebuild.length > targets.length) notes.push(`no drive free for ${rebuild.length - targets.length} shards`);
+    // Nothing rewritten: the object still reads (k good shards) but is as degraded as before.
+    const state = live().length > 0 ? "healed" : "degraded";
+    return { key, state, drives: live().map((t) => t.drive), detail: notes.join("; ") || undefined };
   } catch (error) {
-    if (error instanceof DataLossError) return { key, state: "unrecoverable", drives: [], detail: error.message };
+    if (error instanceof DataLossError) {
+      lacking([]);
+      return { key, state: "unrecoverable", drives: [], detail: error.message };
+    }
     throw error;
   } finally {
     await object.close();
@@ -119,23 +148,75 @@ export async function healObject(drives: DriveSet, key: string): Promise<HealRes
   }
 }
 
-/** Removes shard files of older versions and of writes abandoned long ago (under the key's lock if `locked`). */
-async function cleanUp(drives: DriveSet, key: string, object: OpenObject, abandoned: OpenObject["others"], locked = false): Promise<void> {
-  const work = async () => {
-    for (let d = 0; d < drives.count; d++) await removeOlderVersions(drives, d, key, object.header.mtime);
-    for (const other of abandoned) await rm(other.path, { force: true }).catch(() => {});
-  };
-  if (locked) await work();
-  else await drives.locks.with(key, work);
+/** Removes what a delete made while drives were away left behind, if that is still all there is. */
+async function purgeLeftovers(drives: DriveSet, key: string): Promise<HealResult> {
+  return withLease(drives, key, async () => {
+    // Destroying on evidence: look at the drives afresh, so a drive replaced since the
+    // last look is known as such (healing) and does not vouch for the object's absence.
+    await attachDrives(drives);
+    try {
+      const current = await openObject(drives, key);
+      await current.close();
+      return { key, state: "healthy", drives: [] }; // written again meanwhile
+    } catch (error) {
+      if (!(error instanceof LeftoversError)) throw error;
+      const ours = error.leftovers.filter((l) => !Number.isNaN(l.time)); // version files, nothing else
+      for (const leftover of ours) {
+        await rm(leftover.path, { force: true }).catch(() => {});
+        await pruneEmptyParents(drives.objectsDir(leftover.drive), leftover.path);
+      }
+      const where = [...new Set(ours.map((l) => l.drive))];
+      return { key, state: "gone", drives: where, detail: `removed ${ours.length} shard files left by a delete made while drives were away` };
+    }
+  });
 }
 
-/** Heals every object on the drives (present on at least one) and removes abandoned temp files. */
-export async function healAll(drives: DriveSet): Promise<HealSummary> {
+/** Under the lease: if `version` is still the object's, cleans up around it (cleanUp). */
+async function cleanUpIfCurrent(drives: DriveSet, key: string, version: string): Promise<boolean> {
+  const current = await openObject(drives, key).catch(() => undefined);
+  try {
+    if (current?.header.version !== version) return false;
+    await cleanUp(drives, key, current);
+    return true;
+  } finally {
+    await current?.close();
+  }
+}
+
+/**
+ * Removes, around the current version (looked at under the lease, so no
+ * cooperating writer is half way through a commit), the shard files of older
+ * versions, and those of newer versions without a quorum that were last
+ * written over an hour ago by the filesystem's clock: commits that died.
+ */
+async function cleanUp(drives: DriveSet, key: string, current: OpenObject): Promise<void> {
+  for (const d of drives.online()) await removeOlderVersions(drives, d, key, current.header.mtime);
+  for (const other of current.others.filter((o) => o.time > current.header.mtime)) {
+    const info = await lstat(other.path).catch(() => undefined);
+    if (info?.isFile() && Date.now() - info.mtimeMs > ABANDONED_MS) await rm(other.path, { force: true }).catch(() => {});
+  }
+}
+
+/**
+ * Heals every object on the drives (present on at least one) and removes
+ * abandoned temp files. Drives that do not hold every object afterwards are
+ * added to `failures`. `stop` ends the pass early (shutdown): every drive is
+ * then in `failures`, as it is when some drive could not be listed.
+ */
+export async function healAll(drives: DriveSet, failures: HealFailures = new Set(), stop: () => boolean = () => false): Promise<HealSummary> {
   const summary: HealSummary = { objects: 0, healthy: 0, healed: 0, unrecoverable: 0, tempFilesRemoved: await sweepTemps(drives), results: [] };
-  for await (const { key } of listKeys(drives, "", drives.count)) {
-    const result = await healObject(drives, key).catch(
-      (error: unknown): HealResult => ({ key, state: "unrecoverable", drives: [], detail: (error as Error).message }),
-    );
+  const everyDrive = () => {
+    for (let d = 0; d < drives.count; d++) failures.add(d);
+  };
+  for await (const { key } of listKeys(drives, "", drives.count, everyDrive)) {
+    if (stop()) {
+      everyDrive();
+      break;
+    }
+    const result = await healObject(drives, key, failures).catch((error: unknown): HealResult => {
+      everyDrive(); // cannot tell which drive: keep every flag
+      return { key, state: "unrecoverable", drives: [], detail: (error as Error).message };
+    });
     summary.objects++;
     if (result.state === "healthy") summary.healthy++;
     else summary.results.push(result);
@@ -146,32 +227,25 @@ export async function healAll(drives: DriveSet): Promise<HealSummary> {
 }
 
 /**
- * Removes temp files whose writer is gone: written by another process of our
- * host and PID namespace that no longer runs, or older than an hour whoever
- * wrote them. Returns how many went.
+ * Removes temp files whose writer is gone: named as this store names them,
+ * on a drive carrying this store's marker, and written by a process of our
+ * host and PID namespace that no longer runs, or older than an hour. Nothing
+ * else in `tmp/` is touched (a drive of `/` has the system's /tmp there).
+ * Leases of dead processes go too (lease.ts). Returns how many files went.
  */
 export async function sweepTemps(drives: DriveSet): Promise<number> {
   let removed = 0;
-  for (let d = 0; d < drives.count; d++) {
+  for (const d of drives.online()) {
     for (const name of await readdir(drives.tmpDir(d)).catch(() => [] as string[])) {
+      const owner = tempOwner(name);
+      if (!owner) continue;
       const file = path.join(drives.tmpDir(d), name);
       const info = await lstat(file).catch(() => undefined);
-      if (!info) continue;
-      const pid = name.startsWith(TEMP_PREFIX) ? Number(name.slice(TEMP_PREFIX.length).split("-")[0]) : Number.NaN;
-      const ownerGone = Number.isInteger(pid) && `${TEMP_PREFIX}${pid}` !== TEMP_OWNER && !processRuns(pid);
-      if (ownerGone || Date.now() - info.mtimeMs > ABANDONED_MS) {
-        await rm(file, { force: true, recursive: true }).then(() => removed++, () => {});
+      if (!info?.isFile()) continue;
+      if (owner.gone || Date.now() - info.mtimeMs > ABANDONED_MS) {
+        await rm(file, { force: true }).then(() => removed++, () => {});
       }
     }
   }
-  return removed;
-}
-
-function processRuns(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM"; // alive, someone else's
-  }
+  return removed + (await sweepLeases(drives));
 }

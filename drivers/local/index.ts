@@ -5,109 +5,203 @@
  * Design note. Each object is cut into blocks of `blockSize` bytes; each
  * block into k data shards plus m Reed-Solomon parity shards (codec.ts), any
  * k of which rebuild the block. Drive d holds one shard of every block of an
- * object in a single file, `objects/<key>/@shard` (format.ts): a header
- * naming the object's version, size and layout, then per block the shard and
- * its HighwayHash-256 (bitrot.ts). Shard j sits on drive (j + hash(key)) mod N
- * (layout.ts), so parity spreads over the drives.
+ * object in a single file, `objects/<key>/@shard/<version>` (format.ts): a
+ * header naming the object's version, size and layout, then per block the
+ * shard and its HighwayHash-256, keyed by version, shard and block
+ * (bitrot.ts). Shard j sits on drive (j + hash(key)) mod N (layout.ts), so
+ * parity spreads over the drives. Every drive carries a marker naming the
+ * store and its position (identity.ts): aliases, reordered and foreign
+ * drives are refused, and a replaced drive is healed back into its place.
  *
- * Writes (writer.ts) stream block by block into temp files, fsync, then
- * rename into place under a per-key lock, and need a write quorum of drives
- * (k, or k+1 when m = k); otherwise nothing new becomes visible. Reads
- * (reader.ts, shards.ts) take the newest version that k drives agree on,
- * read k shards per block preferring data shards, check every hash, and
- * rebuild from parity around missing, short or corrupt shards; damage seen
- * while reading queues the object for healing. Healing (heal.ts) verifies
- * every shard and rewrites the bad ones; it also runs on a timer when
- * `healIntervalMinutes` is set, and on demand (`multistore heal`).
+ * Writes (writer.ts) stream block by block into temp files, then commit
+ * under the key's lease (lease.ts), which serialises commits across every
+ * process using the drives: headers, fsync, rename into place. They need a
+ * write quorum of drives (k, or k+1 when m = k); otherwise nothing new becomes
+ * visible. Reads (reader.ts, resolve.ts, shards.ts) take the newest version that k
+ * drives agree on, read k shards per block preferring data shards, check
+ * every hash before a byte goes out, and rebuild from parity around missing,
+ * short, corrupt or misplaced shards; damage seen while reading queues the
+ * object for healing. Healing (heal.ts) verifies every shard and rewrites
+ * the bad ones; it runs on demand (`multistore heal`), every
+ * `healIntervalMinutes`, and by itself when a replaced drive appears.
  * One drive with no parity (`drives: [/data]`) is the plain case: k=1, m=0.
  */
-import { mkdir, rm, rmdir, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import type { HealingDriver, HealResult, HealSummary, ObjectInfo, TransferOptions } from "../../src/driver.ts";
 import { DataLossError, NotFoundError, PermissionDeniedError, UnavailableError } from "../../src/errors.ts";
+import { silentLogger, type Logger } from "../../src/log.ts";
 import type { LocalConfig } from "./config.ts";
+import { deleteObject } from "./delete.ts";
 import { foldFsError } from "./fs-errors.ts";
 import { healAll, healObject, sweepTemps } from "./heal.ts";
-import { DriveSet } from "./layout.ts";
+import { attachDrives, clearHealingFlag } from "./identity.ts";
+import { checkKeyShape, DriveSet } from "./layout.ts";
+import { LeaseUnavailableError, withLease, withLeaseIfFree } from "./lease.ts";
 import { listKeys } from "./listing.ts";
 import { readObject } from "./reader.ts";
-import { openObject } from "./shards.ts";
+import { resolveObject } from "./resolve.ts";
 import { writeObject, writeQuorum } from "./writer.ts";
+
+/** How often the drives are looked at again (a volume mounted, swapped or gone meanwhile). */
+const REFRESH_MS = 5000;
+/** The lease heal passes take turns on (no key contains a NUL). */
+const HEAL_PASS_LEASE = "\0heal-pass";
+
+export interface LocalDriverOptions {
+  /** `:`-separated folders the drives must lie in (default: MULTISTORE_LOCAL_DRIVES; unset: anywhere). */
+  allowedRoots?: string;
+  /** How long a commit lease lives without renewal; a killed holder's lease is broken after it. */
+  leaseTtlMs?: number;
+  /** Where background healing reports what it did and what failed. */
+  log?: Logger;
+}
 
 /**
  * Creates the driver for a validated `local` configuration. Nothing touches
  * the disk until the first call. Workflow authors write the configuration,
- * so an operator can confine drives to some folders: MULTISTORE_LOCAL_DRIVES
- * is a `:`-separated list of allowed roots (unset: any path).
+ * so an operator can confine drives to some folders (`allowedRoots`),
+ * checked both as written and as resolved on disk.
  */
-export function createLocalDriver(config: LocalConfig, allowedRoots = process.env["MULTISTORE_LOCAL_DRIVES"]): HealingDriver {
-  const roots = (allowedRoots ?? "").split(":").filter(Boolean).map((root) => path.resolve(root));
-  config.drives.forEach((drive, i) => {
+export function createLocalDriver(config: LocalConfig, options: LocalDriverOptions = {}): HealingDriver {
+  const roots = (options.allowedRoots ?? process.env["MULTISTORE_LOCAL_DRIVES"] ?? "").split(":").filter(Boolean).map((r) => path.resolve(r));
+  const confine = (drive: string, i: number, resolved = "") => {
     if (roots.length > 0 && !roots.some((root) => drive === root || drive.startsWith(`${root}/`))) {
-      throw new PermissionDeniedError(`local.drives[${i}]: ${drive} is not under a folder this plugin allows (MULTISTORE_LOCAL_DRIVES)`);
+      throw new PermissionDeniedError(`local.drives[${i}]: ${config.drives[i]}${resolved} is not under a folder this plugin allows (MULTISTORE_LOCAL_DRIVES)`);
     }
+  };
+  config.drives.forEach((drive, i) => confine(drive, i));
+  const log = options.log ?? silentLogger;
+  const drives = new DriveSet(config.drives, {
+    leaseTtlMs: options.leaseTtlMs,
+    dataShards: config.dataShards,
+    confine: (real, d) => confine(real, d, real === config.drives[d] ? "" : ` (at ${real})`),
   });
-  const drives = new DriveSet(config.drives);
   const layout = { dataShards: config.dataShards, parityShards: config.parityShards, blockSize: config.blockSize };
-  let ready: Promise<void> | undefined;
+  let disposed = false;
 
-  /**
-   * Prepares every drive that exists (a missing mount is never replaced by a
-   * folder in the container) and sweeps abandoned temp files. Fewer than k
-   * drives present: nothing can be read or written.
-   */
-  const ensureReady = (): Promise<void> =>
-    (ready ??= (async () => {
-      const missing: string[] = [];
-      await Promise.all(
-        config.drives.map(async (drive, d) => {
-          const info = await stat(drive).catch(() => undefined);
-          if (!info?.isDirectory()) return void missing.push(drive);
-          await mkdir(drives.objectsDir(d), { recursive: true }).catch(() => {});
-          await mkdir(drives.tmpDir(d), { recursive: true }).catch(() => {});
-        }),
-      );
-      if (config.drives.length - missing.length < config.dataShards) {
-        ready = undefined; // try again on the next call: the volumes may be mounted by then
-        const which = missing.length === 1 ? `local drive ${missing[0]} does not exist` : `local drives ${missing.join(", ")} do not exist`;
-        throw new UnavailableError(`${which}: mount a volume there or create it (${config.dataShards} of ${config.drives.length} drives needed)`);
-      }
-      sweepTemps(drives).catch(() => {}); // best effort; never fails a call
-    })());
+  // --- the drives: identified on first use and every REFRESH_MS after ---------------------
+  let attaching: Promise<void> | undefined;
+  let attachedAt = 0;
+  /** The start-up sweep; the first heal pass reports what it removed. */
+  let startupSweep: Promise<number> | undefined;
+  let swept = false;
+  const healingSeen = new Set<number>();
+  const attach = async () => {
+    await attachDrives(drives);
+    if (!swept) {
+      swept = true;
+      startupSweep = sweepTemps(drives).catch((error: unknown) => {
+        log.warn("local: temp sweep failed", { error: (error as Error).message });
+        return 0;
+      });
+    }
+    // A drive flagged for healing that this process has not started healing yet: heal now.
+    const fresh = drives.online().filter((d) => !drives.vouchesForAbsence(d) && !healingSeen.has(d));
+    if (fresh.length > 0 && !disposed) {
+      for (const d of fresh) healingSeen.add(d);
+      log.info("local: healing replaced drives", { drives: fresh.map((d) => config.drives[d]).join(", ") });
+      void runPass(true).catch(() => {});
+    }
+  };
+  /** The drives are identified (`fresh`: looked at now) and enough are online; else throws. */
+  const ensureReady = async (fresh = false): Promise<void> => {
+    if (!attaching || fresh || Date.now() - attachedAt > REFRESH_MS) {
+      attachedAt = Date.now();
+      attaching = attach();
+    }
+    try {
+      await attaching;
+    } catch (error) {
+      attaching = undefined; // look again on the next call: the volumes may be fixed by then
+      throw error;
+    }
+    const online = drives.online().length;
+    if (online < config.dataShards) {
+      const offline = drives.states.flatMap((s, d) => (s.kind === "offline" ? [{ d, reason: s.reason }] : []));
+      const allMissing = offline.every((o) => o.reason === "does not exist");
+      const which = allMissing
+        ? `${offline.length === 1 ? "local drive" : "local drives"} ${offline.map((o) => config.drives[o.d]).join(", ")} ${offline.length === 1 ? "does" : "do"} not exist: mount a volume there or create it`
+        : `local drives unusable: ${offline.map((o) => `${config.drives[o.d]} ${o.reason}`).join("; ")}`;
+      throw new UnavailableError(`${which} (${config.dataShards} of ${config.drives.length} drives needed)`);
+    }
+  };
 
-  // Objects found damaged while reading are healed in the background, one at a time.
+  // --- healing: a read's damage queued per object; whole passes one at a time --------------
   const damaged = new Set<string>();
   let healing: Promise<void> | undefined;
-  let disposed = false;
   const queueHeal = (key: string) => {
     if (disposed) return;
     damaged.add(key);
     healing ??= (async () => {
       for (const next of damaged) {
         damaged.delete(next);
-        await healObject(drives, next).catch(() => {});
+        await healObject(drives, next).catch((error: unknown) => log.warn("local: heal failed", { key: next, error: (error as Error).message }));
       }
       healing = undefined;
     })();
   };
+  let pass: Promise<HealSummary> | undefined;
+  /**
+   * A heal pass over every object; a caller during a pass gets that pass.
+   * Clears the flags of replaced drives it rebuilt completely. Passes of
+   * different processes over the same drives take turns through a lease; a
+   * background pass (`whenFree`) skips its turn when another process is on one.
+   */
+  const runPass = (whenFree = false): Promise<HealSummary> =>
+    (pass ??= (async () => {
+      const work = async () => {
+        const failures = new Set<number>();
+        const flagged = drives.online().filter((d) => !drives.vouchesForAbsence(d));
+        const early = await startupSweep;
+        startupSweep = undefined;
+        const summary = await healAll(drives, failures, () => disposed);
+        summary.tempFilesRemoved += early ?? 0;
+        for (const d of flagged.filter((f) => !failures.has(f) && drives.isOnline(f))) {
+          await clearHealingFlag(drives, d);
+          log.info("local: drive rebuilt", { drive: config.drives[d] });
+        }
+        if (summary.healed + summary.unrecoverable > 0) log.info("local: heal pass", { objects: summary.objects, healed: summary.healed, unrecoverable: summary.unrecoverable });
+        return summary;
+      };
+      try {
+        if (!whenFree) return await withLease(drives, HEAL_PASS_LEASE, work).catch(async (error: unknown) => {
+          if (error instanceof LeaseUnavailableError) return work(); // another process's pass is long: heal anyway
+          throw error;
+        });
+        const outcome = await withLeaseIfFree(drives, HEAL_PASS_LEASE, work);
+        if (outcome !== "busy") return outcome;
+        log.info("local: another process is healing these drives; skipping this pass");
+        return { objects: 0, healthy: 0, healed: 0, unrecoverable: 0, tempFilesRemoved: 0, results: [] };
+      } catch (error) {
+        log.warn("local: heal pass failed", { error: (error as Error).message });
+        throw error;
+      } finally {
+        pass = undefined;
+      }
+    })());
   // A heal pass every healIntervalMinutes, re-armed only once the previous pass is done.
   let timer: NodeJS.Timeout | undefined;
   const schedule = () => {
     if (config.healIntervalMinutes <= 0 || disposed) return; // a pass ending after dispose does not re-arm
-    timer = setTimeout(() => {
-      void ensureReady()
-        .then(() => healAll(drives))
-        .catch(() => {})
-        .finally(schedule);
-    }, config.healIntervalMinutes * 60_000);
+    timer = setTimeout(() => void ensureReady().then(() => runPass(true)).catch(() => {}).finally(schedule), config.healIntervalMinutes * 60_000);
     timer.unref();
   };
   schedule();
 
+  /**
+   * Every call: the key is one the store can hold (a key that never can be is
+   * INVALID_ARGUMENT even while drives are away), and the drives are ready.
+   */
+  const begin = async (key: string, fresh = false) => {
+    checkKeyShape(key);
+    await ensureReady(fresh);
+    drives.checkKey(key);
+  };
+
   const driver: HealingDriver = {
     async get(key: string, options?: TransferOptions): Promise<Readable> {
-      await ensureReady();
+      await begin(key);
       return readObject(drives, key, (damagedKey) => queueHeal(damagedKey), options?.signal).catch((error: unknown) => {
         throw foldFsError(error, key);
       });
@@ -115,8 +209,7 @@ export function createLocalDriver(config: LocalConfig, allowedRoots = process.en
 
     async put(key: string, body: Readable, options?: TransferOptions): Promise<void> {
       try {
-        await ensureReady();
-        drives.objectDir(0, key); // validates the key before reading the body
+        await begin(key); // refuses a key that cannot be stored before reading a byte of the body
         await writeObject(drives, layout, key, body, options?.signal);
       } catch (error) {
         body.destroy(); // releases the source (an open file, a gRPC call) we will not read
@@ -125,8 +218,8 @@ export function createLocalDriver(config: LocalConfig, allowedRoots = process.en
     },
 
     async stat(key: string): Promise<ObjectInfo> {
-      await ensureReady();
-      const object = await drives.locks.with(key, () => openObject(drives, key)).catch((error: unknown) => {
+      await begin(key);
+      const object = await resolveObject(drives, key).catch((error: unknown) => {
         throw foldFsError(error, key);
       });
       await object.close();
@@ -146,31 +239,9 @@ export function createLocalDriver(config: LocalConfig, allowedRoots = process.en
       }
     },
 
-    /**
-     * Removes every version of `key` from every drive. Like a write, a delete
-     * needs a write quorum of drives to confirm it, or a drive that was away
-     * could bring the object back; missing objects confirm at once.
-     */
     async delete(key: string): Promise<void> {
-      await ensureReady();
-      const failures: string[] = [];
-      await drives.locks.with(key, () =>
-        Promise.all(
-          config.drives.map(async (root, d) => {
-            try {
-              if (!(await stat(root)).isDirectory()) throw new Error("not a directory");
-              await rm(drives.versionsDir(d, key), { recursive: true, force: true });
-              await pruneEmptyParents(drives.objectsDir(d), drives.versionsDir(d, key));
-            } catch (error) {
-              failures.push(`drive ${d}: ${(error as Error).message}`);
-            }
-          }),
-        ),
-      );
-      const confirmed = config.drives.length - failures.length;
-      if (confirmed < writeQuorum(layout)) {
-        throw new UnavailableError(`cannot delete '${key}': ${confirmed} of ${config.drives.length} drives confirmed, ${writeQuorum(layout)} needed (${failures.join("; ")})`);
-      }
+      await begin(key);
+      await deleteObject(drives, key, writeQuorum(layout));
     },
 
     async deletePrefix(prefix: string): Promise<number> {
@@ -183,33 +254,22 @@ export function createLocalDriver(config: LocalConfig, allowedRoots = process.en
       return deleted;
     },
 
+    // Healing looks at the drives afresh: a disk replaced a moment ago is known as such.
     async heal(key: string): Promise<HealResult> {
-      await ensureReady();
+      await begin(key, true);
       return healObject(drives, key);
     },
 
     async healAll(): Promise<HealSummary> {
-      await ensureReady();
-      return healAll(drives);
+      await ensureReady(true);
+      return runPass();
     },
 
     async dispose(): Promise<void> {
       disposed = true;
       if (timer) clearTimeout(timer);
-      await healing;
+      await Promise.allSettled([healing, pass]);
     },
   };
   return driver;
 }
-
-/** Removes now-empty folders from `file`'s parent up to (not including) `objectsDir`. */
-async function pruneEmptyParents(objectsDir: string, file: string): Promise<void> {
-  for (let dir = path.dirname(file); dir !== objectsDir && dir.startsWith(objectsDir); dir = path.dirname(dir)) {
-    try {
-      await rmdir(dir);
-    } catch {
-      return; // not empty (another object lives here), already gone, or in use: stop
-    }
-  }
-}
-

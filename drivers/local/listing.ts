@@ -15,16 +15,20 @@ import type { DriveSet } from "./layout.ts";
  * Keys under `prefix` (a string prefix: `a/` does not match `ab/x`) with the
  * number of drives holding them. A drive that fails mid-walk counts as
  * holding nothing from then on; more than `tolerated` such drives fail the listing.
+ * `onFailure` hears of each tolerated one (a heal pass then knows it saw less than all).
  */
-export async function* listKeys(drives: DriveSet, prefix: string, tolerated = 0): AsyncGenerator<{ key: string; drives: number }> {
+export async function* listKeys(
+  drives: DriveSet, prefix: string, tolerated = 0, onFailure: (error: unknown) => void = () => {},
+): AsyncGenerator<{ key: string; drives: number }> {
   const failures: unknown[] = [];
-  const walks = drives.roots.map((_r, d) => walk(drives, d, prefix)[Symbol.asyncIterator]());
+  const walks = drives.online().map((d) => walk(drives, d, prefix)[Symbol.asyncIterator]());
   const next = async (i: number): Promise<IteratorResult<string>> => {
     try {
       return await (walks[i] as AsyncIterator<string>).next();
     } catch (error) {
       failures.push(error);
       if (failures.length > tolerated) throw error;
+      onFailure(error);
       return { done: true, value: undefined };
     }
   };

@@ -1,151 +1,14 @@
 /**
- * Reading an object's shards: picking the version by quorum, and reading
- * block stripes with bitrot checks, falling back to other shards and
- * rebuilding from parity when a shard is missing, short or corrupt.
+ * Reading an object's block stripes with bitrot checks, falling back to
+ * other shards and rebuilding from parity when a shard is missing, short,
+ * corrupt or misplaced (a block hash binds version, shard and block:
+ * bitrot.ts). Which version to read is resolve.ts's business.
  */
-import { constants } from "node:fs";
-import { open, readdir, stat, type FileHandle } from "node:fs/promises";
-import path from "node:path";
-import { DataLossError, NotFoundError, UnavailableError } from "../../src/errors.ts";
-import { bitrotHash, HASH_BYTES } from "./bitrot.ts";
-import { ErasureCodec } from "./codec.ts";
-import { decodeHeader, Geometry, HEADER_BYTES, type ShardHeader } from "./format.ts";
-import { versionTime, type DriveSet } from "./layout.ts";
-
-/** One drive's shard file of the chosen version, open for reading. */
-export interface OpenShard {
-  drive: number;
-  handle: FileHandle;
-  header: ShardHeader;
-}
-
-/** A shard file that is not part of the chosen version (older, unfinished or damaged). */
-export interface OtherShard {
-  drive: number;
-  path: string;
-  /** Commit time from its name (NaN if the name is not a version). */
-  time: number;
-}
-
-/** An object version with a read quorum of shard files open. */
-export interface OpenObject {
-  header: ShardHeader;
-  /** By shard index. */
-  shards: Map<number, OpenShard>;
-  /** Reachable drives without a shard of this version (to heal). */
-  staleDrives: number[];
-  /** Drives whose root is missing: nothing can be done there until the volume is back. */
-  offlineDrives: number[];
-  /** Shard files of other versions, for heal to clean up. */
-  others: OtherShard[];
-  close(): Promise<void>;
-}
-
-const codecs = new Map<string, ErasureCodec>();
-/** The codec of a layout; objects carry their own k and m, which may predate the current config. */
-export function codecFor(dataShards: number, parityShards: number): ErasureCodec {
-  const id = `${dataShards}+${parityShards}`;
-  let codec = codecs.get(id);
-  if (!codec) codecs.set(id, (codec = new ErasureCodec(dataShards, parityShards)));
-  return codec;
-}
-
-interface DriveScan {
-  drive: number;
-  state: "present" | "missing" | "offline" | "failed";
-  shards: OpenShard[];
-  others: OtherShard[];
-  error?: unknown;
-}
-
-/** Opens every shard file of `key` on one drive, keeping those whose header reads. */
-async function scanDrive(drives: DriveSet, key: string, drive: number): Promise<DriveScan> {
-  const scan: DriveScan = { drive, state: "present", shards: [], others: [] };
-  let names: string[];
-  try {
-    names = await readdir(drives.versionsDir(drive, key));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== "ENOENT" && code !== "ENOTDIR") return { ...scan, state: "failed", error };
-    const root = await stat(drives.roots[drive] as string).catch(() => undefined);
-    return { ...scan, state: root?.isDirectory() ? "missing" : "offline" };
-  }
-  for (const name of names) {
-    const file = path.join(drives.versionsDir(drive, key), name);
-    let handle: FileHandle | undefined;
-    try {
-      handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
-      const bytes = Buffer.alloc(HEADER_BYTES);
-      const { bytesRead } = await handle.read(bytes, 0, HEADER_BYTES, 0);
-      const header = decodeHeader(bytes.subarray(0, bytesRead), `object '${key}' on drive ${drive}`);
-      if (header.version !== name || header.key !== key) throw new DataLossError(`${file}: header names another object`);
-      scan.shards.push({ drive, handle, header });
-    } catch {
-      await handle?.close().catch(() => {});
-      scan.others.push({ drive, path: file, time: versionTime(name) });
-    }
-  }
-  if (scan.shards.length === 0 && scan.others.length === 0) scan.state = "missing";
-  return scan;
-}
-
-/**
- * Opens the shard files of `key` on every drive and keeps those of the newest
- * version that has at least k of them (a read quorum). NotFoundError when
- * more than m drives lack the object (leftovers of a delete made while some
- * drives were away do not count); DataLossError when it exists but too few
- * shards agree; UnavailableError when too many drives cannot be read.
- */
-export async function openObject(drives: DriveSet, key: string): Promise<OpenObject> {
-  const scans = await Promise.all(drives.roots.map((_root, drive) => scanDrive(drives, key, drive)));
-  const opened = scans.flatMap((s) => s.shards);
-  const byVersion = new Map<string, OpenShard[]>();
-  for (const shard of opened) byVersion.set(shard.header.version, [...(byVersion.get(shard.header.version) ?? []), shard]);
-  const first = (group: OpenShard[]) => (group[0] as OpenShard).header;
-  const quorate = [...byVersion.values()]
-    .filter((group) => new Set(group.map((s) => s.header.index)).size >= first(group).dataShards)
-    .sort((a, b) => first(b).mtime - first(a).mtime || (first(b).version < first(a).version ? -1 : 1));
-  const chosen = quorate[0];
-  const others = scans.flatMap((s) => s.others);
-  for (const shard of opened) {
-    if (chosen?.includes(shard)) continue;
-    others.push({ drive: shard.drive, path: drives.shardPath(shard.drive, key, shard.header.version), time: shard.header.mtime });
-    await shard.handle.close().catch(() => {});
-  }
-  if (!chosen) {
-    const missing = scans.filter((s) => s.state === "missing").length;
-    const failed = scans.filter((s) => s.state === "failed" || s.state === "offline");
-    const parity = drives.count - (opened[0]?.header.dataShards ?? drives.count);
-    if (opened.length + others.length === 0 && failed.length === 0) throw new NotFoundError(`object '${key}' not found`);
-    if (missing > parity) {
-      // As MinIO: most drives say "no such object", so it is gone; the shards left are
-      // what a delete made while drives were away could not reach (`multistore rm` clears them).
-      const holding = new Set([...opened, ...others].map((s) => s.drive)).size;
-      throw new NotFoundError(`object '${key}' not found (shards left on ${holding} of ${drives.count} drives, fewer than needed to read it)`);
-    }
-    if (opened.length === 0 && failed.length > 0) {
-      const reason = failed.map((s) => `drive ${s.drive}: ${s.state === "offline" ? "offline" : (s.error as Error).message}`).join("; ");
-      throw new UnavailableError(`object '${key}' cannot be read: ${reason}`);
-    }
-    const best = Math.max(0, ...[...byVersion.values()].map((g) => new Set(g.map((s) => s.header.index)).size));
-    throw new DataLossError(`object '${key}' cannot be read: found ${best} matching shards of the ${opened[0]?.header.dataShards ?? "k"} needed`);
-  }
-  const shards = new Map<number, OpenShard>();
-  for (const shard of chosen) {
-    if (shards.has(shard.header.index)) await shard.handle.close().catch(() => {}); // a duplicate index (drives reordered)
-    else shards.set(shard.header.index, shard);
-  }
-  const holding = new Set([...shards.values()].map((s) => s.drive));
-  const offline = scans.filter((s) => s.state === "offline").map((s) => s.drive);
-  return {
-    header: first(chosen),
-    shards,
-    staleDrives: scans.map((s) => s.drive).filter((d) => !holding.has(d) && !offline.includes(d)),
-    offlineDrives: offline,
-    others,
-    close: async () => void (await Promise.all([...shards.values()].map((s) => s.handle.close().catch(() => {})))),
-  };
-}
+import { DataLossError } from "../../src/errors.ts";
+import { HASH_BYTES } from "./bitrot.ts";
+import { codecFor, type ErasureCodec } from "./codec.ts";
+import { Geometry } from "./format.ts";
+import type { OpenObject, OpenShard } from "./resolve.ts";
 
 const EMPTY = Buffer.alloc(0);
 
@@ -164,14 +27,18 @@ export interface Stripe {
 }
 
 /**
- * Reads stripes of an open object. A shard that fails a read (I/O error,
- * short, bitrot) is dropped for the rest of the object and another takes its
- * place; shards the caller wants that could not be read are rebuilt.
+ * Reads stripes of an open object. A shard block that fails its check is
+ * replaced by another shard for that block; a shard that fails to read (I/O
+ * error, truncated) is dropped for the rest of the object. Shards the caller
+ * wants that could not be read are rebuilt. So damage spread over more than
+ * m shards, but at most m per block, still reads and heals.
  */
 export class StripeReader {
   readonly geometry: Geometry;
-  /** Shard indexes found bad so far, with why. */
+  /** Shard indexes found damaged so far (in any block), with why. */
   readonly bad = new Map<number, string>();
+  /** Shards that cannot be read at all any more. */
+  private readonly dropped = new Set<number>();
   private readonly object: OpenObject;
   private readonly codec: ErasureCodec;
   private readonly key: string;
@@ -200,7 +67,7 @@ export class StripeReader {
     const good: number[] = [];
     const tried = new Set<number>();
     const candidates = () =>
-      [...this.object.shards.keys()].filter((i) => !tried.has(i) && !this.bad.has(i)).sort((x, y) => x - y);
+      [...this.object.shards.keys()].filter((i) => !tried.has(i) && !this.dropped.has(i)).sort((x, y) => x - y);
     while (good.length < k || verifyAll) {
       const next = verifyAll ? candidates() : candidates().slice(0, k - good.length);
       if (next.length === 0) break;
@@ -208,8 +75,9 @@ export class StripeReader {
         next.map(async (index) => {
           tried.add(index);
           const problem = await this.readShard(b, index, stripe);
-          if (problem) this.bad.set(index, problem);
-          else good.push(index);
+          if (!problem) return void good.push(index);
+          this.bad.set(index, problem.reason);
+          if (problem.unreadable) this.dropped.add(index);
         }),
       );
       if (verifyAll) break;
@@ -226,7 +94,7 @@ export class StripeReader {
   }
 
   /** Reads and checks shard `index` of block `b` into its slot; returns what is wrong, if anything. */
-  private async readShard(b: number, index: number, stripe: Stripe): Promise<string | undefined> {
+  private async readShard(b: number, index: number, stripe: Stripe): Promise<{ reason: string; unreadable?: boolean } | undefined> {
     const shard = this.object.shards.get(index) as OpenShard;
     const k = this.object.header.dataShards;
     const slot = index < k ? stripe.data : withParity(stripe, this.object.header.parityShards);
@@ -235,11 +103,11 @@ export class StripeReader {
     const hash = Buffer.allocUnsafe(HASH_BYTES);
     try {
       const { bytesRead } = await shard.handle.readv([hash, target], this.geometry.offset(b));
-      if (bytesRead < HASH_BYTES + stripe.shardSize) return `shard ${index} on drive ${shard.drive} is truncated`;
+      if (bytesRead < HASH_BYTES + stripe.shardSize) return { reason: `shard ${index} on drive ${shard.drive} is truncated`, unreadable: true };
     } catch (error) {
-      return `shard ${index} on drive ${shard.drive}: ${(error as Error).message}`;
+      return { reason: `shard ${index} on drive ${shard.drive}: ${(error as Error).message}`, unreadable: true };
     }
-    if (!bitrotHash(target).equals(hash)) return `shard ${index} on drive ${shard.drive} fails its bitrot check`;
+    if (!shard.hash(b, target).equals(hash)) return { reason: `shard ${index} on drive ${shard.drive}, block ${b} fails its bitrot check` };
     return undefined;
   }
 }

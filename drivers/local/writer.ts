@@ -1,21 +1,31 @@
 /**
  * Writing an object: the body is cut into blocks, each block encoded into
- * k data + m parity shards and appended, with its bitrot hash, to a temp file
- * per drive. Encoding and writing block n overlaps filling block n+1. At the
- * end each temp file gets its header and is fsync'd; then, under the key's
- * lock, they are renamed into place. A write quorum (k, or k+1 when m = k, as
- * MinIO) of drives must take every step, else everything is undone and no
- * new version becomes visible.
+ * k data + m parity shards and appended, with its block hash, to a temp file
+ * per drive. Encoding and writing block n overlaps filling block n+1. Then,
+ * holding the key's commit lease (lease.ts: one committer at a time across
+ * every process on these drives), each temp file gets its header naming the
+ * new version, is fsync'd, and is renamed into place. A write quorum (k, or
+ * k+1 when m = k, as MinIO) of drives must take every step, else everything
+ * is undone and no new version becomes visible.
+ *
+ * The version's id is its commit time and a UUID. The UUID is chosen first
+ * (block hashes are bound to it); the time is chosen under the lease, later
+ * than every version already there, so the last commit wins whatever the
+ * clocks of the pods that wrote them say.
  */
+import { randomUUID } from "node:crypto";
 import { constants } from "node:fs";
 import { mkdir, open, readdir, rename, rm, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { addAbortSignal, type Readable } from "node:stream";
 import { UnavailableError } from "../../src/errors.ts";
-import { bitrotHash, contentHasher, HASH_BYTES } from "./bitrot.ts";
-import { encodeHeader, Geometry, HEADER_BYTES, shardSizeFor, type ShardHeader } from "./format.ts";
-import { newVersion, versionTime, type DriveSet } from "./layout.ts";
-import { codecFor } from "./shards.ts";
+import { blockHasher, contentHasher, HASH_BYTES } from "./bitrot.ts";
+import { codecFor } from "./codec.ts";
+import { encodeHeader, Geometry, HEADER_BYTES, SHARD_FORMAT, shardSizeFor, type ShardHeader } from "./format.ts";
+import { folderIsOurs, mkdirBelow } from "./files.ts";
+import { errnoCode } from "./fs-errors.ts";
+import { versionName, versionTime, type DriveSet } from "./layout.ts";
+import { withLease } from "./lease.ts";
 
 /** Blocks encoded and written at once; each holds a stripe of about (k+m)/k x blockSize. */
 const PIPELINE_DEPTH = 3;
@@ -43,19 +53,14 @@ export function writeQuorum(layout: Layout): number {
   return layout.dataShards === layout.parityShards ? layout.dataShards + 1 : layout.dataShards;
 }
 
-export async function writeObject(
-  drives: DriveSet,
-  layout: Layout,
-  key: string,
-  body: Readable,
-  signal?: AbortSignal,
-): Promise<void> {
+export async function writeObject(drives: DriveSet, layout: Layout, key: string, body: Readable, signal?: AbortSignal): Promise<void> {
   const { dataShards: k, parityShards: m, blockSize } = layout;
   const codec = codecFor(k, m);
   const quorum = writeQuorum(layout);
+  const uuid = randomUUID();
   const targets: Target[] = Array.from({ length: k + m }, (_, index) => {
     const drive = drives.driveFor(key, index);
-    return { index, drive, temp: drives.tempPath(drive) };
+    return { index, drive, temp: drives.tempPath(drive), ...(drives.isOnline(drive) ? {} : { failure: "offline" }) };
   });
   const alive = () => targets.filter((t) => !t.failure);
   const requireQuorum = (step: string) => {
@@ -68,17 +73,18 @@ export async function writeObject(
     await target.handle?.close().catch(() => {});
     target.handle = undefined;
   };
+  /** Runs `step` on every live target; a target whose step throws is dropped. */
+  const onEachLive = (step: (t: Target, handle: FileHandle) => Promise<void>) =>
+    Promise.all(alive().map((t) => step(t, t.handle as FileHandle).catch((error: unknown) => fail(t, error))));
 
   try {
-    await Promise.all(
-      targets.map(async (t) => {
-        try {
-          t.handle = await openTemp(drives, t);
-        } catch (error) {
-          await fail(t, error);
-        }
-      }),
-    );
+    await Promise.all(alive().map(async (t) => {
+      try {
+        t.handle = await openTemp(drives, t);
+      } catch (error) {
+        await fail(t, error);
+      }
+    }));
     requireQuorum("store");
 
     const geometry = new Geometry({ size: 0, dataShards: k, blockSize });
@@ -87,6 +93,7 @@ export async function writeObject(
       data: Buffer.alloc(k * geometry.fullShardSize),
       parity: Buffer.alloc(Math.max(m, 1) * geometry.fullShardSize),
     }));
+    const hashers = targets.map((t) => blockHasher(SHARD_FORMAT, uuid, t.index));
     const digest = contentHasher();
     let size = 0;
     let block = 0;
@@ -100,19 +107,13 @@ export async function writeObject(
       s.data.fill(0, bytes, k * shardSize); // padding of the last data shard(s)
       await codec.encode(s.data, s.parity, shardSize);
       const offset = geometry.offset(b);
-      await Promise.all(
-        alive().map(async (t) => {
-          const source = t.index < k ? s.data : s.parity;
-          const start = (t.index < k ? t.index : t.index - k) * shardSize;
-          const shard = source.subarray(start, start + shardSize);
-          try {
-            const { bytesWritten } = await (t.handle as FileHandle).writev([bitrotHash(shard), shard], offset);
-            if (bytesWritten !== HASH_BYTES + shardSize) throw new Error(`short write (${bytesWritten} bytes): disk full?`);
-          } catch (error) {
-            await fail(t, error);
-          }
-        }),
-      );
+      await onEachLive(async (t, handle) => {
+        const source = t.index < k ? s.data : s.parity;
+        const start = (t.index < k ? t.index : t.index - k) * shardSize;
+        const shard = source.subarray(start, start + shardSize);
+        const { bytesWritten } = await handle.writev([(hashers[t.index] as (typeof hashers)[number])(b, shard), shard], offset);
+        if (bytesWritten !== HASH_BYTES + shardSize) throw new Error(`short write (${bytesWritten} bytes): disk full?`);
+      });
       requireQuorum("store");
       // Flush what is written so far every FLUSH_EVERY blocks, in the background: the disk
       // works while we encode, and the final fsync has little left to wait for.
@@ -144,52 +145,32 @@ export async function writeObject(
     }
     await Promise.all(inFlight);
     if (filled > 0) await writeBlock(stripe, block++, filled);
-
-    const header: Omit<ShardHeader, "index"> = {
-      format: 1, key, version: "", mtime: Date.now(), size,
-      dataShards: k, parityShards: m, blockSize, digest: digest.digest(),
-    };
-    header.version = newVersion(header.mtime);
-    await Promise.all(
-      alive().map(async (t) => {
-        try {
-          const handle = t.handle as FileHandle;
-          await t.flushing;
-          const { bytesWritten } = await handle.write(encodeHeader({ ...header, index: t.index }), 0, undefined, 0);
-          if (bytesWritten !== HEADER_BYTES) throw new Error("short header write: disk full?");
-          await handle.sync();
-          await handle.close();
-          t.handle = undefined;
-        } catch (error) {
-          await fail(t, error);
-        }
-      }),
-    );
+    // The data reaches the disks before the lease is taken: the commit under it stays short.
+    await onEachLive(async (t, handle) => {
+      await t.flushing;
+      await handle.datasync();
+    });
     requireQuorum("store");
 
-    // The commit, under the key's lock: renames put the new version beside the old one
-    // (never over it); only once a write quorum holds it do older versions go. If the
-    // quorum is missed the new files are removed again and the old version stands.
-    await drives.locks.with(key, async () => {
+    await withLease(drives, key, async (lease) => {
       signal?.throwIfAborted(); // a cancel that arrived while the body was ending: publish nothing
-      const committed: Target[] = [];
-      await Promise.all(
-        alive().map(async (t) => {
-          try {
-            await publish(t.temp, drives.shardPath(t.drive, key, header.version));
-            committed.push(t);
-          } catch (error) {
-            await fail(t, error);
-          }
-        }),
-      );
-      if (committed.length < quorum) {
-        await Promise.all(committed.map((t) => rm(drives.shardPath(t.drive, key, header.version), { force: true }).catch(() => {})));
-        for (const t of committed) t.failure ??= "rolled back";
-        requireQuorum("commit");
-      }
-      await Promise.all(drives.roots.map((_r, d) => removeOlderVersions(drives, d, key, header.mtime)));
-    });
+      const mtime = Math.max(Date.now(), (await newestVersionTime(drives, key)) + 1);
+      const header: Omit<ShardHeader, "index"> = {
+        format: SHARD_FORMAT, key, version: versionName(mtime, uuid), mtime, size,
+        dataShards: k, parityShards: m, blockSize, digest: digest.digest(),
+      };
+      await onEachLive(async (t, handle) => {
+        const { bytesWritten } = await handle.write(encodeHeader({ ...header, index: t.index }), 0, undefined, 0);
+        if (bytesWritten !== HEADER_BYTES) throw new Error("short header write: disk full?");
+        await handle.sync();
+        await handle.close();
+        t.handle = undefined;
+      });
+      requireQuorum("store");
+      await lease.assertHeld();
+      await commit(drives, key, header.version, mtime, alive(), quorum, fail);
+      requireQuorum("commit");
+    }, signal);
   } finally {
     await Promise.all(targets.map(async (t) => {
       await t.handle?.close().catch(() => {});
@@ -198,35 +179,90 @@ export async function writeObject(
   }
 }
 
+/**
+ * Renames the new version in beside the old one (never over it); only once a
+ * write quorum holds it do older versions go. If the quorum is missed the new
+ * files are removed again and the old version stands.
+ */
+async function commit(
+  drives: DriveSet, key: string, version: string, mtime: number,
+  targets: Target[], quorum: number, fail: (t: Target, error: unknown) => Promise<void>,
+): Promise<void> {
+  const committed: Target[] = [];
+  await Promise.all(targets.map(async (t) => {
+    try {
+      await publish(drives, t.drive, t.temp, drives.shardPath(t.drive, key, version));
+      committed.push(t);
+    } catch (error) {
+      await fail(t, error);
+    }
+  }));
+  if (committed.length < quorum) {
+    await Promise.all(committed.map((t) => rm(drives.shardPath(t.drive, key, version), { force: true }).catch(() => {})));
+    for (const t of committed) t.failure ??= "rolled back";
+    return;
+  }
+  await Promise.all(drives.online().map((d) => removeOlderVersions(drives, d, key, mtime)));
+}
+
+/** Version times further ahead than this are not a pod's clock running fast: not ours, ignored. */
+const IMPLAUSIBLY_LATE_MS = 366 * 24 * 3600_000;
+
+/** The newest commit time of any version of `key` on the online drives (0 if none). */
+async function newestVersionTime(drives: DriveSet, key: string): Promise<number> {
+  let newest = 0;
+  const latest = Date.now() + IMPLAUSIBLY_LATE_MS;
+  await Promise.all(drives.online().map(async (d) => {
+    for (const name of await readdir(drives.versionsDir(d, key)).catch(() => [] as string[])) {
+      const time = versionTime(name);
+      if (time > newest && time <= latest) newest = time;
+    }
+  }));
+  return newest;
+}
+
 /** Opens a fresh temp file, recreating the drive's tmp folder if it was wiped (never the drive itself). */
 async function openTemp(drives: DriveSet, target: Target): Promise<FileHandle> {
   const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
   try {
     return await open(target.temp, flags, 0o644);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    if (errnoCode(error) !== "ENOENT") throw error;
     await mkdir(drives.tmpDir(target.drive)); // fails (ENOENT) if the drive itself is gone: it stays failed
     return open(target.temp, flags, 0o644);
   }
 }
 
-/** Renames a finished shard into place; retries if a delete of a sibling prunes the folder meanwhile. */
-export async function publish(temp: string, final: string): Promise<void> {
+/**
+ * Renames a finished shard file into place, making the key's folders below
+ * the drive's `objects/` as needed, and never `objects/` or the drive: if
+ * the drive went away (an unmounted volume), this fails and the drive does
+ * not count. A folder on the way that is a link is refused (it would lead
+ * outside the drive). Retries if a delete of a sibling prunes a folder meanwhile.
+ */
+export async function publish(drives: DriveSet, drive: number, temp: string, final: string): Promise<void> {
+  const folder = path.dirname(final);
   for (let attempt = 0; ; attempt++) {
-    await mkdir(path.dirname(final), { recursive: true });
     try {
+      if (!(await folderIsOurs(drives.objectsDir(drive), folder))) throw new Error(`${folder} leads through a link`);
       return await rename(temp, final);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT" || attempt >= 5) throw error;
+      if (errnoCode(error) !== "ENOENT" || attempt >= 5) throw error;
+    }
+    try {
+      await mkdirBelow(drives.objectsDir(drive), folder);
+    } catch (error) {
+      if (errnoCode(error) !== "ENOENT" || attempt >= 5) throw error; // pruned as we made it: again
     }
   }
 }
 
-/** Removes versions of `key` on `drive` committed before `mtime` (a newer one, from another process, stays). */
+/** Removes versions of `key` on `drive` committed before `mtime` (a newer one, committed since, stays). */
 export async function removeOlderVersions(drives: DriveSet, drive: number, key: string, mtime: number): Promise<void> {
   const dir = drives.versionsDir(drive, key);
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     const time = versionTime(name);
-    if (Number.isNaN(time) || time < mtime) await rm(path.join(dir, name), { force: true }).catch(() => {});
+    // Only names the store makes: anything else in the folder is not ours to delete.
+    if (time < mtime) await rm(path.join(dir, name), { force: true }).catch(() => {});
   }
 }

@@ -5,9 +5,10 @@
  */
 import { mkdir, open, rm, truncate } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bitrotHash } from "../../drivers/local/bitrot.ts";
-import { HEADER_BYTES, shardSizeFor } from "../../drivers/local/format.ts";
-import { DriveSet } from "../../drivers/local/layout.ts";
+import path from "node:path";
+import { blockHasher } from "../../drivers/local/bitrot.ts";
+import { HEADER_BYTES, SHARD_FORMAT, shardSizeFor } from "../../drivers/local/format.ts";
+import { DriveSet, versionUuid } from "../../drivers/local/layout.ts";
 import { DataLossError, UnavailableError } from "../../src/errors.ts";
 import { bytes, collect, sha256, streamOf } from "../helpers/data.ts";
 import { makeStore, shardFile, subsetsOfSize, type TestStore } from "./helpers.ts";
@@ -27,13 +28,17 @@ for (const [k, m] of [[4, 2], [3, 2]] as const) {
     });
     afterAll(() => store.remove());
 
-    /** Writes the object fresh, damages it, reads it with a new driver. */
+    /** Writes the object fresh, damages it, reads it with a new driver (whose healing is let finish). */
     async function afterDamage(damage: () => Promise<void>): Promise<Buffer> {
       const writer = store.open();
       await writer.delete(key);
       await writer.put(key, streamOf(data, 50_000));
+      await writer.dispose();
       await damage();
-      return collect(await store.open().get(key));
+      const reader = store.open();
+      const read = await collect(await reader.get(key));
+      await reader.dispose();
+      return read;
     }
 
     const lossCases = Array.from({ length: m }, (_, i) => subsetsOfSize(k + m, i + 1)).flat();
@@ -81,12 +86,13 @@ for (const [k, m] of [[4, 2], [3, 2]] as const) {
       await writer.put(key, streamOf(data));
       const drives = new DriveSet(store.drives);
       const file = shardFile(store, drives.driveFor(key, 0), key);
+      const hash = blockHasher(SHARD_FORMAT, versionUuid(path.basename(file)), 0);
       const shardSize = shardSizeFor(64 * KiB, k);
       const handle = await open(file, "r+");
       const shard = Buffer.alloc(shardSize);
       await handle.read(shard, 0, shardSize, HEADER_BYTES + 32);
       shard[10] = (shard[10] as number) ^ 0xff;
-      await handle.write(Buffer.concat([bitrotHash(shard), shard]), 0, 32 + shardSize, HEADER_BYTES);
+      await handle.write(Buffer.concat([hash(0, shard), shard]), 0, 32 + shardSize, HEADER_BYTES);
       await handle.close();
       await expect(collect(await store.open().get(key))).rejects.toThrow(/does not match its content digest/);
     });

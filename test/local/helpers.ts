@@ -1,9 +1,11 @@
 /** Temp erasure-coded stores for the local backend's tests. */
 import { readdirSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, open, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { HASH_BYTES } from "../../drivers/local/bitrot.ts";
 import { localConfigSchema, type LocalConfigInput } from "../../drivers/local/config.ts";
+import { HEADER_BYTES, shardSizeFor } from "../../drivers/local/format.ts";
 import { createLocalDriver } from "../../drivers/local/index.ts";
 import type { HealingDriver } from "../../src/driver.ts";
 
@@ -13,6 +15,7 @@ export interface TestStore {
   config: LocalConfigInput;
   /** A new driver over the same drives (as after a restart). */
   open(): HealingDriver;
+  /** Disposes every driver `open` made, then removes the drives. */
   remove(): Promise<void>;
 }
 
@@ -21,12 +24,21 @@ export async function makeStore(drives: number, layout: Omit<LocalConfigInput, "
   const paths = Array.from({ length: drives }, (_, i) => path.join(root, `d${i}`));
   for (const p of paths) await mkdir(p);
   const config = { drives: paths, ...layout };
+  const opened: HealingDriver[] = [];
   return {
     root,
     drives: paths,
     config,
-    open: () => createLocalDriver(localConfigSchema.parse(config)),
-    remove: () => rm(root, { recursive: true, force: true }),
+    open: () => {
+      const driver = createLocalDriver(localConfigSchema.parse(config));
+      opened.push(driver);
+      return driver;
+    },
+    // Drivers heal in the background (a replaced drive, damage a read saw): stop them first.
+    remove: async () => {
+      await Promise.all(opened.splice(0).map((driver) => driver.dispose()));
+      await rm(root, { recursive: true, force: true });
+    },
   };
 }
 
@@ -46,4 +58,31 @@ export function subsetsOfSize(n: number, size: number): number[][] {
     if (members.length === size) out.push(members);
   }
   return out;
+}
+
+/** Where block `b`'s entry (32-byte hash, then shard) starts in a shard file of a k-data-shard layout. */
+export function blockEntryOffset(blockSize: number, dataShards: number, b: number): number {
+  return HEADER_BYTES + b * (HASH_BYTES + shardSizeFor(blockSize, dataShards));
+}
+
+/** Reads block `b`'s whole entry (hash and shard) of a full-block shard file. */
+export async function readBlockEntry(file: string, blockSize: number, dataShards: number, b: number): Promise<Buffer> {
+  const entry = Buffer.alloc(HASH_BYTES + shardSizeFor(blockSize, dataShards));
+  const handle = await open(file, "r");
+  try {
+    await handle.read(entry, 0, entry.length, blockEntryOffset(blockSize, dataShards, b));
+  } finally {
+    await handle.close();
+  }
+  return entry;
+}
+
+/** Writes `entry` as block `b`'s entry: a misdirected write when it is another block's. */
+export async function writeBlockEntry(file: string, blockSize: number, dataShards: number, b: number, entry: Buffer): Promise<void> {
+  const handle = await open(file, "r+");
+  try {
+    await handle.write(entry, 0, entry.length, blockEntryOffset(blockSize, dataShards, b));
+  } finally {
+    await handle.close();
+  }
 }

@@ -1,0 +1,76 @@
+/**
+ * File access on the drives, which other pods (and workflow authors, through
+ * shared volumes) can write to. What the store opens is always a regular
+ * file, reached without following a link in its last component, and opened
+ * without blocking: a FIFO planted where a shard, marker or lease belongs
+ * would otherwise hold a libuv thread forever, and sixteen of them stall
+ * every call of the process. Folders the store creates below a drive's
+ * `objects/` are checked not to be links, so a key never leads outside it.
+ */
+import { constants } from "node:fs";
+import { lstat, mkdir, open, type FileHandle } from "node:fs/promises";
+import path from "node:path";
+import { errnoCode } from "./fs-errors.ts";
+
+/** Raised for something that is not a regular file where one should be. */
+export class NotRegularFileError extends Error {
+  readonly code = "EFTYPE";
+  constructor(file: string) {
+    super(`${file} is not a regular file`);
+  }
+}
+
+/** Opens `file` (never through a final link, never blocking) and checks it is a regular file. */
+export async function openRegular(file: string, flags: number = constants.O_RDONLY): Promise<FileHandle> {
+  const handle = await open(file, flags | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    if (!(await handle.stat()).isFile()) throw new NotRegularFileError(file);
+    return handle;
+  } catch (error) {
+    await handle.close().catch(() => {});
+    throw error;
+  }
+}
+
+/** Reads a small regular file (a marker, a lease) whole, up to `maxBytes`. */
+export async function readSmallFile(file: string, maxBytes = 64 * 1024): Promise<string> {
+  const handle = await openRegular(file);
+  try {
+    const buffer = Buffer.alloc(maxBytes);
+    const { bytesRead } = await handle.read(buffer, 0, maxBytes, 0);
+    return buffer.toString("utf8", 0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Makes `folder` and its parents down from `base`, which must exist already
+ * (it is never created). An existing level that is a link, not a folder, is
+ * refused: it would lead the key outside the drive.
+ */
+export async function mkdirBelow(base: string, folder: string): Promise<void> {
+  let current = base;
+  for (const segment of path.relative(base, folder).split(path.sep)) {
+    current = path.join(current, segment);
+    try {
+      await mkdir(current);
+    } catch (error) {
+      if (errnoCode(error) !== "EEXIST") throw error;
+      const info = await lstat(current);
+      if (!info.isDirectory()) throw Object.assign(new Error(`${current} is not a folder (a link?)`), { code: "ENOTDIR" });
+    }
+  }
+}
+
+/** Whether every level from `base` down to `folder` is a real folder (no links), as far as it exists. */
+export async function folderIsOurs(base: string, folder: string): Promise<boolean> {
+  let current = base;
+  for (const segment of path.relative(base, folder).split(path.sep)) {
+    current = path.join(current, segment);
+    const info = await lstat(current).catch(() => undefined);
+    if (!info) return true; // nothing further down: nothing to follow
+    if (!info.isDirectory()) return false;
+  }
+  return true;
+}
