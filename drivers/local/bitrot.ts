@@ -8,9 +8,10 @@
  * A hash of the bytes alone cannot tell a block from another good block: a
  * misdirected write that lands block 2 where block 5 belongs, or a block of
  * another object, still matches its own hash. So since format 2 a block's
- * hash is keyed by what the block is: the object version (the UUID its
- * writer drew) and shard index, through a key derived per shard file, and
- * the block index, hashed ahead of the bytes. A block in the wrong place fails its check like a flipped
+ * hash is keyed by what the block is: a key derived per shard file from the
+ * object version (the UUID its writer drew) and the shard index, and from
+ * that a key per block index. (A per-block key keeps the one-call hash of
+ * the shard bytes, measurably faster than feeding a prefix incrementally.) A block in the wrong place fails its check like a flipped
  * byte, and is rebuilt from parity. Format 1 (plain hashes) is still read.
  */
 import { createHash } from "node:crypto";
@@ -35,14 +36,10 @@ export type BlockHasher = (block: number, shard: Uint8Array) => Buffer;
 export function blockHasher(format: number, versionUuid: string, index: number): BlockHasher {
   if (format === 1) return (_block, shard) => bitrotHash(shard);
   const fileKey = hasher.hash256(KEY, Buffer.from(`multistore shard block\0${versionUuid}\0${index}`));
-  // The block index fills one 32-byte HighwayHash packet, so the shard bytes stay packet-aligned.
-  const prefix = Buffer.alloc(32);
+  const blockIndex = Buffer.alloc(8);
   return (block, shard) => {
-    prefix.writeBigUInt64LE(BigInt(block), 0);
-    const state = hasher.create(fileKey);
-    state.append(prefix);
-    state.append(shard);
-    return asBuffer(state.finalize256());
+    blockIndex.writeBigUInt64LE(BigInt(block), 0);
+    return asBuffer(hasher.hash256(hasher.hash256(fileKey, blockIndex), shard));
   };
 }
 

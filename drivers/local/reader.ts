@@ -35,7 +35,6 @@ export async function readObject(
   signal?: AbortSignal,
 ): Promise<Readable> {
   let object = await resolveObject(drives, key);
-  const blockSize = object.header.blockSize;
 
   async function* blocks(): AsyncGenerator<Buffer> {
     const dataIndexes = () => Array.from({ length: object.header.dataShards }, (_, i) => i);
@@ -97,7 +96,9 @@ export async function readObject(
   };
 
   const generator = blocks();
-  const stream = Readable.from(generator, { objectMode: false, highWaterMark: 2 * blockSize });
+  // Read-ahead lives in the generator (READ_AHEAD blocks in flight); a stream buffer of its own
+  // would only make a read() join two buffered blocks into a fresh copy.
+  const stream = Readable.from(generator, { objectMode: false, highWaterMark: 1 });
   // Closing the stream ends the generator (its `finally` settles reads in flight); then the files close.
   stream.once("close", () => void generator.return(undefined).finally(() => object.close()));
   if (signal) signal.addEventListener("abort", () => stream.destroy(signal.reason as Error), { once: true });
