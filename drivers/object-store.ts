@@ -7,7 +7,7 @@
 import type { Readable } from "node:stream";
 import { forEachConcurrently } from "../src/concurrency.ts";
 import type { ObjectInfo } from "../src/driver.ts";
-import { InvalidKeyError } from "../src/errors.ts";
+import { InvalidKeyError, UnavailableError } from "../src/errors.ts";
 import { normaliseKey } from "../src/keys.ts";
 
 /** `keyPrefix`/`blobPrefix` as the folder it stands for: `a/b/` for `a/b` or `a/b/`, empty for none. */
@@ -32,6 +32,22 @@ export const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
   "EHOSTUNREACH",
   "ENETUNREACH",
 ]);
+
+/**
+ * Whether `error` (or what caused it) is a TLS handshake that met a server
+ * speaking plain HTTP: an `https://` endpoint on a plain-HTTP port.
+ */
+export function isPlainHttpAnswer(error: unknown): boolean {
+  for (let e = error as { code?: string; message?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (e.code === "ERR_SSL_WRONG_VERSION_NUMBER" || /wrong version number|packet length too long/i.test(e.message ?? "")) return true;
+  }
+  return false;
+}
+
+/** The error for an `https://` endpoint that answers plain HTTP (`where` names it; `fix` says which field to change). */
+export function plainHttpError(where: string, fix: string, cause: unknown): UnavailableError {
+  return new UnavailableError(`${where} answered plain HTTP to a TLS (https) request; ${fix}`, { cause });
+}
 
 /**
  * Destroys `body` with an AbortError when `signal` aborts, so that a body

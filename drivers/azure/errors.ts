@@ -4,7 +4,7 @@
  * spent its retries on what was transient.
  */
 import { InvalidConfigError, NotFoundError, PermissionDeniedError, PluginError, UnavailableError } from "../../src/errors.ts";
-import { NETWORK_ERROR_CODES } from "../object-store.ts";
+import { isPlainHttpAnswer, NETWORK_ERROR_CODES, plainHttpError } from "../object-store.ts";
 
 export interface AzureTarget {
   endpoint: string;
@@ -52,6 +52,7 @@ export function azureError(error: unknown, target: AzureTarget): Error {
   if (code === "InvalidBlockList") {
     return new UnavailableError(`object '${target.key ?? ""}' in ${where}: another upload of the same blob committed first and discarded this one's blocks; upload again`, options);
   }
+  if (isPlainHttpAnswer(error)) return plainHttpError(where, "give azure.endpoint as http://…", error);
   if ((status !== undefined && status >= 500) || status === 429 || code === "REQUEST_SEND_ERROR" || NETWORK_ERROR_CODES.has(e.code ?? "")) {
     return new UnavailableError(`${where} is unavailable (${code || `HTTP ${status}`})${detail}`, options);
   }

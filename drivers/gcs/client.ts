@@ -10,11 +10,12 @@
  * A plain-HTTP `endpoint` without a key is taken for an emulator
  * (fake-gcs-server, the Firebase emulator), which needs no credentials.
  */
-import { Storage, IdempotencyStrategy } from "@google-cloud/storage";
+import { IdempotencyStrategy, RETRYABLE_ERR_FN_DEFAULT, Storage, type ApiError } from "@google-cloud/storage";
 import { JWT } from "google-auth-library";
 import { InvalidConfigError } from "../../src/errors.ts";
 import { registerSecret } from "../../src/redact.ts";
 import type { SecretResolver } from "../../src/secrets.ts";
+import { isPlainHttpAnswer } from "../object-store.ts";
 import type { GcsConfig } from "./config.ts";
 
 const SCOPE = "https://www.googleapis.com/auth/devstorage.read_write";
@@ -41,6 +42,8 @@ export function createStorage(config: GcsConfig, keyText: string | undefined, ma
     totalTimeout: 600,
     // Every call we make is safe to repeat: uploads are to a session or replace the whole object, deletes ignore 404.
     idempotencyStrategy: IdempotencyStrategy.RetryAlways,
+    // A TLS handshake that met plain HTTP fails the same way every time: no point retrying it.
+    retryableErrorFn: (error: ApiError) => !isPlainHttpAnswer(error) && RETRYABLE_ERR_FN_DEFAULT(error),
   };
   const endpoint = config.endpoint ? { apiEndpoint: config.endpoint.replace(/\/+$/, "") } : {};
   if (keyText === undefined) {

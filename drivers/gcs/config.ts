@@ -9,6 +9,8 @@ export const gcsConfigSchema = z.strictObject({
   serviceAccountKeySecret: secretSelector.optional(),
   /** For emulators and private endpoints. */
   endpoint: z.url({ error: "expected a URL" }).optional(),
+  /** Retries of 5xx, 429 and broken connections, with exponential backoff. */
+  maxRetries: z.number({ error: "expected a number" }).int().min(0, "expected 0 or more").max(20, "expected at most 20").optional(),
 });
 
 export type GcsConfig = z.infer<typeof gcsConfigSchema>;

@@ -3,7 +3,7 @@
  * says what to fix. Called after the client's retries are spent.
  */
 import { InvalidConfigError, NotFoundError, PermissionDeniedError, PluginError, UnavailableError } from "../../src/errors.ts";
-import { NETWORK_ERROR_CODES } from "../object-store.ts";
+import { isPlainHttpAnswer, NETWORK_ERROR_CODES, plainHttpError } from "../object-store.ts";
 
 export interface GcsTarget {
   endpoint: string;
@@ -37,6 +37,7 @@ export function gcsError(error: unknown, target: GcsTarget): Error {
   }
   if (status === 403) return new PermissionDeniedError(`${where} denied access; the service account lacks permission for this call${detail}`, options);
   if (status === 412) return new UnavailableError(`object '${target.key ?? ""}' in ${where} was replaced while being read; read it again`, options);
+  if (isPlainHttpAnswer(error)) return plainHttpError(where, "give gcs.endpoint as http://…", error);
   if ((status !== undefined && (status >= 500 || status === 429)) || NETWORK_ERROR_CODES.has(String(e.code ?? ""))) {
     return new UnavailableError(`${where} is unavailable (${status ?? e.code})${detail}`, options);
   }

@@ -26,6 +26,7 @@ import { gcsError, missingBucket, type GcsTarget } from "./errors.ts";
 /** Resumable-upload chunk: what one upload holds in memory, and the unit a retry resends. */
 const CHUNK_BYTES = 16 * 1024 * 1024;
 /** Transient failures are retried this often (also a broken download body). */
+/** Retries unless `maxRetries` says otherwise. */
 export const MAX_RETRIES = 5;
 const DELETE_CONCURRENCY = 16;
 const PAGE_SIZE = 1000;
@@ -60,7 +61,7 @@ class GcsDriver implements Driver {
       const body = resumableRead(open(0), {
         length: Number(metadata.size),
         reopen: async (start) => open(start),
-        maxRetries: MAX_RETRIES,
+        maxRetries: this.config.maxRetries ?? MAX_RETRIES,
         signal: options.signal,
         mapError: (error) => gcsError(error, this.target(key)),
       });
@@ -134,7 +135,7 @@ class GcsDriver implements Driver {
 
   private async storage(): Promise<Storage> {
     const key = await currentKey(this.config, this.secrets);
-    if (!this.client || this.client.key !== key) this.client = { key, storage: createStorage(this.config, key, MAX_RETRIES) };
+    if (!this.client || this.client.key !== key) this.client = { key, storage: createStorage(this.config, key, this.config.maxRetries ?? MAX_RETRIES) };
     return this.client.storage;
   }
 
@@ -185,7 +186,7 @@ async function saveSmall(storage: Storage, file: File, data: Buffer, signal?: Ab
       return;
     } catch (error) {
       const retryable = storage.retryOptions.retryableErrorFn?.(error as never) ?? false;
-      if (signal?.aborted || !retryable || attempt >= MAX_RETRIES) throw error;
+      if (signal?.aborted || !retryable || attempt >= storage.retryOptions.maxRetries!) throw error;
       await sleep(Math.random() * Math.min(20_000, 200 * 2 ** attempt), undefined, { signal });
     }
   }

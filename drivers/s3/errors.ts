@@ -4,7 +4,7 @@
  * retries on whatever was transient.
  */
 import { DataLossError, InvalidConfigError, NotFoundError, PermissionDeniedError, PluginError, UnavailableError } from "../../src/errors.ts";
-import { NETWORK_ERROR_CODES } from "../object-store.ts";
+import { isPlainHttpAnswer, NETWORK_ERROR_CODES, plainHttpError } from "../object-store.ts";
 
 /** What the failed call was about, for the message. */
 export interface S3Target {
@@ -74,6 +74,7 @@ export function s3Error(error: unknown, target: S3Target): Error {
   if (code === "PreconditionFailed" || status === 412) {
     return new UnavailableError(`object '${target.key ?? ""}' in ${where} was replaced while being read; read it again`, options);
   }
+  if (isPlainHttpAnswer(error)) return plainHttpError(where, "give the endpoint as http://…, or without a scheme and with insecure: true", error);
   if (TLS_CODES.has(e.code ?? "") || TLS_CODES.has(code)) {
     return new UnavailableError(
       `${where}: the server's TLS certificate is not trusted (${e.code ?? code}); give its CA with s3.caFile or s3.caSecret`,
