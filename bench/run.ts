@@ -64,6 +64,7 @@ for (const name of (process.env["BENCH_STORES"] ?? "s3,azure,gcs").split(",").fi
   for (const secret of await readdir(store.secretsDir)) await symlink(path.join(store.secretsDir, secret), path.join(secretsDir, secret));
 }
 process.env["MULTISTORE_SECRETS_DIR"] = secretsDir; // inherited by the plugin process
+process.env["MULTISTORE_PATHS"] = root; // the bench's files are where the plugin may Save from and Load to
 
 const socket = path.join(root, "plugin.sock");
 const plugin = await startProcess(path.resolve("src/main.ts"), [socket]);

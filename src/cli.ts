@@ -11,6 +11,7 @@ import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { parseArgs } from "node:util";
 import { ArtifactClient, ArtifactClientError } from "./client.ts";
+import { PathPolicy } from "./local-paths.ts";
 import { parseConfiguration } from "./registry.ts";
 import { createProgress } from "./progress.ts";
 import { serve } from "./main.ts";
@@ -52,7 +53,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return values.help ? 0 : 2;
   }
-  if (command === "serve") process.exit(await serve(args[0]));
+  // A developer's server: besides Argo's folders, Save and Load may use the folder it runs in.
+  if (command === "serve") process.exit(await serve(args[0], undefined, PathPolicy.fromEnv(process.env, [process.cwd()])));
 
   const run = commands[command];
   if (!run) return usage(`unknown command '${command}'`);

@@ -34,6 +34,11 @@ export class PermissionDeniedError extends PluginError {
   override readonly code = status.PERMISSION_DENIED;
 }
 
+/** Out of space or quota: a full disk on the plugin's side, or a store that refuses more. */
+export class ResourceExhaustedError extends PluginError {
+  override readonly code = status.RESOURCE_EXHAUSTED;
+}
+
 /** The backend could not be reached or is not ready; trying again later may work. */
 export class UnavailableError extends PluginError {
   override readonly code = status.UNAVAILABLE;

@@ -112,6 +112,8 @@ export async function receiveUpload(frames: AsyncIterable<SaveStreamArtifactRequ
         if (call.cancelled) throw new CancelledError();
         return;
       }
+      // One call stores one artifact: a second metadata frame is a client bug, not more data.
+      if (next.value.output_artifact) throw new InvalidRequestError("a SaveStream frame after the first carries output_artifact; one call stores one artifact, and nothing was stored");
       received += next.value.chunk.length;
       if (next.value.chunk.length > 0) yield next.value.chunk;
     }

@@ -5,13 +5,14 @@
  * Kubernetes' default 30 s grace period) and exit 0.
  */
 import "./threadpool.ts"; // first: sizes the pool before any I/O
+import { PathPolicy } from "./local-paths.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { startServer } from "./server.ts";
 
 const VERSION = "0.1.0";
 
 /** Runs the server until a termination signal; resolves with the exit code. */
-export async function serve(socketPath: string | undefined, log: Logger = createLogger()): Promise<number> {
+export async function serve(socketPath: string | undefined, log: Logger = createLogger(), paths = PathPolicy.fromEnv()): Promise<number> {
   if (!socketPath) {
     log.error("usage: main <socket path>, e.g. /tmp/artifact-plugins/multistore/socket");
     return 2;
@@ -24,12 +25,12 @@ export async function serve(socketPath: string | undefined, log: Logger = create
   const graceMs = graceSeconds * 1000;
   let server;
   try {
-    server = await startServer({ socketPath, log });
+    server = await startServer({ socketPath, log, paths });
   } catch (error) {
     log.error("cannot start", { error: (error as Error).message });
     return 1;
   }
-  log.info("ready", { socket: server.socketPath, version: VERSION, node: process.version, pid: process.pid });
+  log.info("ready", { socket: server.socketPath, version: VERSION, node: process.version, pid: process.pid, paths: paths.allowed.join(":") });
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGTERM", () => resolve("SIGTERM"));

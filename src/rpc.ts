@@ -6,8 +6,11 @@
  *
  * How failures travel: unary replies carry them in-band (`success: false`,
  * `error`), the channel Argo's client reads, with the status name in the
- * trailing metadata key `artifact-error-code` for other clients. OpenStream
- * sends an `error` frame and then ends the call with that gRPC status.
+ * trailing metadata key `artifact-error-code` for other clients. SaveStream
+ * ends with a non-OK status carrying the message: Argo's client reads only
+ * the status once a Send has failed (plugin.go `sendFrame`), so an in-band
+ * reply to a call it was still sending would be lost. OpenStream sends an
+ * `error` frame and then ends the call with that gRPC status.
  */
 import * as grpc from "@grpc/grpc-js";
 import { performance } from "node:perf_hooks";
@@ -86,13 +89,18 @@ export class RpcAdapter {
     return (call, callback) => this.reply(rpc, call, callback, (ctx) => handle(call.request, ctx), failure);
   }
 
-  /** A client-streaming handler (SaveStream); failures reply in-band like unary ones. */
+  /** A client-streaming handler (SaveStream); a failure ends the call with its gRPC status. */
   clientStream<Req, Res>(
     rpc: string,
     handle: (call: grpc.ServerReadableStream<Req, Res>, ctx: CallContext) => Promise<Res>,
-    failure: (message: string) => Res,
   ): grpc.handleClientStreamingCall<Req, Res> {
-    return (call, callback) => this.reply(rpc, call, callback, (ctx) => handle(call, ctx), failure);
+    return (call, callback) => {
+      const ctx = new CallContext(this.registry, call);
+      void this.run(rpc, ctx, () => handle(call, ctx)).then(
+        (response) => callback(null, response),
+        (error: RpcError) => callback({ code: error.code, details: error.message, metadata: errorTrailer(error) }),
+      );
+    };
   }
 
   /** A server-streaming handler (OpenStream); it writes its frames, the adapter ends the call. */

@@ -7,6 +7,7 @@ import * as grpc from "@grpc/grpc-js";
 import { chmod, lstat, mkdir, unlink } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
+import { PathPolicy } from "./local-paths.ts";
 import { silentLogger, type Logger } from "./log.ts";
 import { adminProto, artifactProto } from "./proto.ts";
 import { DriverRegistry } from "./registry.ts";
@@ -17,6 +18,8 @@ export interface ServerOptions {
   socketPath: string;
   log?: Logger;
   registry?: DriverRegistry;
+  /** The local paths Save and Load may use (default: PathPolicy.fromEnv()). */
+  paths?: PathPolicy;
 }
 
 export interface RunningServer {
@@ -47,7 +50,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // Argo opens a connection per operation and never closes it: reap idle ones.
     "grpc.max_connection_idle_ms": 5 * 60 * 1000,
   });
-  server.addService(artifactProto.artifact.ArtifactService.service, createArtifactService(registry, log));
+  server.addService(artifactProto.artifact.ArtifactService.service, createArtifactService(registry, log, options.paths ?? PathPolicy.fromEnv()));
   server.addService(adminProto.multistore.v1.Admin.service, createAdminService(registry, log));
 
   await new Promise<void>((resolve, reject) =>

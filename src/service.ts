@@ -5,42 +5,35 @@
  * under `key/`; Delete is idempotent and removes both; IsDirectory never
  * fails for "not a directory"; `success` is set explicitly.
  */
-import path from "node:path";
 import type { ArtifactServiceHandlers } from "./generated/artifact/ArtifactService.ts";
 import type { SaveArtifactResponse } from "./generated/artifact/SaveArtifactResponse.ts";
-import { InvalidRequestError, NotFoundError } from "./errors.ts";
+import { NotFoundError } from "./errors.ts";
 import { directoryPrefix } from "./keys.ts";
+import { requirePath, type PathPolicy } from "./local-paths.ts";
 import type { Logger } from "./log.ts";
 import { sendFrames, receiveUpload } from "./frames.ts";
 import type { DriverRegistry } from "./registry.ts";
 import { RpcAdapter } from "./rpc.ts";
 import { isDirectory, loadToPath, openArtifact, saveFromPath } from "./transfer.ts";
 
-/** A local path from a request: Load's destination or Save's source. */
-function requirePath(value: string, what: string): string {
-  if (value === "") throw new InvalidRequestError(`${what} is empty`);
-  if (!path.isAbsolute(value)) throw new InvalidRequestError(`${what} '${value}' must be an absolute path`);
-  return value;
-}
-
-/** The in-band failure reply of Load, Save, SaveStream and Delete (all share this shape). */
+/** The in-band failure reply of Load, Save and Delete (all share this shape). */
 const failed = (error: string): SaveArtifactResponse => ({ success: false, error });
 
 /** The handlers of `artifact.ArtifactService`. */
-export function createArtifactService(registry: DriverRegistry, log: Logger): ArtifactServiceHandlers {
+export function createArtifactService(registry: DriverRegistry, log: Logger, paths: PathPolicy): ArtifactServiceHandlers {
   const rpc = new RpcAdapter(registry, log);
   return {
     Load: rpc.unary("Load", async (request, ctx) => {
       const { driver, key } = ctx.locate(request.input_artifact);
       const dest = requirePath(request.path, "Load path");
-      Object.assign(ctx.fields, await loadToPath(driver, key, dest, ctx.signal));
+      Object.assign(ctx.fields, await loadToPath(driver, key, dest, paths, ctx.signal));
       return { success: true };
     }, failed),
 
     Save: rpc.unary("Save", async (request, ctx) => {
       const { driver, key } = ctx.locate(request.output_artifact);
       const source = requirePath(request.path, "Save path");
-      Object.assign(ctx.fields, await saveFromPath(driver, key, source, ctx.signal));
+      Object.assign(ctx.fields, await saveFromPath(driver, key, source, paths, ctx.signal));
       return { success: true };
     }, failed),
 
@@ -57,7 +50,7 @@ export function createArtifactService(registry: DriverRegistry, log: Logger): Ar
       }
       ctx.fields["bytes"] = upload.received();
       return { success: true };
-    }, failed),
+    }),
 
     OpenStream: rpc.serverStream("OpenStream", async (call, ctx) => {
       const { driver, key } = ctx.locate(call.request.artifact);

@@ -3,10 +3,7 @@
  * semantics of Argo's built-in S3 driver: a key is an object, or a directory
  * of objects under `key/`. Everything streams; nothing is held whole in memory.
  */
-import { randomUUID } from "node:crypto";
-import { constants, createWriteStream } from "node:fs";
-import { lstat, mkdir, open, opendir, rename, rm } from "node:fs/promises";
-import path from "node:path";
+import type { FileHandle } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { directoryTarGz } from "./archive.ts";
@@ -14,10 +11,15 @@ import { forEachConcurrently } from "./concurrency.ts";
 import type { Driver } from "./driver.ts";
 import { InvalidRequestError, NotFoundError } from "./errors.ts";
 import { childKey, directoryPrefix, relativeToDirectory } from "./keys.ts";
-import { FRAME_BYTES } from "./proto.ts";
+import { openLoadTarget, type LoadTarget } from "./load-target.ts";
+import { localFsError, type PathPolicy } from "./local-paths.ts";
+import { openSaveSource, type SourceFile } from "./save-source.ts";
+import { clip } from "./text.ts";
 
 /** Files moved at once within one directory artifact: enough to hide per-object latency. */
 const DIRECTORY_CONCURRENCY = 4;
+/** Bytes written to a Load destination at a time. */
+const IO_CHUNK = 1024 * 1024;
 
 /** What a transfer moved, for the access log. */
 export interface TransferStats {
@@ -32,7 +34,7 @@ export async function openArtifact(driver: Driver, key: string, signal?: AbortSi
   } catch (error) {
     if (!(error instanceof NotFoundError)) throw error;
     if (await isDirectory(driver, key)) return directoryTarGz(driver, key, { signal });
-    throw new NotFoundError(`artifact '${key}' not found`, { cause: error });
+    throw new NotFoundError(`artifact '${clip(key)}' not found`, { cause: error });
   }
 }
 
@@ -43,29 +45,26 @@ export async function isDirectory(driver: Driver, key: string): Promise<boolean>
 }
 
 /**
- * Writes the artifact `key` at exactly `dest`, which must not exist yet: a
- * file for an object, a folder tree for a directory. The artifact is written
- * beside `dest` and renamed into place once complete, so `dest` never holds a
- * partial artifact and a failure removes only what this call wrote.
+ * Writes the artifact `key` at exactly `dest` (openLoadTarget: inside the
+ * folders `paths` allows, replacing what is there): a file for an object, a
+ * folder tree for a directory. It is staged beside `dest` and renamed into
+ * place once complete, so `dest` never holds a partial artifact, and a
+ * failure removes only what this call wrote.
  */
-export async function loadToPath(driver: Driver, key: string, dest: string, signal?: AbortSignal): Promise<TransferStats> {
-  const target = path.resolve(dest);
-  if (await lstat(target).then(() => true, () => false)) {
-    throw new InvalidRequestError(`the Load destination ${target} already exists`);
-  }
-  const staging = `${target}.partial-${randomUUID().slice(0, 8)}`;
+export async function loadToPath(driver: Driver, key: string, dest: string, paths: PathPolicy, signal?: AbortSignal): Promise<TransferStats> {
+  const target = await openLoadTarget(dest, paths);
   try {
-    const stats = await loadInto(driver, key, staging, signal);
-    await rename(staging, target);
+    const stats = await loadInto(driver, key, target, signal);
+    await target.commit();
     return stats;
   } finally {
-    await rm(staging, { recursive: true, force: true });
+    await target.discard();
   }
 }
 
-async function loadInto(driver: Driver, key: string, dest: string, signal?: AbortSignal): Promise<TransferStats> {
+async function loadInto(driver: Driver, key: string, target: LoadTarget, signal?: AbortSignal): Promise<TransferStats> {
   try {
-    const bytes = await download(await driver.get(key, { signal }), dest, signal);
+    const bytes = await download(await driver.get(key, { signal }), () => target.createFile(""), signal);
     return { objects: 1, bytes };
   } catch (error) {
     if (!(error instanceof NotFoundError)) throw error;
@@ -73,15 +72,14 @@ async function loadInto(driver: Driver, key: string, dest: string, signal?: Abor
   const stats: TransferStats = { objects: 0, bytes: 0 };
   await forEachConcurrently(driver.list(directoryPrefix(key)), DIRECTORY_CONCURRENCY, async (object, taskSignal) => {
     const relative = relativeToDirectory(key, object.key);
-    const file = insideFolder(dest, relative);
     try {
-      await mkdir(path.dirname(file), { recursive: true });
-      stats.bytes += await download(await driver.get(object.key, { signal: taskSignal }), file, taskSignal);
+      stats.bytes += await download(await driver.get(object.key, { signal: taskSignal }), () => target.createFile(relative), taskSignal);
     } catch (error) {
       // S3 allows objects `k/a` and `k/a/b` side by side; a filesystem tree cannot hold both.
-      if (["EEXIST", "ENOTDIR", "EISDIR"].includes((error as NodeJS.ErrnoException).code ?? "")) {
+      const code = ((error as Error).cause as NodeJS.ErrnoException | undefined)?.code ?? (error as NodeJS.ErrnoException).code ?? "";
+      if (["EEXIST", "ENOTDIR", "EISDIR"].includes(code)) {
         throw new InvalidRequestError(
-          `cannot write '${key}' as a folder tree: '${relative}' collides with another object (storage can hold both 'x' and 'x/y'; a folder tree cannot)`,
+          `cannot write '${clip(key)}' as a folder tree: '${clip(relative)}' collides with another object (storage can hold both 'x' and 'x/y'; a folder tree cannot)`,
           { cause: error },
         );
       }
@@ -89,85 +87,84 @@ async function loadInto(driver: Driver, key: string, dest: string, signal?: Abor
     }
     stats.objects++;
   }, signal);
-  if (stats.objects === 0) throw new NotFoundError(`artifact '${key}' not found`);
+  if (stats.objects === 0) throw new NotFoundError(`artifact '${clip(key)}' not found`);
   return stats;
 }
 
 /**
- * Stores the file or directory at `source` as the artifact `key`: a file as
- * one object, a directory as one object per regular file at `key/<relative
- * path>`. Symbolic links are never followed: a link as `source` is refused,
- * links inside a directory are skipped. If a directory upload fails, the
- * objects it already wrote are deleted again.
+ * Stores the file or folder at `source` (openSaveSource: inside the folders
+ * `paths` allows, never leaving the tree) as the artifact `key`: a file as
+ * one object, a folder as one object per regular file at `key/<relative
+ * path>`. Links and special files inside a folder are skipped.
+ *
+ * A folder Save that fails or is cancelled leaves what it found: every
+ * object that existed under `key/` before still exists, each either as it
+ * was or as the complete new file (a put replaces an object whole or not at
+ * all), and the objects it created new are deleted again. Nothing that
+ * existed before the Save is ever deleted by it.
  */
-export async function saveFromPath(driver: Driver, key: string, source: string, signal?: AbortSignal): Promise<TransferStats> {
-  const info = await lstat(source).catch((error: unknown) => {
-    throw new InvalidRequestError(`cannot read the path to save, ${source}: ${(error as Error).message}`, { cause: error });
-  });
-  if (info.isSymbolicLink()) throw new InvalidRequestError(`the path to save, ${source}, is a symbolic link; refusing to follow it`);
-  if (info.isFile()) {
-    const file = await openRegularFile(source);
-    if (!file) throw new InvalidRequestError(`the path to save, ${source}, changed while being opened`);
-    await driver.put(key, file.stream, { signal, size: file.size });
-    return { objects: 1, bytes: file.size };
+export async function saveFromPath(driver: Driver, key: string, source: string, paths: PathPolicy, signal?: AbortSignal): Promise<TransferStats> {
+  const opened = await openSaveSource(source, paths);
+  if (opened.kind === "file") {
+    try {
+      await driver.put(key, opened.file.stream(), { signal, size: opened.file.size });
+    } finally {
+      await opened.file.close();
+    }
+    return { objects: 1, bytes: opened.file.size };
   }
-  if (!info.isDirectory()) throw new InvalidRequestError(`the path to save, ${source}, is neither a file nor a directory`);
-
-  const written: string[] = [];
+  // What is there already: on failure, only objects new to the key are taken back.
+  const existing = new Set<string>();
+  const created: string[] = [];
   const stats: TransferStats = { objects: 0, bytes: 0 };
+  const unsent = new Set<SourceFile>(); // opened by the walk, not yet handed to a put
+  async function* files(): AsyncGenerator<SourceFile> {
+    for await (const file of (opened as Extract<typeof opened, { kind: "folder" }>).files) {
+      unsent.add(file);
+      yield file;
+    }
+  }
   try {
-    await forEachConcurrently(walkFiles(source, ""), DIRECTORY_CONCURRENCY, async (relative, taskSignal) => {
-      const file = await openRegularFile(path.join(source, relative));
-      if (!file) return; // replaced by a link or removed since the walk: skipped like any link
-      const objectKey = childKey(key, relative);
-      await driver.put(objectKey, file.stream, { signal: taskSignal, size: file.size });
-      written.push(objectKey);
+    for await (const object of driver.list(directoryPrefix(key))) existing.add(object.key);
+    await forEachConcurrently(files(), DIRECTORY_CONCURRENCY, async (file, taskSignal) => {
+      unsent.delete(file);
+      const objectKey = childKey(key, file.relative);
+      try {
+        await driver.put(objectKey, file.stream(), { signal: taskSignal, size: file.size });
+      } finally {
+        await file.close();
+      }
+      if (!existing.has(objectKey)) created.push(objectKey);
       stats.objects++;
       stats.bytes += file.size;
     }, signal);
     return stats;
   } catch (error) {
-    await Promise.allSettled(written.map((objectKey) => driver.delete(objectKey)));
+    await Promise.allSettled(created.map((objectKey) => driver.delete(objectKey)));
     throw error;
+  } finally {
+    for (const file of unsent) await file.close();
+    await opened.close();
   }
 }
 
-async function download(source: Readable, file: string, signal?: AbortSignal): Promise<number> {
-  const sink = createWriteStream(file, { flags: "wx", highWaterMark: FRAME_BYTES });
-  await pipeline(source, sink, { signal });
-  return sink.bytesWritten;
-}
-
-/** Opens `file` for reading without following a symlink; undefined if it is not a regular file. */
-async function openRegularFile(file: string): Promise<{ stream: Readable; size: number } | undefined> {
-  let handle;
+/** Streams `source` into a file `create` opens; returns the bytes written. */
+async function download(source: Readable, create: () => Promise<FileHandle>, signal?: AbortSignal): Promise<number> {
+  let handle: FileHandle;
   try {
-    handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    handle = await create();
   } catch (error) {
-    if (["ELOOP", "ENOENT"].includes((error as NodeJS.ErrnoException).code ?? "")) return undefined;
+    source.destroy();
     throw error;
   }
-  const info = await handle.stat();
-  if (!info.isFile()) {
-    await handle.close();
-    return undefined;
+  const sink = handle.createWriteStream({ highWaterMark: IO_CHUNK });
+  let sinkError: unknown;
+  sink.once("error", (error) => (sinkError = error));
+  try {
+    await pipeline(source, sink, { signal });
+  } catch (error) {
+    // A failure writing our own disk (full, read-only) says so; a failure of the source stays as it is.
+    throw error === sinkError ? localFsError(error, "the Load path") : error;
   }
-  return { stream: handle.createReadStream({ highWaterMark: FRAME_BYTES }), size: info.size };
-}
-
-/** `folder/relative`, asserted not to escape `folder` (keys listed from storage are not trusted). */
-function insideFolder(folder: string, relative: string): string {
-  const root = path.resolve(folder);
-  const file = path.resolve(root, relative);
-  if (!file.startsWith(`${root}/`)) throw new InvalidRequestError(`object path '${relative}' escapes the destination folder`);
-  return file;
-}
-
-/** Relative paths of the regular files under `root`, recursively; symlinks and special files are skipped. */
-async function* walkFiles(root: string, relative: string): AsyncGenerator<string> {
-  for await (const entry of await opendir(path.join(root, relative), { bufferSize: 256 })) {
-    const rel = relative === "" ? entry.name : `${relative}/${entry.name}`;
-    if (entry.isDirectory()) yield* walkFiles(root, rel);
-    else if (entry.isFile()) yield rel;
-  }
+  return sink.bytesWritten;
 }

@@ -105,9 +105,10 @@ describe("bad configurations", () => {
 
 describe("bad requests", () => {
   it("refuses a Save of a path that does not exist", async () => {
-    await expect(t.client().save("/nonexistent/out.tgz", "k")).rejects.toMatchObject({
+    const missing = path.join(t.root, "nonexistent", "out.tgz");
+    await expect(t.client().save(missing, "k")).rejects.toMatchObject({
       code: "INVALID_ARGUMENT",
-      message: expect.stringContaining("/nonexistent/out.tgz"),
+      message: expect.stringContaining(missing),
     });
   });
 
@@ -124,14 +125,14 @@ describe("bad requests", () => {
     expect(res.trailers.get("artifact-error-code")).toEqual(["INVALID_ARGUMENT"]);
   });
 
-  it("refuses a SaveStream whose first frame carries no artifact", async () => {
+  it("refuses a SaveStream whose first frame carries no artifact, with a non-OK status", async () => {
     const client = t.client();
-    const error = await new Promise<string>((resolve) => {
-      const call = client.artifacts.SaveStream((_e, res) => resolve(res?.error ?? ""));
+    const error = await new Promise<{ code?: number; details?: string } | null>((resolve) => {
+      const call = client.artifacts.SaveStream((e) => resolve(e));
       call.write({ chunk: Buffer.from("data first") });
       call.end();
     });
-    expect(error).toBe("the first SaveStream frame must carry output_artifact");
+    expect(error).toMatchObject({ code: 3, details: "the first SaveStream frame must carry output_artifact" });
   });
 
   it("refuses keys the local store reserves", async () => {

@@ -150,15 +150,43 @@ describe("nothing partial", () => {
 });
 
 describe("Load destinations", () => {
-  it("refuses a destination that exists, leaving it untouched", async () => {
+  it("replaces an existing destination whole, as Argo's own drivers do, and never merges", async () => {
     const client = t.client();
     const key = `${uniquePrefix()}/object`;
     await client.saveStream(key, streamOf(Buffer.from("new")));
+    await client.saveStream(`${key}-dir/a.txt`, streamOf(Buffer.from("a")));
+    // A file left by a failed attempt, a folder where a file goes, a folder where a folder goes.
+    const leftover = path.join(t.root, uniquePrefix("leftover.tmp"));
+    await writeFile(leftover, "half of an old attempt");
+    await client.load(key, leftover);
+    expect((await readFile(leftover)).toString()).toBe("new");
+    const folder = path.join(t.root, uniquePrefix("folder"));
+    await writeTree(folder, { "thesis.txt": Buffer.from("old") });
+    await client.load(key, folder);
+    expect((await readFile(folder)).toString()).toBe("new");
+    const tree = path.join(t.root, uniquePrefix("tree"));
+    await writeTree(tree, { "stale.txt": Buffer.from("old"), "sub/b.txt": Buffer.from("old") });
+    await client.load(`${key}-dir`, tree);
+    expect(await readdir(tree)).toEqual(["a.txt"]);
+    expect((await readdir(t.root)).filter((n) => n.includes(".partial-") || n.includes(".old-"))).toEqual([]);
+  });
+
+  it("leaves an existing destination untouched when the Load fails", async () => {
+    const client = t.client();
     const dest = path.join(t.root, uniquePrefix("existing"));
     await writeTree(dest, { "thesis.txt": Buffer.from("precious") });
-    await expect(client.load(key, dest)).rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: expect.stringContaining("already exists") });
-    await expect(client.load(`${key}-missing`, dest)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    await expect(client.load(`${uniquePrefix()}-missing`, dest)).rejects.toMatchObject({ code: "NOT_FOUND" });
     expect((await readFile(path.join(dest, "thesis.txt"))).toString()).toBe("precious");
+  });
+
+  it("answers INVALID_ARGUMENT when the destination's folder does not exist", async () => {
+    const client = t.client();
+    const key = `${uniquePrefix()}/object`;
+    await client.saveStream(key, streamOf(Buffer.from("x")));
+    await expect(client.load(key, path.join(t.root, "no-such-folder", "x.tmp"))).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      message: expect.stringContaining("a folder on the way does not exist"),
+    });
   });
 
   it("refuses a directory holding both 'a' and 'a/b', writing nothing", async () => {

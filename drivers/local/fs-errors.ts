@@ -4,6 +4,7 @@ import {
   NotFoundError,
   PermissionDeniedError,
   PluginError,
+  ResourceExhaustedError,
   UnavailableError,
 } from "../../src/errors.ts";
 
@@ -24,7 +25,7 @@ export function foldFsError(error: unknown, key: string): unknown {
       return new PermissionDeniedError(`permission denied on the local store for '${key}'`, options);
     case "ENOSPC":
     case "EDQUOT":
-      return new UnavailableError(`the local store is full while writing '${key}'`, options);
+      return new ResourceExhaustedError(`the local store is full while writing '${key}'`, options);
     case "EROFS":
       return new UnavailableError(`the local store is read-only; cannot write '${key}'`, options);
     case "ENAMETOOLONG":

@@ -11,8 +11,11 @@ import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as grpc from "@grpc/grpc-js";
 import type { Driver } from "../../src/driver.ts";
 import { InvalidKeyError, NotFoundError } from "../../src/errors.ts";
+import { PathPolicy } from "../../src/local-paths.ts";
+import { saveFromPath } from "../../src/transfer.ts";
 import { bytes, collect, failingStream, sha256, streamOf, uniquePrefix, writeTree } from "../helpers/data.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 
@@ -37,6 +40,7 @@ export function runConformanceSuite(backend: string, setup: () => Promise<Backen
     let driver: Driver;
     let server: TestServer;
     let scratch: string;
+    const paths = new PathPolicy([os.tmpdir()]);
 
     beforeAll(async () => {
       fixture = await setup();
@@ -179,6 +183,35 @@ export function runConformanceSuite(backend: string, setup: () => Promise<Backen
         expect(listed).toEqual([key]);
       });
 
+      for (const how of ["fails", "is cancelled"] as const) {
+        it(`a directory re-save that ${how} half way keeps every file of the previous version, each old or new`, async () => {
+          const k = `${uniquePrefix()}/model/latest`;
+          const names = Array.from({ length: 40 }, (_, i) => `f${String(i).padStart(2, "0")}.bin`);
+          const v1 = path.join(scratch, uniquePrefix("v1"));
+          await writeTree(v1, Object.fromEntries(names.map((n) => [n, Buffer.from(`v1 ${n}`)])));
+          await saveFromPath(driver, k, v1, paths);
+          const v2 = path.join(scratch, uniquePrefix("v2"));
+          await writeTree(v2, Object.fromEntries([...names, "new-a.bin", "new-b.bin", "new-c.bin"].map((n) => [n, Buffer.from(`v2 ${n}`)])));
+          // The real backend underneath; the 21st put fails (or the call is cancelled after 20).
+          const controller = new AbortController();
+          let puts = 0;
+          const flaky: Driver = Object.assign(Object.create(driver) as Driver, {
+            put: async (...args: Parameters<Driver["put"]>) => {
+              if (++puts > 20) {
+                if (how === "is cancelled") controller.abort(new Error("cancelled"));
+                else throw new Error("the disk died");
+              }
+              return driver.put(...args);
+            },
+          });
+          await expect(saveFromPath(flaky, k, v2, paths, controller.signal)).rejects.toThrow();
+          const listed: string[] = [];
+          for await (const o of driver.list(`${k}/`)) listed.push(o.key.slice(k.length + 1));
+          expect(listed.sort()).toEqual(names); // nothing missing, nothing new
+          for (const n of names) expect([`v1 ${n}`, `v2 ${n}`]).toContain((await collect(await driver.get(`${k}/${n}`))).toString());
+        });
+      }
+
       it("ends concurrent puts of one key with one complete version", async () => {
         const key = `${uniquePrefix()}/raced`;
         const versions = [bytes(2 * MiB), bytes(2 * MiB), bytes(2 * MiB)];
@@ -237,6 +270,33 @@ export function runConformanceSuite(backend: string, setup: () => Promise<Backen
         await client.delete(k);
         expect(await client.isDirectory(k)).toBe(false);
         await expect(client.load(k, path.join(scratch, uniquePrefix()))).rejects.toMatchObject({ code: "NOT_FOUND" });
+      });
+
+      it("refuses a second artifact frame in one SaveStream, storing nothing", async () => {
+        const client = server.client(fixture.configuration);
+        const k = key("two-frames");
+        const status = await new Promise<{ code: number; details: string }>((resolve) => {
+          const call = client.artifacts.SaveStream((error) => resolve(error ?? { code: 0, details: "" }));
+          call.write({ output_artifact: client.artifact(k) });
+          call.write({ chunk: Buffer.from("AAA") });
+          call.write({ output_artifact: client.artifact(`${k}-second`) });
+          call.write({ chunk: Buffer.from("BBB") });
+          call.end();
+        });
+        expect(status).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringContaining("one call stores one artifact") });
+        await expect(client.stat(k)).resolves.toMatchObject({ kind: "missing" });
+        await expect(client.stat(`${k}-second`)).resolves.toMatchObject({ kind: "missing" });
+      });
+
+      it("ends a failed SaveStream with a non-OK status carrying the message, as Argo's client reads it", async () => {
+        const client = server.client(fixture.configuration);
+        const status = await new Promise<{ code: number; details: string }>((resolve) => {
+          const call = client.artifacts.SaveStream((error) => resolve(error ?? { code: 0, details: "" }));
+          call.write({ output_artifact: client.artifact("../refused") });
+          call.write({ chunk: Buffer.alloc(1024) });
+          call.end();
+        });
+        expect(status).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringContaining("'..' segment") });
       });
 
       it("streams in with SaveStream and out with OpenStream", async () => {

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { ArtifactClient } from "../../src/client.ts";
+import type { PathPolicy } from "../../src/local-paths.ts";
 import { silentLogger, type Logger } from "../../src/log.ts";
 import type { DriverRegistry } from "../../src/registry.ts";
 import { startServer, type RunningServer } from "../../src/server.ts";
@@ -19,12 +20,12 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(options: { log?: Logger; registry?: DriverRegistry } = {}): Promise<TestServer> {
+export async function startTestServer(options: { log?: Logger; registry?: DriverRegistry; paths?: PathPolicy } = {}): Promise<TestServer> {
   const root = await mkdtemp(path.join(os.tmpdir(), "multistore-test-"));
   const socketPath = path.join(root, "plugin", "socket");
   const dataDir = path.join(root, "data");
   await mkdir(dataDir);
-  const server = await startServer({ socketPath, log: options.log ?? silentLogger, registry: options.registry });
+  const server = await startServer({ socketPath, log: options.log ?? silentLogger, registry: options.registry, paths: options.paths });
   const configuration = `local:\n  drives: [${JSON.stringify(dataDir)}]\n`;
   const clients: ArtifactClient[] = [];
   return {

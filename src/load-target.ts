@@ -1,0 +1,133 @@
+/**
+ * Where a Load writes: a file or folder tree at exactly the request's path,
+ * written beside it and renamed into place whole, as Argo's own drivers
+ * replace what is there.
+ *
+ * The destination's folder is opened once and checked against the
+ * PathPolicy where it really is; everything is then created through its
+ * descriptor, new folders with O_NOFOLLOW, so a link planted on the way
+ * cannot redirect a write. An existing destination (a `<path>.tmp` a
+ * failed attempt left on a persistent volume) is replaced atomically: a file
+ * by rename over it; a folder (or a file where a folder goes) is moved aside,
+ * the new one renamed in, then the old one removed. Never merged.
+ */
+import { randomUUID } from "node:crypto";
+import { constants } from "node:fs";
+import { mkdir, open, rename, rm, type FileHandle } from "node:fs/promises";
+import path from "node:path";
+import { InvalidRequestError } from "./errors.ts";
+import { inside, localFsError, openFolder, type PathPolicy } from "./local-paths.ts";
+import { clip } from "./text.ts";
+
+/** A Load in progress: files go under a staging name beside the destination until `commit`. */
+export interface LoadTarget {
+  /** Opens a new file for the object (`relative` empty: the artifact is one file). */
+  createFile(relative: string): Promise<FileHandle>;
+  /** Puts the staged artifact at the destination, replacing what was there. */
+  commit(): Promise<void>;
+  /** Removes whatever was staged (after a failure, or after commit: a no-op). */
+  discard(): Promise<void>;
+}
+
+export async function openLoadTarget(spelled: string, policy: PathPolicy): Promise<LoadTarget> {
+  const what = `the Load path ${clip(spelled)}`;
+  const name = path.basename(spelled);
+  const parentPath = path.dirname(spelled);
+  if (name === "" || name === "." || name === "..") throw new InvalidRequestError(`${what} names no file`);
+  policy.checkSpelled("the Load path", spelled);
+  const parent = await openFolder(parentPath).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === "ELOOP") throw new InvalidRequestError(`${what}: its folder is a symbolic link; refusing to follow it`);
+    throw localFsError(error, `${what}: its folder ${clip(parentPath)}`);
+  });
+  try {
+    await policy.check(parent, "the Load path's folder", parentPath);
+  } catch (error) {
+    await parent.close();
+    throw error;
+  }
+  const staging = `${name}.partial-${randomUUID().slice(0, 8)}`;
+  let kind: "file" | "folder" | undefined;
+  let done = false;
+
+  /** Opens (making if needed) each folder of `relative` below the staging folder, never through a link. */
+  const folderFor = async (relative: string): Promise<FileHandle> => {
+    let current = await openFolder(inside(parent, staging));
+    for (const segment of relative.split("/").slice(0, -1)) {
+      try {
+        await mkdir(inside(current, segment)).catch((error: unknown) => {
+          if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+        });
+        const next = await openFolder(inside(current, segment));
+        await current.close();
+        current = next;
+      } catch (error) {
+        await current.close();
+        throw error;
+      }
+    }
+    return current;
+  };
+
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+  return {
+    async createFile(relative) {
+      try {
+        if (relative === "") {
+          kind = "file";
+          return await open(inside(parent, staging), flags, 0o644);
+        }
+        if (!kind) {
+          kind = "folder";
+          await mkdir(inside(parent, staging), 0o755);
+        }
+        const folder = await folderFor(relative);
+        try {
+          return await open(inside(folder, path.posix.basename(relative)), flags, 0o644);
+        } finally {
+          await folder.close();
+        }
+      } catch (error) {
+        throw localFsError(error, what);
+      }
+    },
+
+    async commit() {
+      try {
+        await replace(parent, staging, name);
+        done = true;
+      } catch (error) {
+        throw localFsError(error, what);
+      }
+    },
+
+    async discard() {
+      try {
+        // Best effort: a failure here must not hide the error that made us discard.
+        if (!done && kind) await rm(inside(parent, staging), { recursive: true, force: true }).catch(() => {});
+      } finally {
+        await parent.close();
+      }
+    },
+  };
+}
+
+/** Renames `staging` to `name` in the open folder `parent`, replacing whatever `name` is. */
+async function replace(parent: FileHandle, staging: string, name: string): Promise<void> {
+  try {
+    await rename(inside(parent, staging), inside(parent, name)); // a new name, or a file replaced atomically
+    return;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "";
+    if (!["EISDIR", "ENOTDIR", "ENOTEMPTY", "EEXIST"].includes(code)) throw error;
+  }
+  // A folder is there (or a file where the new folder goes): set it aside, put ours in, then drop it.
+  const aside = `${name}.old-${randomUUID().slice(0, 8)}`;
+  await rename(inside(parent, name), inside(parent, aside));
+  try {
+    await rename(inside(parent, staging), inside(parent, name));
+  } catch (error) {
+    await rename(inside(parent, aside), inside(parent, name)).catch(() => {}); // put the old one back
+    throw error;
+  }
+  await rm(inside(parent, aside), { recursive: true, force: true });
+}

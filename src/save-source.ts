@@ -1,0 +1,131 @@
+/**
+ * What a Save reads: the file or folder tree at the request's path, opened
+ * so that nothing outside it is ever read, whatever changes under it.
+ *
+ * The path itself must not be a link, and its real location must be one
+ * the PathPolicy allows. A tree is walked through folder descriptors: each
+ * folder is opened with O_DIRECTORY|O_NOFOLLOW and its entries are reached
+ * through it, so a subfolder swapped for a link mid-walk is skipped, never
+ * followed. Every file is opened without blocking and checked to be a
+ * regular file (a FIFO would hold an I/O thread forever), and its bytes
+ * must add up to the size it had when opened: a file that grows or shrinks
+ * while being saved fails the Save instead of being stored at another length.
+ */
+import { lstat, opendir, type FileHandle } from "node:fs/promises";
+import { Readable } from "node:stream";
+import { InvalidRequestError } from "./errors.ts";
+import { inside, localFsError, openFolder, openRegularFile, type PathPolicy } from "./local-paths.ts";
+import { clip } from "./text.ts";
+
+/** Bytes read from a source file at a time. */
+const READ_CHUNK = 1024 * 1024;
+
+/** One regular file to store: open, with its size when opened. */
+export interface SourceFile {
+  /** `/`-separated path inside the saved folder (empty for a single file). */
+  relative: string;
+  size: number;
+  /** The file's bytes, failing if the file does not hold exactly `size` of them. Closes the file at its end. */
+  stream(): Readable;
+  /** Closes the file (whether or not it was streamed); safe to call twice. */
+  close(): Promise<void>;
+}
+
+export type SaveSource = { kind: "file"; file: SourceFile } | { kind: "folder"; files: AsyncGenerator<SourceFile>; close(): Promise<void> };
+
+/** Opens the Save path `spelled` (absolute) as a file or a folder tree, checked against `policy`. */
+export async function openSaveSource(spelled: string, policy: PathPolicy): Promise<SaveSource> {
+  const what = `the Save path ${clip(spelled)}`;
+  policy.checkSpelled("the Save path", spelled);
+  const info = await lstat(spelled).catch((error: unknown) => {
+    throw localFsError(error, `cannot read ${what}`);
+  });
+  if (info.isSymbolicLink()) throw new InvalidRequestError(`${what} is a symbolic link; refusing to follow it`);
+  if (info.isDirectory()) {
+    const root = await openFolder(spelled).catch((error: unknown) => {
+      throw localFsError(error, `cannot open ${what}`);
+    });
+    try {
+      await policy.check(root, "the Save path", spelled);
+    } catch (error) {
+      await root.close();
+      throw error;
+    }
+    const files = walk(root, "", new Set());
+    return { kind: "folder", files, close: async () => void (await files.return(undefined)) };
+  }
+  const opened = await openRegularFile(spelled).catch((error: unknown) => {
+    throw localFsError(error, `cannot open ${what}`);
+  });
+  if (!opened) throw new InvalidRequestError(`${what} is not a regular file or a folder (or changed while being opened)`);
+  try {
+    await policy.check(opened.handle, "the Save path", spelled);
+  } catch (error) {
+    await opened.handle.close();
+    throw error;
+  }
+  return { kind: "file", file: sourceFile(opened.handle, opened.size, "", what) };
+}
+
+/**
+ * The regular files below the open folder `dir`, depth first. Links,
+ * special files and anything swapped in for a listed entry are skipped;
+ * a folder reached twice (a bind mount looping back) is walked once.
+ */
+async function* walk(dir: FileHandle, relative: string, seen: Set<string>): AsyncGenerator<SourceFile> {
+  try {
+    const info = await dir.stat();
+    const identity = `${info.dev}:${info.ino}`;
+    if (seen.has(identity)) return;
+    seen.add(identity);
+    for await (const entry of await opendir(inside(dir, "."), { bufferSize: 256 })) {
+      const rel = relative === "" ? entry.name : `${relative}/${entry.name}`;
+      if (entry.isDirectory()) {
+        const sub = await openFolder(inside(dir, entry.name)).catch(skippable);
+        if (sub) yield* walk(sub, rel, seen);
+      } else if (entry.isFile()) {
+        const opened = await openRegularFile(inside(dir, entry.name));
+        if (opened) yield sourceFile(opened.handle, opened.size, rel, `the file ${clip(rel)} of the Save path`);
+      }
+    }
+  } finally {
+    await dir.close();
+  }
+}
+
+/** A folder entry that became a link or vanished since it was listed: skipped like any link. */
+function skippable(error: unknown): undefined {
+  if (["ELOOP", "ENOTDIR", "ENOENT"].includes((error as NodeJS.ErrnoException).code ?? "")) return undefined;
+  throw error;
+}
+
+function sourceFile(handle: FileHandle, size: number, relative: string, what: string): SourceFile {
+  let closed: Promise<void> | undefined;
+  const close = () => (closed ??= handle.close().catch(() => {}));
+  return {
+    relative,
+    size,
+    stream: () => Readable.from(exactly(handle, size, what, close), { objectMode: false, highWaterMark: 1 }),
+    close,
+  };
+}
+
+/** The bytes of `handle` from its start, failing unless there are exactly `size`; then `close`s it. */
+async function* exactly(handle: FileHandle, size: number, what: string, close: () => Promise<void>): AsyncGenerator<Buffer> {
+  try {
+    let position = 0;
+    for (;;) {
+      const buffer = Buffer.allocUnsafe(READ_CHUNK);
+      const { bytesRead } = await handle.read(buffer, 0, READ_CHUNK, position).catch((error: unknown) => {
+        throw localFsError(error, `cannot read ${what}`);
+      });
+      if (bytesRead === 0) break;
+      position += bytesRead;
+      if (position > size) throw new InvalidRequestError(`${what} grew while being saved (${size} bytes when opened); nothing was stored`);
+      yield buffer.subarray(0, bytesRead);
+    }
+    if (position < size) throw new InvalidRequestError(`${what} shrank while being saved (${size} bytes when opened, ${position} read); nothing was stored`);
+  } finally {
+    await close();
+  }
+}
