@@ -5,7 +5,7 @@
  * was expected (`local.drives[1]: expected an absolute path`) and never echo
  * a value from the configuration: it may hold a secret.
  */
-import { LineCounter, parseDocument } from "yaml";
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from "yaml";
 import { z } from "zod";
 import { InvalidConfigError } from "./errors.ts";
 
@@ -16,18 +16,82 @@ export const secretSelector = z.strictObject({
 });
 export type SecretSelector = z.infer<typeof secretSelector>;
 
-/** Parses YAML text into a plain value; syntax errors give their line and column, not the text. */
+/** A real configuration is a few hundred bytes; anything this large is a mistake or an attack. */
+export const MAX_CONFIGURATION_BYTES = 64 * 1024;
+/**
+ * Characters that open a value or an entry (`:` `,` `-` `[` `{` and line ends) a
+ * configuration may hold before it is parsed: a full s3 configuration has
+ * about 60. The YAML parser costs ~25 µs per entry, so this keeps every parse
+ * to a few milliseconds, on the event loop every call shares.
+ */
+const MAX_STRUCTURE = 256;
+/** Values (mappings, lists, scalars) a configuration may hold: a few dozen in practice. */
+const MAX_NODES = 500;
+/** Alias expansions: bounds a "billion laughs" document. */
+const MAX_ALIASES = 20;
+
+/**
+ * Parses YAML text into a plain value; syntax errors give their line and
+ * column, not the text. Bounded work whatever the input: the size is capped
+ * before parsing, duplicate keys are found in one pass (the parser's own
+ * check is quadratic: 80,000 keys held a core for a minute), and the number
+ * of values and alias expansions is capped.
+ */
 export function parseYaml(text: string): unknown {
+  if (text.length > MAX_CONFIGURATION_BYTES || Buffer.byteLength(text) > MAX_CONFIGURATION_BYTES) {
+    throw new InvalidConfigError(`configuration is ${Buffer.byteLength(text)} bytes; at most ${MAX_CONFIGURATION_BYTES} are accepted`);
+  }
+  let structure = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    // : , - [ { and newline
+    if ((c === 58 || c === 44 || c === 45 || c === 91 || c === 123 || c === 10) && ++structure > MAX_STRUCTURE) {
+      throw new InvalidConfigError(`configuration holds too many entries (more than ${MAX_STRUCTURE} separators); a configuration is a few dozen fields`);
+    }
+  }
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, strict: true, lineCounter });
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: false, strict: true, lineCounter });
+  const at = (offset: number) => {
+    const { line, col } = lineCounter.linePos(offset);
+    return ` at line ${line}, column ${col}`;
+  };
   const error = doc.errors[0];
   if (error) {
-    const { line, col } = lineCounter.linePos(error.pos[0]);
-    const where = ` at line ${line}, column ${col}`;
-    // error.code is a fixed vocabulary (BAD_INDENT, MISSING_CHAR, DUPLICATE_KEY, ...): safe to show.
-    throw new InvalidConfigError(`configuration is not valid YAML${where}: ${error.code.toLowerCase().replaceAll("_", " ")}`);
+    // error.code is a fixed vocabulary (BAD_INDENT, MISSING_CHAR, ...): safe to show.
+    throw new InvalidConfigError(`configuration is not valid YAML${at(error.pos[0])}: ${error.code.toLowerCase().replaceAll("_", " ")}`);
   }
-  return doc.toJS({ maxAliasCount: 100 });
+  checkShape(doc.contents, at);
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (cause) {
+    // The yaml package refuses excessive alias expansion with a ReferenceError.
+    throw new InvalidConfigError(`configuration expands too many aliases (at most ${MAX_ALIASES})`, { cause });
+  }
+}
+
+/** One pass over the document: at most MAX_NODES values, and no mapping with a key twice. */
+function checkShape(root: Node | null, at: (offset: number) => string): void {
+  let nodes = 0;
+  const stack: (Node | null | undefined)[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (!node || isAlias(node)) continue;
+    if (++nodes > MAX_NODES) throw new InvalidConfigError(`configuration holds more than ${MAX_NODES} values`);
+    if (isMap(node)) {
+      const seen = new Set<string>();
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
+        if (key !== undefined) {
+          if (seen.has(key)) throw new InvalidConfigError(`configuration is not valid YAML${at((pair.key as Node).range?.[0] ?? 0)}: duplicate key`);
+          seen.add(key);
+        }
+        stack.push(pair.key as Node | null, pair.value as Node | null);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) stack.push(item as Node | null);
+    }
+  }
 }
 
 /** Validates `value` against `schema`; on failure the error lists every problem, each under its field path. */

@@ -6,6 +6,7 @@
  * entries listed from a bucket that someone else may have written to).
  */
 import { InvalidKeyError } from "./errors.ts";
+import { clip } from "./text.ts";
 
 /** S3's limit, and a sane one for every backend. */
 export const MAX_KEY_BYTES = 1024;
@@ -13,17 +14,17 @@ export const MAX_KEY_BYTES = 1024;
 /** Returns the canonical form of `raw`, or throws InvalidKeyError saying what is wrong. */
 export function normaliseKey(raw: string, what = "key"): string {
   if (raw.length === 0) throw new InvalidKeyError(`${what} is empty`);
-  if (raw.includes("\0")) throw new InvalidKeyError(`${what} ${JSON.stringify(raw)} contains a NUL byte`);
+  if (raw.includes("\0")) throw new InvalidKeyError(`${what} ${JSON.stringify(clip(raw))} contains a NUL byte`);
   if (raw.startsWith("/")) {
-    throw new InvalidKeyError(`${what} ${JSON.stringify(raw)} is absolute: keys are relative paths inside the store`);
+    throw new InvalidKeyError(`${what} ${JSON.stringify(clip(raw))} is absolute: keys are relative paths inside the store`);
   }
   const segments: string[] = [];
   for (const segment of raw.split("/")) {
     if (segment === "" || segment === ".") continue;
-    if (segment === "..") throw new InvalidKeyError(`${what} ${JSON.stringify(raw)} has a '..' segment`);
+    if (segment === "..") throw new InvalidKeyError(`${what} ${JSON.stringify(clip(raw))} has a '..' segment`);
     segments.push(segment);
   }
-  if (segments.length === 0) throw new InvalidKeyError(`${what} ${JSON.stringify(raw)} names no object`);
+  if (segments.length === 0) throw new InvalidKeyError(`${what} ${JSON.stringify(clip(raw))} names no object`);
   const key = segments.join("/");
   if (Buffer.byteLength(key) > MAX_KEY_BYTES) {
     throw new InvalidKeyError(`${what} is longer than ${MAX_KEY_BYTES} bytes`);
@@ -48,7 +49,7 @@ export function childKey(key: string, relativePath: string): string {
 export function relativeToDirectory(key: string, objectKey: string): string {
   const prefix = directoryPrefix(key);
   if (!objectKey.startsWith(prefix)) {
-    throw new InvalidKeyError(`object ${JSON.stringify(objectKey)} is not inside ${JSON.stringify(prefix)}`);
+    throw new InvalidKeyError(`object ${JSON.stringify(clip(objectKey))} is not inside ${JSON.stringify(prefix)}`);
   }
   return normaliseKey(objectKey.slice(prefix.length), "object key");
 }

@@ -64,6 +64,9 @@ export function parseConfiguration(text: string, known: Readonly<Record<string, 
   return { backend: name, config };
 }
 
+/** Characters of configuration text the parse cache keeps at most (each one at most 64 KiB). */
+const PARSE_CACHE_BYTES = 4 * 1024 * 1024;
+
 /** A driver lent to one call; `release` must be called when the call ends. */
 export interface DriverLease {
   driver: Driver;
@@ -84,6 +87,7 @@ interface Entry {
 export class DriverRegistry {
   private readonly drivers = new Map<string, Entry>();
   private readonly parsed = new Map<string, ParsedConfiguration & { id: string }>();
+  private parsedBytes = 0;
   private readonly maxDrivers: number;
   private readonly backends: Readonly<Record<string, Backend>>;
 
@@ -120,6 +124,11 @@ export class DriverRegistry {
     };
   }
 
+  /** Characters of configuration text the parse cache holds now (bounded by PARSE_CACHE_BYTES). */
+  get parseCacheBytes(): number {
+    return this.parsedBytes;
+  }
+
   /** Disposes every driver; used at shutdown. */
   async dispose(): Promise<void> {
     const entries = [...this.drivers.values()];
@@ -133,8 +142,14 @@ export class DriverRegistry {
     const parsed = parseConfiguration(configuration, this.backends);
     const id = createHash("sha256").update(`${parsed.backend}\0${stableJson(parsed.config)}`).digest("hex");
     const result = { ...parsed, id };
-    if (this.parsed.size >= this.maxDrivers * 4) this.parsed.delete(this.parsed.keys().next().value as string);
+    // Bounded in entries and in bytes: many distinct large configurations must not grow memory.
+    this.parsedBytes += configuration.length;
     this.parsed.set(configuration, result);
+    while (this.parsed.size > this.maxDrivers * 4 || this.parsedBytes > PARSE_CACHE_BYTES) {
+      const oldest = this.parsed.keys().next().value as string;
+      this.parsed.delete(oldest);
+      this.parsedBytes -= oldest.length;
+    }
     return result;
   }
 

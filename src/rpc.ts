@@ -18,6 +18,7 @@ import type { Driver } from "./driver.ts";
 import { CancelledError, InvalidRequestError, statusName, toRpcError, type RpcError } from "./errors.ts";
 import type { Artifact__Output } from "./generated/artifact/Artifact.ts";
 import { normaliseKey } from "./keys.ts";
+import { clip } from "./text.ts";
 import type { LogFields, Logger } from "./log.ts";
 import type { DriverLease, DriverRegistry } from "./registry.ts";
 
@@ -42,7 +43,7 @@ export class CallContext {
   /** The driver and normalised key of an artifact from a request. */
   locate(artifact: Artifact__Output | null | undefined): { driver: Driver; key: string } {
     const plugin = this.pluginOf(artifact);
-    this.fields["key"] = plugin.key;
+    this.fields["key"] = clip(plugin.key);
     const key = normaliseKey(plugin.key);
     return { driver: this.driverOf(artifact), key };
   }
@@ -59,8 +60,8 @@ export class CallContext {
   private pluginOf(artifact: Artifact__Output | null | undefined): NonNullable<Artifact__Output["plugin"]> {
     const plugin = artifact?.plugin;
     if (!artifact || !plugin) throw new InvalidRequestError("the request carries no artifact with a plugin location");
-    this.fields["plugin"] = plugin.name;
-    this.fields["artifact"] = artifact.name;
+    this.fields["plugin"] = clip(plugin.name);
+    this.fields["artifact"] = clip(artifact.name);
     return plugin;
   }
 

@@ -12,6 +12,8 @@ import { FORBIDDEN_ROOTS, isForbiddenRoot } from "./identity.ts";
 /** The Reed-Solomon library's limits (@ronomon/reed-solomon: k ≤ 24, m ≤ 6). */
 export const MAX_DATA_SHARDS = 24;
 export const MAX_PARITY_SHARDS = 6;
+/** k + m at most. */
+const MAX_DRIVES = MAX_DATA_SHARDS + MAX_PARITY_SHARDS;
 const MiB = 1024 * 1024;
 
 /** MinIO's default parity for an erasure set of `drives` drives. */
@@ -43,7 +45,8 @@ export const localConfigSchema = z
       .array(absolutePath.refine((p) => !isForbiddenRoot(path.resolve(p)), `expected a drive outside ${FORBIDDEN_ROOTS.join(", ")}`), {
         error: "expected a list of absolute paths",
       })
-      .min(1, "expected at least one drive"),
+      .min(1, "expected at least one drive")
+      .max(MAX_DRIVES, `expected at most ${MAX_DRIVES} drives`),
     dataShards: z.number({ error: "expected a whole number" }).int().min(1, "expected at least 1").max(MAX_DATA_SHARDS, `expected at most ${MAX_DATA_SHARDS}`).optional(),
     parityShards: z.number({ error: "expected a whole number" }).int().min(0, "expected 0 or more").max(MAX_PARITY_SHARDS, `expected at most ${MAX_PARITY_SHARDS}`).optional(),
     /** Bytes of the object encoded at a time; each drive gets blockSize / dataShards of it. */
@@ -56,6 +59,7 @@ export const localConfigSchema = z
       .optional(),
   })
   .superRefine((config, ctx) => {
+    if (config.drives.length > MAX_DRIVES) return; // refused above; the pairwise check below is quadratic
     const seen = new Map<string, number>();
     config.drives.forEach((drive, i) => {
       const normal = path.resolve(drive);
