@@ -39,3 +39,51 @@ export async function forEachConcurrently<T>(
   if (failure) throw failure.error;
   outer?.throwIfAborted();
 }
+
+/**
+ * A budget of bytes shared by many holders, first come first served: what
+ * caps the buffer memory of all reads together. A request larger than the
+ * whole budget is served alone (as if it asked for all of it).
+ */
+export class ByteBudget {
+  readonly capacity: number;
+  private used = 0;
+  private readonly waiters: { bytes: number; grant: () => void }[] = [];
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+  }
+
+  /** Waits until `bytes` fit, then takes them; resolves with their release (safe to call twice). */
+  async acquire(bytes: number): Promise<() => void> {
+    const want = Math.min(bytes, this.capacity);
+    if (this.waiters.length > 0 || this.used + want > this.capacity) {
+      await new Promise<void>((grant) => this.waiters.push({ bytes: want, grant }));
+    } else {
+      this.used += want;
+    }
+    return this.releaser(want);
+  }
+
+  /** Takes `bytes` if they fit now and nobody is waiting; undefined otherwise. */
+  tryAcquire(bytes: number): (() => void) | undefined {
+    const want = Math.min(bytes, this.capacity);
+    if (this.waiters.length > 0 || this.used + want > this.capacity) return undefined;
+    this.used += want;
+    return this.releaser(want);
+  }
+
+  private releaser(bytes: number): () => void {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.used -= bytes;
+      for (let next = this.waiters[0]; next && this.used + next.bytes <= this.capacity; next = this.waiters[0]) {
+        this.waiters.shift();
+        this.used += next.bytes;
+        next.grant();
+      }
+    };
+  }
+}

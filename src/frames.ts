@@ -15,7 +15,7 @@ import { FRAME_BYTES } from "./proto.ts";
 
 /** The parts of a grpc-js server-streaming call that framing needs. */
 export interface FrameSink {
-  write(frame: OpenStreamResponse): boolean;
+  write(frame: OpenStreamResponse, callback?: (error?: Error | null) => void): boolean;
   readonly cancelled: boolean;
   on(event: "drain" | "cancelled", listener: () => void): unknown;
   removeListener(event: "drain" | "cancelled", listener: () => void): unknown;
@@ -31,9 +31,24 @@ export async function sendFrames(source: AsyncIterable<Buffer>, sink: FrameSink)
   let pending: Buffer[] = [];
   let pendingBytes = 0;
 
+  // grpc-js queues up to 16 messages per call before write() says to wait: 16 MiB a call, whatever
+  // the client reads. So a frame is written only once the previous one has been taken by HTTP/2:
+  // a client that stops reading holds one frame here, not sixteen.
+  let onCancel: () => void = () => {};
+  const cancelled = new Promise<never>((_resolve, reject) => {
+    onCancel = () => reject(new CancelledError());
+    sink.on("cancelled", onCancel);
+  });
+  cancelled.catch(() => {}); // raced below; never unhandled
+  let inFlight: Promise<void> = Promise.resolve();
   const send = async (data: Buffer): Promise<void> => {
     sent += data.length;
-    if (!sink.write({ data })) await drained(sink);
+    if (sink.cancelled) throw new CancelledError();
+    let taken: () => void = () => {};
+    const written = new Promise<void>((resolve) => (taken = resolve));
+    await Promise.race([inFlight, cancelled]);
+    inFlight = written;
+    if (!sink.write({ data }, () => taken())) await drained(sink);
   };
   const flush = async (): Promise<void> => {
     if (pendingBytes === 0) return;
@@ -43,19 +58,23 @@ export async function sendFrames(source: AsyncIterable<Buffer>, sink: FrameSink)
     await send(data);
   };
 
-  for await (const chunk of source) {
-    if (sink.cancelled) throw new CancelledError();
-    for (let offset = 0; offset < chunk.length; ) {
-      const take = Math.min(chunk.length - offset, FRAME_BYTES - pendingBytes);
-      pending.push(offset === 0 && take === chunk.length ? chunk : chunk.subarray(offset, offset + take));
-      pendingBytes += take;
-      offset += take;
-      if (pendingBytes === FRAME_BYTES) await flush();
+  try {
+    for await (const chunk of source) {
+      if (sink.cancelled) throw new CancelledError();
+      for (let offset = 0; offset < chunk.length; ) {
+        const take = Math.min(chunk.length - offset, FRAME_BYTES - pendingBytes);
+        pending.push(offset === 0 && take === chunk.length ? chunk : chunk.subarray(offset, offset + take));
+        pendingBytes += take;
+        offset += take;
+        if (pendingBytes === FRAME_BYTES) await flush();
+      }
+      // Forward what we have once a quarter frame is ready rather than waiting for a full one.
+      if (pendingBytes >= FRAME_BYTES / 4) await flush();
     }
-    // Forward what we have once a quarter frame is ready rather than waiting for a full one.
-    if (pendingBytes >= FRAME_BYTES / 4) await flush();
+    await flush();
+  } finally {
+    sink.removeListener("cancelled", onCancel);
   }
-  await flush();
   sink.write({ is_end: true });
   return sent;
 }

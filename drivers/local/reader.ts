@@ -3,23 +3,27 @@ import { Readable } from "node:stream";
 import { DataLossError, UnavailableError } from "../../src/errors.ts";
 import { contentHasher } from "./bitrot.ts";
 import type { DriveSet } from "./layout.ts";
+import { BlockWindow } from "./block-window.ts";
 import { resolveObject, type OpenObject } from "./resolve.ts";
 import { StripeReader } from "./shards.ts";
 
-/** Blocks being read ahead of the consumer. */
-const READ_AHEAD = 3;
 /** Times a read looks for the object again after a block could not be read. */
 const MAX_RELOOKS = 2;
+/** Bytes handed to the consumer at a time: one gRPC frame. */
+const PIECE_BYTES = 1024 * 1024;
+/** A consumer that takes nothing for this long is stalled: the read lets go of its blocks meanwhile. */
+const STALL_MS = 1000;
 
 /** Bad shards seen while reading, reported so they can be healed. */
 export type DamageReport = (key: string, problems: string[]) => void;
 
 /**
- * Opens `key` and returns its content as a stream. Each block reads k
- * shards, preferring data shards, and checks each one's hash before any of
- * its bytes go out; a missing, short, corrupt or misplaced shard is replaced
- * by another and the data rebuilt from parity. READ_AHEAD blocks are read
- * ahead of the consumer.
+ * Opens `key` and returns its content as a stream, in pieces of at most
+ * PIECE_BYTES. Each block reads k shards, preferring data shards, and checks
+ * each one's hash before any of its bytes go out; a missing, short, corrupt
+ * or misplaced shard is replaced by another and the data rebuilt from
+ * parity. Blocks are read ahead within a byte budget (block-window.ts), and
+ * let go while the consumer stalls.
  *
  * The read pins the version it opened (open files keep it even when another
  * process replaces it). If a block still cannot be read, for instance
@@ -36,38 +40,50 @@ export async function readObject(
 ): Promise<Readable> {
   let object = await resolveObject(drives, key);
 
-  async function* blocks(): AsyncGenerator<Buffer> {
+  async function* pieces(): AsyncGenerator<Buffer> {
     const dataIndexes = () => Array.from({ length: object.header.dataShards }, (_, i) => i);
     let content = contentHasher();
     let block = 0;
+    let offset = 0; // bytes of `block` already delivered
     let relooks = 0;
     for (;;) {
       const reader = new StripeReader(key, object);
-      const pending: Promise<Buffer>[] = [];
-      let next = block;
+      const window = new BlockWindow(reader, dataIndexes());
+      // Waiting on the consumer for more than STALL_MS: let go of the blocks held.
+      let waitingSince = 0;
+      const watch = setInterval(() => {
+        if (waitingSince > 0 && performance.now() - waitingSince > STALL_MS) window.drop();
+      }, STALL_MS / 4);
+      watch.unref();
       try {
         try {
           while (block < reader.geometry.blocks) {
-            // READ_AHEAD blocks at once (each a parallel read of k shard files), so the disk,
-            // the hashing and any rebuilding of block n+1.. overlap the consumer of block n.
-            while (pending.length < READ_AHEAD && next < reader.geometry.blocks) {
-              const read = reader.read(next++, dataIndexes()).then((stripe) => stripe.data.subarray(0, stripe.blockBytes));
-              read.catch(() => {}); // surfaced when its turn comes
-              pending.push(read);
+            const blockBytes = reader.geometry.blockBytes(block);
+            while (offset < blockBytes) {
+              const end = Math.min(blockBytes, offset + PIECE_BYTES);
+              // Got again for every piece: a block let go during a stall is read (and checked) again.
+              // Nothing here refers to the block while the piece waits on the consumer, so a
+              // stalled read keeps no block in memory.
+              const piece = await pieceOf(window, block, offset, end, blockBytes);
+              content.update(piece);
+              // The whole object's digest is checked before its last piece goes out, so a
+              // reassembly that passed every block check but is still wrong is never delivered whole.
+              if (block === reader.geometry.blocks - 1 && end === blockBytes && content.digest() !== object.header.digest) {
+                relooks = MAX_RELOOKS; // the same bytes would come back: do not look again
+                throw new DataLossError(`object '${key}' does not match its content digest after reassembly`);
+              }
+              offset = end;
+              waitingSince = performance.now();
+              yield piece;
+              waitingSince = 0;
             }
-            const data = await (pending.shift() as Promise<Buffer>);
-            content.update(data);
-            // The whole object's digest is checked before its last block goes out, so a
-            // reassembly that passed every block check but is still wrong is never delivered whole.
-            if (++block === reader.geometry.blocks && content.digest() !== object.header.digest) {
-              relooks = MAX_RELOOKS; // the same bytes would come back: do not look again
-              throw new DataLossError(`object '${key}' does not match its content digest after reassembly`);
-            }
-            yield data;
+            offset = 0;
+            window.advance(++block);
           }
           return;
         } finally {
-          await Promise.allSettled(pending);
+          clearInterval(watch);
+          await window.close();
           report(reader, object);
         }
       } catch (error) {
@@ -75,7 +91,7 @@ export async function readObject(
         const fresh = await resolveObject(drives, key).catch(() => undefined);
         if (!fresh) throw error;
         if (fresh.header.version !== object.header.version) {
-          if (block > 0) {
+          if (block > 0 || offset > 0) {
             await fresh.close();
             throw new UnavailableError(`object '${key}' was replaced by another write while being read; read it again`, { cause: error });
           }
@@ -87,6 +103,10 @@ export async function readObject(
     }
   }
 
+  /** Bytes `start`..`end` of `block`: a whole small block as it is, else a copy (block buffers are reused). */
+  const pieceOf = async (window: BlockWindow, block: number, start: number, end: number, blockBytes: number): Promise<Buffer> =>
+    start === 0 && end === blockBytes ? window.handOut(block) : Buffer.from((await window.get(block)).subarray(start, end));
+
   /** Damage seen by a reader goes to healing (drives that are away could not be healed anyway). */
   const report = (reader: StripeReader, seen: OpenObject) => {
     const problems = [...reader.bad.values()];
@@ -95,9 +115,9 @@ export async function readObject(
     }
   };
 
-  const generator = blocks();
-  // Read-ahead lives in the generator (READ_AHEAD blocks in flight); a stream buffer of its own
-  // would only make a read() join two buffered blocks into a fresh copy.
+  const generator = pieces();
+  // Read-ahead lives in the block window; a stream buffer of its own would only hold more, and
+  // make a read() join two buffered pieces into a fresh copy.
   const stream = Readable.from(generator, { objectMode: false, highWaterMark: 1 });
   // Closing the stream ends the generator (its `finally` settles reads in flight); then the files close.
   stream.once("close", () => void generator.return(undefined).finally(() => object.close()));

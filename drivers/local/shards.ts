@@ -50,16 +50,22 @@ export class StripeReader {
     this.codec = codecFor(object.header.dataShards, object.header.parityShards);
   }
 
+  /** Bytes of the data shards of a full block: what a buffer given to `read` must hold. */
+  dataBytes(): number {
+    return this.object.header.dataShards * this.geometry.fullShardSize;
+  }
+
   /**
    * Returns block `b` with every index in `want` valid in the stripe. With
    * `verifyAll`, every available shard is read and checked (healing), not
    * just the k needed.
    */
-  async read(b: number, want: readonly number[], verifyAll = false): Promise<Stripe> {
+  async read(b: number, want: readonly number[], verifyAll = false, into?: Buffer): Promise<Stripe> {
     const { dataShards: k, parityShards: m } = this.object.header;
     const shardSize = this.geometry.shardSize(b);
     const stripe: Stripe = {
-      data: Buffer.allocUnsafe(k * shardSize),
+      // `into`, when given, is a buffer of at least dataBytes() to read into (a reused one).
+      data: into ? into.subarray(0, k * shardSize) : Buffer.allocUnsafe(k * shardSize),
       parity: EMPTY, // allocated on first use: a healthy read never needs it
       shardSize,
       blockBytes: this.geometry.blockBytes(b),
