@@ -54,11 +54,33 @@ export class ByteBudget {
     this.capacity = capacity;
   }
 
-  /** Waits until `bytes` fit, then takes them; resolves with their release (safe to call twice). */
-  async acquire(bytes: number): Promise<() => void> {
+  /** Whether anyone is waiting for bytes now. */
+  get waiting(): boolean {
+    return this.waiters.length > 0;
+  }
+
+  /**
+   * Waits until `bytes` fit, then takes them; resolves with their release
+   * (safe to call twice). `signal` gives up the wait (rejects with its reason).
+   */
+  async acquire(bytes: number, signal?: AbortSignal): Promise<() => void> {
     const want = Math.min(bytes, this.capacity);
+    signal?.throwIfAborted();
     if (this.waiters.length > 0 || this.used + want > this.capacity) {
-      await new Promise<void>((grant) => this.waiters.push({ bytes: want, grant }));
+      await new Promise<void>((grant, reject) => {
+        const waiter = { bytes: want, grant: () => {
+          signal?.removeEventListener("abort", abandon);
+          grant();
+        } };
+        const abandon = () => {
+          const at = this.waiters.indexOf(waiter);
+          if (at >= 0) this.waiters.splice(at, 1);
+          reject(signal?.reason);
+          this.grantWaiting(); // a smaller request behind us may fit now
+        };
+        signal?.addEventListener("abort", abandon, { once: true });
+        this.waiters.push(waiter);
+      });
     } else {
       this.used += want;
     }
@@ -79,11 +101,16 @@ export class ByteBudget {
       if (released) return;
       released = true;
       this.used -= bytes;
-      for (let next = this.waiters[0]; next && this.used + next.bytes <= this.capacity; next = this.waiters[0]) {
-        this.waiters.shift();
-        this.used += next.bytes;
-        next.grant();
-      }
+      this.grantWaiting();
     };
+  }
+
+  /** Grants waiting requests in order while they fit. */
+  private grantWaiting(): void {
+    for (let next = this.waiters[0]; next && this.used + next.bytes <= this.capacity; next = this.waiters[0]) {
+      this.waiters.shift();
+      this.used += next.bytes;
+      next.grant();
+    }
   }
 }

@@ -44,6 +44,12 @@ export function parseYaml(text: string): unknown {
   let structure = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
+    // A comment (`#` at a line's start or after a blank) runs to the line's end: not structure.
+    if (c === 35 && (i === 0 || text.charCodeAt(i - 1) === 10 || text.charCodeAt(i - 1) === 32 || text.charCodeAt(i - 1) === 9)) {
+      const end = text.indexOf("\n", i);
+      i = end < 0 ? text.length : end - 1;
+      continue;
+    }
     // : , - [ { and newline
     if ((c === 58 || c === 44 || c === 45 || c === 91 || c === 123 || c === 10) && ++structure > MAX_STRUCTURE) {
       throw new InvalidConfigError(`configuration holds too many entries (more than ${MAX_STRUCTURE} separators); a configuration is a few dozen fields`);

@@ -32,23 +32,22 @@ export async function sendFrames(source: AsyncIterable<Buffer>, sink: FrameSink)
   let pendingBytes = 0;
 
   // grpc-js queues up to 16 messages per call before write() says to wait: 16 MiB a call, whatever
-  // the client reads. So a frame is written only once the previous one has been taken by HTTP/2:
-  // a client that stops reading holds one frame here, not sixteen.
+  // the client reads. So each frame is written only once HTTP/2 has taken the one before, and
+  // the next is not even read from the source until then: a call holds about one frame.
   let onCancel: () => void = () => {};
   const cancelled = new Promise<never>((_resolve, reject) => {
     onCancel = () => reject(new CancelledError());
     sink.on("cancelled", onCancel);
   });
   cancelled.catch(() => {}); // raced below; never unhandled
-  let inFlight: Promise<void> = Promise.resolve();
   const send = async (data: Buffer): Promise<void> => {
     sent += data.length;
     if (sink.cancelled) throw new CancelledError();
     let taken: () => void = () => {};
     const written = new Promise<void>((resolve) => (taken = resolve));
-    await Promise.race([inFlight, cancelled]);
-    inFlight = written;
-    if (!sink.write({ data }, () => taken())) await drained(sink);
+    const ready = sink.write({ data }, () => taken());
+    await Promise.race([written, cancelled]);
+    if (!ready) await drained(sink);
   };
   const flush = async (): Promise<void> => {
     if (pendingBytes === 0) return;

@@ -13,9 +13,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { constants } from "node:fs";
-import { mkdir, open, rename, rm, type FileHandle } from "node:fs/promises";
+import { lstat, mkdir, open, readdir, readlink, rename, rmdir, unlink, type FileHandle } from "node:fs/promises";
 import path from "node:path";
-import { InvalidRequestError } from "./errors.ts";
+import { InvalidRequestError, PermissionDeniedError } from "./errors.ts";
 import { inside, localFsError, openFolder, type PathPolicy } from "./local-paths.ts";
 import { clip } from "./text.ts";
 
@@ -41,11 +41,17 @@ export async function openLoadTarget(spelled: string, policy: PathPolicy): Promi
   });
   try {
     await policy.check(parent, "the Load path's folder", parentPath);
+    const dest = path.join(await readlink(`/proc/self/fd/${parent.fd}`), name);
+    const holds = policy.refusedBelow(dest);
+    if (holds) throw new PermissionDeniedError(`${what} holds ${holds}, which the plugin never writes; it will not replace it`);
+    await removeStaleSiblings(parent);
   } catch (error) {
     await parent.close();
     throw error;
   }
-  const staging = `${name}.partial-${randomUUID().slice(0, 8)}`;
+  // Short fixed-length names beside the destination, so a destination name near the 255-byte
+  // limit still fits, and leftovers of a killed Load are recognised (removeStaleSiblings).
+  const staging = `${STAGING_PREFIX}${randomUUID().slice(0, 8)}`;
   let kind: "file" | "folder" | undefined;
   let done = false;
 
@@ -103,7 +109,7 @@ export async function openLoadTarget(spelled: string, policy: PathPolicy): Promi
     async discard() {
       try {
         // Best effort: a failure here must not hide the error that made us discard.
-        if (!done && kind) await rm(inside(parent, staging), { recursive: true, force: true }).catch(() => {});
+        if (!done && kind) await removeTree(parent, staging).catch(() => {});
       } finally {
         await parent.close();
       }
@@ -121,7 +127,7 @@ async function replace(parent: FileHandle, staging: string, name: string): Promi
     if (!["EISDIR", "ENOTDIR", "ENOTEMPTY", "EEXIST"].includes(code)) throw error;
   }
   // A folder is there (or a file where the new folder goes): set it aside, put ours in, then drop it.
-  const aside = `${name}.old-${randomUUID().slice(0, 8)}`;
+  const aside = `${ASIDE_PREFIX}${randomUUID().slice(0, 8)}`;
   await rename(inside(parent, name), inside(parent, aside));
   try {
     await rename(inside(parent, staging), inside(parent, name));
@@ -129,5 +135,43 @@ async function replace(parent: FileHandle, staging: string, name: string): Promi
     await rename(inside(parent, aside), inside(parent, name)).catch(() => {}); // put the old one back
     throw error;
   }
-  await rm(inside(parent, aside), { recursive: true, force: true });
+  // The new artifact is in place: removing the old one is best effort (a later Load sweeps it).
+  await removeTree(parent, aside).catch(() => {});
+}
+
+const STAGING_PREFIX = ".multistore-partial-";
+const ASIDE_PREFIX = ".multistore-old-";
+/** Leftovers older than this are of a Load that was killed, not of one in progress. */
+const STALE_MS = 10 * 60_000;
+
+/** Removes what killed Loads left beside their destinations in this folder (Argo SIGKILLs init containers). */
+async function removeStaleSiblings(parent: FileHandle): Promise<void> {
+  for (const name of await readdir(inside(parent, ".")).catch(() => [] as string[])) {
+    if (!name.startsWith(STAGING_PREFIX) && !name.startsWith(ASIDE_PREFIX)) continue;
+    const info = await lstat(inside(parent, name)).catch(() => undefined);
+    if (info && Date.now() - info.mtimeMs > STALE_MS) await removeTree(parent, name).catch(() => {});
+  }
+}
+
+/**
+ * Removes `name` in the open folder `dir`, and everything under it, through
+ * folder descriptors: a folder swapped for a link meanwhile is unlinked as a
+ * link, never followed, and no other filesystem is entered.
+ */
+async function removeTree(dir: FileHandle, name: string): Promise<void> {
+  const info = await lstat(inside(dir, name));
+  if (!info.isDirectory()) return unlink(inside(dir, name));
+  const folder = await openFolder(inside(dir, name)).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === "ELOOP" || (error as NodeJS.ErrnoException).code === "ENOTDIR") return undefined;
+    throw error;
+  });
+  if (!folder) return unlink(inside(dir, name)); // became a link since the lstat
+  try {
+    const own = await folder.stat();
+    if (own.dev !== (await dir.stat()).dev) return; // a mount point: not ours to empty
+    for (const entry of await readdir(inside(folder, "."))) await removeTree(folder, entry);
+  } finally {
+    await folder.close();
+  }
+  await rmdir(inside(dir, name));
 }

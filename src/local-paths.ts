@@ -18,7 +18,7 @@
  * descriptor (`/proc/self/fd/<fd>/<name>`), so a folder swapped for a link
  * mid-walk cannot redirect it either (Linux only, as the plugin is).
  */
-import { constants } from "node:fs";
+import { constants, realpathSync, statSync } from "node:fs";
 import { open, readlink, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { InvalidRequestError, PermissionDeniedError, PluginError, ResourceExhaustedError } from "./errors.ts";
@@ -35,10 +35,24 @@ export class PathPolicy {
   readonly refused: readonly string[];
   private readonly source: string;
 
+  /** Device and inode of each refused folder that exists: a bind mount of one is refused under any name. */
+  private readonly refusedIds: ReadonlyMap<string, string>;
+
   constructor(allowed: readonly string[], refused: readonly string[] = [], source = "MULTISTORE_PATHS") {
-    this.allowed = allowed.map((p) => path.resolve(p));
-    this.refused = [...new Set([...ALWAYS_REFUSED, ...refused.map((p) => path.resolve(p))])];
+    // Folders are compared where they really are (a root given through a link still matches).
+    this.allowed = [...new Set(allowed.flatMap((p) => [path.resolve(p), real(p)]))];
+    this.refused = [...new Set([...ALWAYS_REFUSED, ...refused].flatMap((p) => [path.resolve(p), real(p)]))];
     this.source = source;
+    const ids = new Map<string, string>();
+    for (const root of this.refused) {
+      try {
+        const info = statSync(root);
+        ids.set(`${info.dev}:${info.ino}`, root);
+      } catch {
+        // not there: nothing to recognise
+      }
+    }
+    this.refusedIds = ids;
   }
 
   /**
@@ -72,6 +86,32 @@ export class PathPolicy {
     if (!this.allowed.some(within)) {
       throw new PermissionDeniedError(`${named} is outside the folders the plugin reads and writes (${this.source}: ${this.allowed.join(":")})`);
     }
+  }
+
+  /**
+   * Checks a folder met inside a tree being saved or replaced: the refused
+   * folder it is (by device and inode, or by real path), if any.
+   */
+  async refusedFolder(handle: FileHandle): Promise<string | undefined> {
+    const info = await handle.stat();
+    const byId = this.refusedIds.get(`${info.dev}:${info.ino}`);
+    if (byId) return byId;
+    const where = await readlink(`/proc/self/fd/${handle.fd}`);
+    return this.refused.find((root) => where === root || where.startsWith(`${root}/`));
+  }
+
+  /** The refused folders inside `folder` (a real path): a Load may not replace a tree that holds one. */
+  refusedBelow(folder: string): string | undefined {
+    return this.refused.find((root) => root.startsWith(`${folder === "/" ? "" : folder}/`));
+  }
+}
+
+/** `p` resolved through links, or as it is when it does not exist. */
+function real(p: string): string {
+  try {
+    return realpathSync.native(p);
+  } catch {
+    return path.resolve(p);
   }
 }
 

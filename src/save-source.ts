@@ -13,7 +13,8 @@
  */
 import { lstat, opendir, type FileHandle } from "node:fs/promises";
 import { Readable } from "node:stream";
-import { InvalidRequestError } from "./errors.ts";
+import { InvalidRequestError, PermissionDeniedError } from "./errors.ts";
+import { MAX_KEY_BYTES } from "./keys.ts";
 import { inside, localFsError, openFolder, openRegularFile, type PathPolicy } from "./local-paths.ts";
 import { clip } from "./text.ts";
 
@@ -51,7 +52,7 @@ export async function openSaveSource(spelled: string, policy: PathPolicy): Promi
       await root.close();
       throw error;
     }
-    const files = walk(root, "", new Set());
+    const files = walk(root, "", new Set(), policy);
     return { kind: "folder", files, close: async () => void (await files.return(undefined)) };
   }
   const opened = await openRegularFile(spelled).catch((error: unknown) => {
@@ -70,22 +71,35 @@ export async function openSaveSource(spelled: string, policy: PathPolicy): Promi
 /**
  * The regular files below the open folder `dir`, depth first. Links,
  * special files and anything swapped in for a listed entry are skipped;
- * a folder reached twice (a bind mount looping back) is walked once.
+ * a folder reached twice (a bind mount looping back) is walked once; a
+ * refused folder inside the tree (a mounted Secret, /proc) fails the Save.
  */
-async function* walk(dir: FileHandle, relative: string, seen: Set<string>): AsyncGenerator<SourceFile> {
+async function* walk(dir: FileHandle, relative: string, seen: Set<string>, policy: PathPolicy): AsyncGenerator<SourceFile> {
   try {
     const info = await dir.stat();
     const identity = `${info.dev}:${info.ino}`;
     if (seen.has(identity)) return;
     seen.add(identity);
+    if (relative !== "") {
+      const refused = await policy.refusedFolder(dir);
+      if (refused) throw new PermissionDeniedError(`the folder ${clip(relative)} of the Save path is ${refused}, which the plugin never reads`);
+    }
+    if (Buffer.byteLength(relative) > MAX_KEY_BYTES) {
+      throw new InvalidRequestError(`the Save path nests deeper than a key can name (${clip(relative)})`);
+    }
     for await (const entry of await opendir(inside(dir, "."), { bufferSize: 256 })) {
       const rel = relative === "" ? entry.name : `${relative}/${entry.name}`;
-      if (entry.isDirectory()) {
-        const sub = await openFolder(inside(dir, entry.name)).catch(skippable);
-        if (sub) yield* walk(sub, rel, seen);
-      } else if (entry.isFile()) {
-        const opened = await openRegularFile(inside(dir, entry.name));
-        if (opened) yield sourceFile(opened.handle, opened.size, rel, `the file ${clip(rel)} of the Save path`);
+      const what = `the ${entry.isDirectory() ? "folder" : "file"} ${clip(rel)} of the Save path`;
+      try {
+        if (entry.isDirectory()) {
+          const sub = await openFolder(inside(dir, entry.name)).catch(skippable);
+          if (sub) yield* walk(sub, rel, seen, policy);
+        } else if (entry.isFile()) {
+          const opened = await openRegularFile(inside(dir, entry.name));
+          if (opened) yield sourceFile(opened.handle, opened.size, rel, what);
+        }
+      } catch (error) {
+        throw localFsError(error, what); // EACCES on a file root wrote 0600: PERMISSION_DENIED, named
       }
     }
   } finally {

@@ -97,11 +97,11 @@ async function loadInto(driver: Driver, key: string, target: LoadTarget, signal?
  * one object, a folder as one object per regular file at `key/<relative
  * path>`. Links and special files inside a folder are skipped.
  *
- * A folder Save that fails or is cancelled leaves what it found: every
- * object that existed under `key/` before still exists, each either as it
- * was or as the complete new file (a put replaces an object whole or not at
- * all), and the objects it created new are deleted again. Nothing that
- * existed before the Save is ever deleted by it.
+ * A folder Save that fails or is cancelled deletes nothing: every object
+ * that was under `key/` still exists, each either as it was or as the
+ * complete new file (a put replaces an object whole or not at all), and the
+ * new files it had stored stay (a retry completes the Save). Deleting them
+ * again would race a concurrent Save of the same key that stored them too.
  */
 export async function saveFromPath(driver: Driver, key: string, source: string, paths: PathPolicy, signal?: AbortSignal): Promise<TransferStats> {
   const opened = await openSaveSource(source, paths);
@@ -113,9 +113,6 @@ export async function saveFromPath(driver: Driver, key: string, source: string, 
     }
     return { objects: 1, bytes: opened.file.size };
   }
-  // What is there already: on failure, only objects new to the key are taken back.
-  const existing = new Set<string>();
-  const created: string[] = [];
   const stats: TransferStats = { objects: 0, bytes: 0 };
   const unsent = new Set<SourceFile>(); // opened by the walk, not yet handed to a put
   async function* files(): AsyncGenerator<SourceFile> {
@@ -125,23 +122,17 @@ export async function saveFromPath(driver: Driver, key: string, source: string, 
     }
   }
   try {
-    for await (const object of driver.list(directoryPrefix(key))) existing.add(object.key);
     await forEachConcurrently(files(), DIRECTORY_CONCURRENCY, async (file, taskSignal) => {
       unsent.delete(file);
-      const objectKey = childKey(key, file.relative);
       try {
-        await driver.put(objectKey, file.stream(), { signal: taskSignal, size: file.size });
+        await driver.put(childKey(key, file.relative), file.stream(), { signal: taskSignal, size: file.size });
       } finally {
         await file.close();
       }
-      if (!existing.has(objectKey)) created.push(objectKey);
       stats.objects++;
       stats.bytes += file.size;
     }, signal);
     return stats;
-  } catch (error) {
-    await Promise.allSettled(created.map((objectKey) => driver.delete(objectKey)));
-    throw error;
   } finally {
     for (const file of unsent) await file.close();
     await opened.close();

@@ -33,6 +33,11 @@ describe("hostile configurations", () => {
     expect(performance.now() - started).toBeLessThan(500);
   });
 
+  it("does not count comments: ruler lines and notes cost nothing", async () => {
+    const ruled = `# ${"-".repeat(400)}\n# notes: a, b, c - d\n${"# -----\n".repeat(50)}local: {drives: [${JSON.stringify(t.dataDir)}]}  # the store\n`;
+    expect(await t.client(ruled).isDirectory("k")).toBe(false);
+  });
+
   it("does not delay a concurrent call", async () => {
     const hostile = Array.from({ length: 20 }, (_, i) => t.client(manyKeys(6_000 + i).slice(0, 64 * 1024 - 1)).delete("k").catch(() => {}));
     const started = performance.now();

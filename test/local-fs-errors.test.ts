@@ -71,6 +71,12 @@ describe("Load and Save report the plugin's filesystem errors by kind", () => {
     const secret = path.join(root, "unreadable.txt");
     await writeFile(secret, "only root reads this", { mode: 0o600 });
     await expect(client.save(secret, "copied")).rejects.toMatchObject({ code: "PERMISSION_DENIED" });
+    // Inside a folder being saved (root's 0600 files, as Argo's wait container writes them): named.
+    const tree = path.join(root, "tree");
+    await mkdir(tree, { mode: 0o755 });
+    await writeFile(path.join(tree, "ok.txt"), "readable", { mode: 0o644 });
+    await writeFile(path.join(tree, "private.txt"), "only root", { mode: 0o600 });
+    await expect(client.save(tree, "tree")).rejects.toMatchObject({ code: "PERMISSION_DENIED", message: expect.stringContaining("the file private.txt of the Save path") });
   });
 
   it("a name too long is INVALID_ARGUMENT", async () => {

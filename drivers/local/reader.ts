@@ -3,7 +3,7 @@ import { Readable } from "node:stream";
 import { DataLossError, UnavailableError } from "../../src/errors.ts";
 import { contentHasher } from "./bitrot.ts";
 import type { DriveSet } from "./layout.ts";
-import { BlockWindow } from "./block-window.ts";
+import { BlockWindow, READ_BUFFERS } from "./block-window.ts";
 import { resolveObject, type OpenObject } from "./resolve.ts";
 import { StripeReader } from "./shards.ts";
 
@@ -11,8 +11,14 @@ import { StripeReader } from "./shards.ts";
 const MAX_RELOOKS = 2;
 /** Bytes handed to the consumer at a time: one gRPC frame. */
 const PIECE_BYTES = 1024 * 1024;
-/** A consumer that takes nothing for this long is stalled: the read lets go of its blocks meanwhile. */
-const STALL_MS = 1000;
+/**
+ * A consumer that takes nothing for this long while other reads wait for
+ * block buffers is stalled: the read lets go of its blocks meanwhile (and
+ * reads them again when it resumes). Uncontended, only after IDLE_MS: a slow
+ * consumer keeps its blocks, since re-reading would multiply the disk's work.
+ */
+const STALL_MS = 50;
+const IDLE_MS = 5000;
 
 /** Bad shards seen while reading, reported so they can be healed. */
 export type DamageReport = (key: string, problems: string[]) => void;
@@ -48,12 +54,13 @@ export async function readObject(
     let relooks = 0;
     for (;;) {
       const reader = new StripeReader(key, object);
-      const window = new BlockWindow(reader, dataIndexes());
+      const window = new BlockWindow(reader, dataIndexes(), signal);
       // Waiting on the consumer for more than STALL_MS: let go of the blocks held.
       let waitingSince = 0;
       const watch = setInterval(() => {
-        if (waitingSince > 0 && performance.now() - waitingSince > STALL_MS) window.drop();
-      }, STALL_MS / 4);
+        const waited = waitingSince > 0 ? performance.now() - waitingSince : 0;
+        if (waited > IDLE_MS || (READ_BUFFERS.waiting && waited > STALL_MS)) window.drop();
+      }, STALL_MS);
       watch.unref();
       try {
         try {
@@ -103,9 +110,15 @@ export async function readObject(
     }
   }
 
-  /** Bytes `start`..`end` of `block`: a whole small block as it is, else a copy (block buffers are reused). */
+  /**
+   * Bytes `start`..`end` of `block`: a whole block as it is when block buffers
+   * are no larger than a piece, else a copy (a large buffer is reused, and a
+   * small piece of it kept by the consumer must not keep it all).
+   */
   const pieceOf = async (window: BlockWindow, block: number, start: number, end: number, blockBytes: number): Promise<Buffer> =>
-    start === 0 && end === blockBytes ? window.handOut(block) : Buffer.from((await window.get(block)).subarray(start, end));
+    start === 0 && end === blockBytes && window.bufferBytes <= PIECE_BYTES
+      ? window.handOut(block)
+      : Buffer.from((await window.get(block)).subarray(start, end));
 
   /** Damage seen by a reader goes to healing (drives that are away could not be healed anyway). */
   const report = (reader: StripeReader, seen: OpenObject) => {
@@ -118,7 +131,7 @@ export async function readObject(
   const generator = pieces();
   // Read-ahead lives in the block window; a stream buffer of its own would only hold more, and
   // make a read() join two buffered pieces into a fresh copy.
-  const stream = Readable.from(generator, { objectMode: false, highWaterMark: 1 });
+  const stream = Readable.from(generator, { objectMode: false, highWaterMark: 0 });
   // Closing the stream ends the generator (its `finally` settles reads in flight); then the files close.
   stream.once("close", () => void generator.return(undefined).finally(() => object.close()));
   if (signal) signal.addEventListener("abort", () => stream.destroy(signal.reason as Error), { once: true });
