@@ -141,8 +141,12 @@ async function replace(parent: FileHandle, staging: string, name: string): Promi
 
 const STAGING_PREFIX = ".multistore-partial-";
 const ASIDE_PREFIX = ".multistore-old-";
-/** Leftovers older than this are of a Load that was killed, not of one in progress. */
-const STALE_MS = 10 * 60_000;
+/**
+ * Leftovers untouched for this long are of a Load that was killed, not of one in progress: a
+ * day, because a folder's own time does not move while files deep inside it are being written,
+ * and another plugin container may be loading beside us into the same folder.
+ */
+const STALE_MS = 24 * 3600_000;
 
 /** Removes what killed Loads left beside their destinations in this folder (Argo SIGKILLs init containers). */
 async function removeStaleSiblings(parent: FileHandle): Promise<void> {
