@@ -125,25 +125,43 @@ export function openFolder(p: string): Promise<FileHandle> {
   return open(p, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
 }
 
+/** Raised for something that is not a regular file where one should be (code EFTYPE). */
+export class NotRegularFileError extends Error {
+  readonly code = "EFTYPE";
+  constructor(file: string) {
+    super(`${file} is not a regular file`);
+  }
+}
+
 /**
- * Opens `p` for reading without blocking (a FIFO would hold an I/O thread
- * forever) and without following a final link. Returns undefined for what
- * is not a regular file (a FIFO, a socket, a device, a link).
+ * Opens `p` without blocking (a FIFO would hold an I/O thread forever) and
+ * without following a final link, and checks it is a regular file; throws
+ * NotRegularFileError otherwise. Files on shared volumes are opened this way.
  */
-export async function openRegularFile(p: string): Promise<{ handle: FileHandle; size: number } | undefined> {
-  let handle: FileHandle;
+export async function openRegular(p: string, flags: number = constants.O_RDONLY): Promise<FileHandle> {
+  return (await openChecked(p, flags)).handle;
+}
+
+async function openChecked(p: string, flags: number): Promise<{ handle: FileHandle; size: number }> {
+  const handle = await open(p, flags | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   try {
-    handle = await open(p, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    const info = await handle.stat();
+    if (!info.isFile()) throw new NotRegularFileError(p);
+    return { handle, size: info.size };
   } catch (error) {
-    if (["ELOOP", "ENOENT", "ENXIO"].includes((error as NodeJS.ErrnoException).code ?? "")) return undefined;
+    await handle.close().catch(() => {});
     throw error;
   }
-  const info = await handle.stat();
-  if (!info.isFile()) {
-    await handle.close();
-    return undefined;
+}
+
+/** openRegular for reading, with its size; undefined for what is not a regular file (a FIFO, a device, a link) or is gone. */
+export async function openRegularFile(p: string): Promise<{ handle: FileHandle; size: number } | undefined> {
+  try {
+    return await openChecked(p, constants.O_RDONLY);
+  } catch (error) {
+    if (["ELOOP", "ENOENT", "ENXIO", "EFTYPE"].includes((error as NodeJS.ErrnoException).code ?? "")) return undefined;
+    throw error;
   }
-  return { handle, size: info.size };
 }
 
 /** A request's local path: absolute, no NUL. */

@@ -2,35 +2,15 @@
  * File access on the drives, which other pods (and workflow authors, through
  * shared volumes) can write to. What the store opens is always a regular
  * file, reached without following a link in its last component, and opened
- * without blocking: a FIFO planted where a shard, marker or lease belongs
- * would otherwise hold a libuv thread forever, and sixteen of them stall
- * every call of the process. Folders the store creates below a drive's
+ * without blocking (openRegular, shared with Save's walk): a FIFO planted
+ * where a shard, marker or lease belongs would otherwise hold a libuv
+ * thread forever, and sixteen of them stall every call of the process. Folders the store creates below a drive's
  * `objects/` are checked not to be links, so a key never leads outside it.
  */
-import { constants } from "node:fs";
-import { lstat, mkdir, open, type FileHandle } from "node:fs/promises";
+import { lstat, mkdir } from "node:fs/promises";
 import path from "node:path";
+import { openRegular } from "../../src/local-paths.ts";
 import { errnoCode } from "./fs-errors.ts";
-
-/** Raised for something that is not a regular file where one should be. */
-export class NotRegularFileError extends Error {
-  readonly code = "EFTYPE";
-  constructor(file: string) {
-    super(`${file} is not a regular file`);
-  }
-}
-
-/** Opens `file` (never through a final link, never blocking) and checks it is a regular file. */
-export async function openRegular(file: string, flags: number = constants.O_RDONLY): Promise<FileHandle> {
-  const handle = await open(file, flags | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  try {
-    if (!(await handle.stat()).isFile()) throw new NotRegularFileError(file);
-    return handle;
-  } catch (error) {
-    await handle.close().catch(() => {});
-    throw error;
-  }
-}
 
 /** Reads a small regular file (a marker, a lease) whole, up to `maxBytes`. */
 export async function readSmallFile(file: string, maxBytes = 64 * 1024): Promise<string> {

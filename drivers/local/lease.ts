@@ -25,7 +25,8 @@ import { link, open, readdir, rename, stat, unlink } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
 import path from "node:path";
 import { UnavailableError } from "../../src/errors.ts";
-import { openRegular, readSmallFile } from "./files.ts";
+import { openRegular } from "../../src/local-paths.ts";
+import { readSmallFile } from "./files.ts";
 import { errnoCode } from "./fs-errors.ts";
 import { ownerGone, TEMP_OWNER, type DriveSet } from "./layout.ts";
 
@@ -61,21 +62,18 @@ const sightings = new Map<string, { content: string; since: number }>();
  * LeaseUnavailableError if it stays held, renewed, for MAX_WAIT_FACTOR ttls.
  */
 export async function withLease<T>(drives: DriveSet, key: string, work: (lease: Lease) => Promise<T>, signal?: AbortSignal): Promise<T> {
-  return drives.leaseQueue.with(key, async () => {
-    const held = (await acquire(drives, key, signal, true)) as HeldLease;
-    try {
-      return await drives.locks.with(key, () => work(held));
-    } finally {
-      await held.release();
-    }
-  });
+  return (await holding(drives, key, work, signal, true)) as T;
 }
 
 /** As withLease, but if another process holds the lease, returns `busy` at once instead of waiting. */
 export async function withLeaseIfFree<T>(drives: DriveSet, key: string, work: (lease: Lease) => Promise<T>): Promise<T | "busy"> {
+  return holding(drives, key, work, undefined, false);
+}
+
+async function holding<T>(drives: DriveSet, key: string, work: (lease: Lease) => Promise<T>, signal: AbortSignal | undefined, wait: boolean): Promise<T | "busy"> {
   return drives.leaseQueue.with(key, async () => {
-    const held = await acquire(drives, key, undefined, false);
-    if (!held) return "busy";
+    const held = await acquire(drives, key, signal, wait);
+    if (!held) return "busy" as const;
     try {
       return await drives.locks.with(key, () => work(held));
     } finally {

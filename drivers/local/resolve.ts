@@ -9,7 +9,7 @@ import path from "node:path";
 import { DataLossError, NotFoundError, UnavailableError } from "../../src/errors.ts";
 import { blockHasher, type BlockHasher } from "./bitrot.ts";
 import { decodeHeader, HEADER_BYTES, type ShardHeader } from "./format.ts";
-import { openRegular } from "./files.ts";
+import { openRegular } from "../../src/local-paths.ts";
 import { errnoCode } from "./fs-errors.ts";
 import { versionTime, versionUuid, type DriveSet } from "./layout.ts";
 import { LeaseUnavailableError, withLease } from "./lease.ts";
