@@ -65,7 +65,7 @@ export async function healObject(drives: DriveSet, key: string, failures: HealFa
     for (let b = 0; b < reader.geometry.blocks; b++) await reader.read(b, [], true);
     const rebuild = Array.from({ length: k + m }, (_, i) => i).filter((i) => !object.shards.has(i) || reader.bad.has(i));
     if (rebuild.length === 0) {
-      const still = await withLease(drives, key, () => cleanUpIfCurrent(drives, key, version));
+      const still = await withLease(drives, key, () => whileCurrent(drives, key, version, (current) => cleanUp(drives, key, current)));
       if (!still) return { key, state: "rewritten", drives: [] };
       lacking([...object.shards.values()].map((s) => s.drive));
       return { key, state: "healthy", drives: [] };
@@ -114,15 +114,14 @@ export async function healObject(drives: DriveSet, key: string, failures: HealFa
         t.failed = true;
       }
     }
-    const committed = await withLease(drives, key, async (lease) => {
-      const current = await openObject(drives, key).catch(() => undefined);
-      await current?.close();
-      if (current?.header.version !== version) return false; // rewritten meanwhile: the new version stands
-      await lease.assertHeld();
-      for (const t of live()) await publish(drives, t.drive, t.temp, drives.shardPath(t.drive, key, version)).catch(() => (t.failed = true));
-      await cleanUp(drives, key, current);
-      return true;
-    });
+    // Rewritten meanwhile: the new version stands, and nothing of this heal is published.
+    const committed = await withLease(drives, key, (lease) =>
+      whileCurrent(drives, key, version, async (current) => {
+        await lease.assertHeld();
+        for (const t of live()) await publish(drives, t.drive, t.temp, drives.shardPath(t.drive, key, version)).catch(() => (t.failed = true));
+        await cleanUp(drives, key, current);
+      }),
+    );
     if (!committed) return { key, state: "rewritten", drives: [] };
     lacking([...holding, ...live().map((t) => t.drive)]);
     const unwritten = targets.filter((t) => t.failed).map((t) => t.drive);
@@ -171,12 +170,12 @@ async function purgeLeftovers(drives: DriveSet, key: string): Promise<HealResult
   });
 }
 
-/** Under the lease: if `version` is still the object's, cleans up around it (cleanUp). */
-async function cleanUpIfCurrent(drives: DriveSet, key: string, version: string): Promise<boolean> {
+/** Under the lease: runs `work` if `version` is still the object's; false if it was rewritten. */
+async function whileCurrent(drives: DriveSet, key: string, version: string, work: (current: OpenObject) => Promise<void>): Promise<boolean> {
   const current = await openObject(drives, key).catch(() => undefined);
   try {
     if (current?.header.version !== version) return false;
-    await cleanUp(drives, key, current);
+    await work(current);
     return true;
   } finally {
     await current?.close();
