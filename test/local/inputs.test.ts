@@ -62,7 +62,7 @@ describe("keys the local store cannot hold", () => {
     await expect(driver.put(key, streamOf(Buffer.from("x")))).rejects.toThrow(/its shard path would be \d+ bytes \(at most 4095\)/);
   });
 
-  it("answers INVALID_ARGUMENT over gRPC, with the key shortened in nothing but its segment", async () => {
+  it("answers INVALID_ARGUMENT over gRPC", async () => {
     const t = await startTestServer();
     try {
       await expect(t.client().saveStream(`${"y".repeat(300)}/file`, [Buffer.from("data")])).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
