@@ -27,55 +27,89 @@ export interface FrameSink {
  * chunks are coalesced, large ones sliced. Returns the bytes sent.
  */
 export async function sendFrames(source: AsyncIterable<Buffer>, sink: FrameSink): Promise<number> {
-  let sent = 0;
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-
   // grpc-js queues up to 16 messages per call before write() says to wait: 16 MiB a call, whatever
   // the client reads. So each frame is written only once HTTP/2 has taken the one before, and
-  // the next is not even read from the source until then: a call holds about one frame.
+  // the next is not even read from the source until then. While a frame waits, nothing here
+  // refers to its bytes (grpc-js serialised a copy; the chunks are let go), so a stalled call
+  // holds that one frame.
   let onCancel: () => void = () => {};
   const cancelled = new Promise<never>((_resolve, reject) => {
     onCancel = () => reject(new CancelledError());
     sink.on("cancelled", onCancel);
   });
   cancelled.catch(() => {}); // raced below; never unhandled
-  const send = async (data: Buffer): Promise<void> => {
-    sent += data.length;
-    if (sink.cancelled) throw new CancelledError();
-    let taken: () => void = () => {};
-    const written = new Promise<void>((resolve) => (taken = resolve));
-    const ready = sink.write({ data }, () => taken());
-    await Promise.race([written, cancelled]);
-    if (!ready) await drained(sink);
-  };
-  const flush = async (): Promise<void> => {
-    if (pendingBytes === 0) return;
-    const data = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
-    pending = [];
-    pendingBytes = 0;
-    await send(data);
-  };
-
+  const framer = new Framer();
+  const chunks = source[Symbol.asyncIterator]();
   try {
-    for await (const chunk of source) {
+    for (;;) {
       if (sink.cancelled) throw new CancelledError();
-      for (let offset = 0; offset < chunk.length; ) {
-        const take = Math.min(chunk.length - offset, FRAME_BYTES - pendingBytes);
-        pending.push(offset === 0 && take === chunk.length ? chunk : chunk.subarray(offset, offset + take));
-        pendingBytes += take;
-        offset += take;
-        if (pendingBytes === FRAME_BYTES) await flush();
-      }
-      // Forward what we have once a quarter frame is ready rather than waiting for a full one.
-      if (pendingBytes >= FRAME_BYTES / 4) await flush();
+      // Handed over without a local, so no reference to a chunk outlives this turn.
+      if (!framer.add(await chunks.next())) break;
+      while (framer.hasFrame()) await writeFrame(sink, framer.take(), cancelled);
     }
-    await flush();
+    while (framer.hasFrame()) await writeFrame(sink, framer.take(), cancelled);
   } finally {
     sink.removeListener("cancelled", onCancel);
   }
   sink.write({ is_end: true });
-  return sent;
+  return framer.sent;
+}
+
+/** Chunks in, frames of at most FRAME_BYTES out. */
+class Framer {
+  sent = 0;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private readonly frames: Buffer[] = [];
+
+  /** Takes the source's next result; false once it is done (what is pending becomes a frame). */
+  add(next: IteratorResult<Buffer>): boolean {
+    if (next.done) {
+      this.cut();
+      return false;
+    }
+    const chunk = next.value;
+    for (let offset = 0; offset < chunk.length; ) {
+      const take = Math.min(chunk.length - offset, FRAME_BYTES - this.pendingBytes);
+      this.pending.push(offset === 0 && take === chunk.length ? chunk : chunk.subarray(offset, offset + take));
+      this.pendingBytes += take;
+      offset += take;
+      if (this.pendingBytes === FRAME_BYTES) this.cut();
+    }
+    // Forward what we have once a quarter frame is ready rather than waiting for a full one.
+    if (this.pendingBytes >= FRAME_BYTES / 4) this.cut();
+    return true;
+  }
+
+  hasFrame(): boolean {
+    return this.frames.length > 0;
+  }
+
+  take(): Buffer {
+    const frame = this.frames.shift() as Buffer;
+    this.sent += frame.length;
+    return frame;
+  }
+
+  private cut(): void {
+    if (this.pendingBytes === 0) return;
+    this.frames.push(this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending, this.pendingBytes));
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+}
+
+/**
+ * Writes one frame; resolves once HTTP/2 has taken it and the call can take
+ * more. Not async, and no callback refers to `data`: the frame's bytes are
+ * not kept alive by the wait.
+ */
+function writeFrame(sink: FrameSink, data: Buffer, cancelled: Promise<never>): Promise<void> {
+  let taken: () => void = () => {};
+  const written = new Promise<void>((resolve) => (taken = resolve));
+  const ready = sink.write({ data }, () => taken());
+  const landed = Promise.race([written, cancelled]);
+  return ready ? landed : landed.then(() => drained(sink));
 }
 
 /** Resolves when the sink can take more, rejects with CancelledError if the client goes away first. */

@@ -52,11 +52,22 @@ export async function readObject(
     let block = 0;
     let offset = 0; // bytes of `block` already delivered
     let relooks = 0;
+    let waitingSince = 0; // since when the consumer has had a piece and not asked for the next
+    /** Hashes a piece; the whole object's digest is checked before its last piece goes out. */
+    const checked = (piece: Buffer, last: boolean): Buffer => {
+      content.update(piece);
+      // So a reassembly that passed every block check but is still wrong is never delivered whole.
+      if (last && content.digest() !== object.header.digest) {
+        relooks = MAX_RELOOKS; // the same bytes would come back: do not look again
+        throw new DataLossError(`object '${key}' does not match its content digest after reassembly`);
+      }
+      waitingSince = performance.now();
+      return piece;
+    };
     for (;;) {
       const reader = new StripeReader(key, object);
       const window = new BlockWindow(reader, dataIndexes(), signal);
       // Waiting on the consumer for more than STALL_MS: let go of the blocks held.
-      let waitingSince = 0;
       const watch = setInterval(() => {
         const waited = waitingSince > 0 ? performance.now() - waitingSince : 0;
         if (waited > IDLE_MS || (READ_BUFFERS.waiting && waited > STALL_MS)) window.drop();
@@ -68,20 +79,13 @@ export async function readObject(
             const blockBytes = reader.geometry.blockBytes(block);
             while (offset < blockBytes) {
               const end = Math.min(blockBytes, offset + PIECE_BYTES);
+              const last = block === reader.geometry.blocks - 1 && end === blockBytes;
               // Got again for every piece: a block let go during a stall is read (and checked) again.
-              // Nothing here refers to the block while the piece waits on the consumer, so a
-              // stalled read keeps no block in memory.
-              const piece = await pieceOf(window, block, offset, end, blockBytes);
-              content.update(piece);
-              // The whole object's digest is checked before its last piece goes out, so a
-              // reassembly that passed every block check but is still wrong is never delivered whole.
-              if (block === reader.geometry.blocks - 1 && end === blockBytes && content.digest() !== object.header.digest) {
-                relooks = MAX_RELOOKS; // the same bytes would come back: do not look again
-                throw new DataLossError(`object '${key}' does not match its content digest after reassembly`);
-              }
+              // The piece is yielded without a local: a generator keeps its locals while it waits
+              // at a yield, and nothing here may refer to a piece, or to its block, while the
+              // consumer stalls.
+              yield checked(await pieceOf(window, block, offset, end, blockBytes), last);
               offset = end;
-              waitingSince = performance.now();
-              yield piece;
               waitingSince = 0;
             }
             offset = 0;
