@@ -114,3 +114,52 @@ export class ByteBudget {
     }
   }
 }
+
+/**
+ * Bytes handed to consumers that have not taken them for a while: frames
+ * HTTP/2 holds for a client that stopped reading, or reads slowly. While
+ * they exceed `limit`, streams cut small pieces (`pieceBytes`), so each
+ * further stalled consumer holds little: a thousand stalled downloads cost
+ * about `limit` plus a thousand small pieces, not a thousand full frames.
+ * Consumers that keep up are never counted and keep full-size pieces.
+ */
+export class StalledOutput {
+  readonly limit: number;
+  private readonly afterMs: number;
+  private bytes = 0;
+
+  constructor(limit: number, afterMs: number) {
+    this.limit = limit;
+    this.afterMs = afterMs;
+  }
+
+  /** Whether the stalled bytes are over the limit now. */
+  get pressed(): boolean {
+    return this.bytes > this.limit;
+  }
+
+  /** The size to cut the next piece at: `full`, or `small` while pressed. */
+  pieceBytes(full: number, small: number): number {
+    return this.pressed ? Math.min(full, small) : full;
+  }
+
+  /** Call when `bytes` are handed over; call what it returns when they are taken (or never will be). */
+  watch(bytes: number): () => void {
+    let counted = false;
+    const timer = setTimeout(() => {
+      counted = true;
+      this.bytes += bytes;
+    }, this.afterMs);
+    timer.unref();
+    return () => {
+      clearTimeout(timer);
+      if (counted) this.bytes -= bytes;
+      counted = false;
+    };
+  }
+}
+
+/** Output of all streams of this process to consumers that stopped taking it (a frame not taken in 100 ms). */
+export const STALLED_OUTPUT = new StalledOutput(8 * 1024 * 1024, 100);
+/** What streams cut their pieces at while STALLED_OUTPUT is pressed. */
+export const SMALL_PIECE_BYTES = 64 * 1024;

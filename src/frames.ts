@@ -2,11 +2,13 @@
  * Byte streams to and from gRPC frames. OpenStream sends frames of at most
  * FRAME_BYTES (Argo's Go client refuses messages over 4 MiB; 1 MiB messages
  * measured 2-4x faster than 64 KiB ones), waiting for the transport to drain
- * so a slow client slows the source instead of filling memory. SaveStream's
+ * so a slow client slows the source instead of filling memory; while many
+ * clients are stalled (STALLED_OUTPUT), frames are small. SaveStream's
  * chunks become a Readable that pauses the call when the driver is slow.
  */
 import { once } from "node:events";
 import { Readable } from "node:stream";
+import { SMALL_PIECE_BYTES, STALLED_OUTPUT } from "./concurrency.ts";
 import { CancelledError, InvalidRequestError } from "./errors.ts";
 import type { Artifact__Output } from "./generated/artifact/Artifact.ts";
 import type { OpenStreamResponse } from "./generated/artifact/OpenStreamResponse.ts";
@@ -69,15 +71,18 @@ class Framer {
       return false;
     }
     const chunk = next.value;
+    // Small frames while many consumers are stalled: a stalled call then holds a small one.
+    const frameBytes = STALLED_OUTPUT.pieceBytes(FRAME_BYTES, SMALL_PIECE_BYTES);
+    if (this.pendingBytes >= frameBytes) this.cut();
     for (let offset = 0; offset < chunk.length; ) {
-      const take = Math.min(chunk.length - offset, FRAME_BYTES - this.pendingBytes);
+      const take = Math.min(chunk.length - offset, frameBytes - this.pendingBytes);
       this.pending.push(offset === 0 && take === chunk.length ? chunk : chunk.subarray(offset, offset + take));
       this.pendingBytes += take;
       offset += take;
-      if (this.pendingBytes === FRAME_BYTES) this.cut();
+      if (this.pendingBytes === frameBytes) this.cut();
     }
     // Forward what we have once a quarter frame is ready rather than waiting for a full one.
-    if (this.pendingBytes >= FRAME_BYTES / 4) this.cut();
+    if (this.pendingBytes >= frameBytes / 4) this.cut();
     return true;
   }
 
@@ -107,8 +112,10 @@ class Framer {
 function writeFrame(sink: FrameSink, data: Buffer, cancelled: Promise<never>): Promise<void> {
   let taken: () => void = () => {};
   const written = new Promise<void>((resolve) => (taken = resolve));
+  const unwatch = STALLED_OUTPUT.watch(data.length);
   const ready = sink.write({ data }, () => taken());
   const landed = Promise.race([written, cancelled]);
+  landed.then(unwatch, unwatch);
   return ready ? landed : landed.then(() => drained(sink));
 }
 

@@ -1,5 +1,6 @@
 /** Streaming an object out of its shards, block by block, verified and rebuilt as needed. */
 import { Readable } from "node:stream";
+import { SMALL_PIECE_BYTES, STALLED_OUTPUT } from "../../src/concurrency.ts";
 import { DataLossError, UnavailableError } from "../../src/errors.ts";
 import { contentHasher } from "./bitrot.ts";
 import type { DriveSet } from "./layout.ts";
@@ -78,7 +79,8 @@ export async function readObject(
           while (block < reader.geometry.blocks) {
             const blockBytes = reader.geometry.blockBytes(block);
             while (offset < blockBytes) {
-              const end = Math.min(blockBytes, offset + PIECE_BYTES);
+              // Small pieces while many consumers are stalled: a stalled read then holds little.
+              const end = Math.min(blockBytes, offset + STALLED_OUTPUT.pieceBytes(PIECE_BYTES, SMALL_PIECE_BYTES));
               const last = block === reader.geometry.blocks - 1 && end === blockBytes;
               // Got again for every piece: a block let go during a stall is read (and checked) again.
               // The piece is yielded without a local: a generator keeps its locals while it waits
