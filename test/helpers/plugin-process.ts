@@ -5,9 +5,12 @@ import path from "node:path";
 const main = path.resolve("src/main.ts");
 const started: ChildProcess[] = [];
 
-/** Starts the plugin on `socketPath` and resolves once it logs readiness; `logs` keeps its stderr lines. */
-export async function startPlugin(socketPath: string): Promise<{ child: ChildProcess; logs: string[] }> {
-  const child = spawn(process.execPath, [main, socketPath], { stdio: ["ignore", "ignore", "pipe"] });
+/**
+ * Starts the plugin on `socketPath` (with `env` added to this process's
+ * environment) and resolves once it logs readiness; `logs` keeps its stderr lines.
+ */
+export async function startPlugin(socketPath: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; logs: string[] }> {
+  const child = spawn(process.execPath, [main, socketPath], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...env } });
   started.push(child);
   const logs: string[] = [];
   await new Promise<void>((resolve, reject) => {

@@ -4,8 +4,9 @@
  */
 import { FAKE_GCS } from "./fake-gcs.ts";
 import { ensureGoPeer } from "./go-binary.ts";
+import { ensureInterop } from "./interop.ts";
 import { MINIO } from "./minio.ts";
 
 export default async function setup(): Promise<void> {
-  await Promise.all([ensureGoPeer(MINIO), ensureGoPeer(FAKE_GCS)]);
+  await Promise.all([ensureGoPeer(MINIO), ensureGoPeer(FAKE_GCS), ensureInterop()]);
 }
