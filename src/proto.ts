@@ -32,3 +32,14 @@ export const adminProto = load<AdminProto>("multistore.proto");
 
 /** The largest OpenStream frame we send: Argo's Go client refuses messages over 4 MiB. */
 export const FRAME_BYTES = 1024 * 1024;
+
+/** The largest message Argo's Go client accepts: grpc-go's default receive limit. */
+export const ARGO_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+/** Bytes `value` takes on the wire as a string field (or one entry of a repeated one): tag, length, UTF-8 bytes. */
+export function repeatedStringBytes(value: string): number {
+  const length = Buffer.byteLength(value);
+  let lengthBytes = 1;
+  for (let rest = length >>> 7; rest > 0; rest >>>= 7) lengthBytes++;
+  return 1 + lengthBytes + length;
+}

@@ -7,13 +7,15 @@
  */
 import type { ArtifactServiceHandlers } from "./generated/artifact/ArtifactService.ts";
 import type { SaveArtifactResponse } from "./generated/artifact/SaveArtifactResponse.ts";
-import { NotFoundError } from "./errors.ts";
+import { NotFoundError, ResourceExhaustedError } from "./errors.ts";
 import { directoryPrefix } from "./keys.ts";
 import { requirePath, type PathPolicy } from "./local-paths.ts";
 import type { Logger } from "./log.ts";
 import { sendFrames, receiveUpload } from "./frames.ts";
 import type { DriverRegistry } from "./registry.ts";
+import { ARGO_MAX_MESSAGE_BYTES, repeatedStringBytes } from "./proto.ts";
 import { RpcAdapter } from "./rpc.ts";
+import { clip } from "./text.ts";
 import { isDirectory, loadToPath, openArtifact, saveFromPath } from "./transfer.ts";
 
 /** The in-band failure reply of Load, Save and Delete (all share this shape). */
@@ -71,8 +73,23 @@ export function createArtifactService(registry: DriverRegistry, log: Logger, pat
 
     ListObjects: rpc.unary("ListObjects", async (request, ctx) => {
       const { driver, key } = ctx.locate(request.artifact);
-      const objects: string[] = [];
-      for await (const object of driver.list(directoryPrefix(key))) objects.push(object.key);
+      let objects: string[] = [];
+      let count = 0;
+      let replyBytes = repeatedStringBytes(""); // the reply's empty `error` field goes on the wire too
+      for await (const object of driver.list(directoryPrefix(key))) {
+        count++;
+        replyBytes += repeatedStringBytes(object.key);
+        if (replyBytes <= ARGO_MAX_MESSAGE_BYTES) objects.push(object.key);
+        else objects = []; // counted on to the end, for the message, but no longer kept
+      }
+      // Argo's client would fail with an opaque size error; say what is wrong and what works instead.
+      if (replyBytes > ARGO_MAX_MESSAGE_BYTES) {
+        throw new ResourceExhaustedError(
+          `directory '${clip(key)}' holds ${count} objects, and their keys make a ListObjects reply of ${replyBytes} bytes: ` +
+            `over the ${ARGO_MAX_MESSAGE_BYTES} bytes (4 MiB) Argo's client accepts. Its files can still be loaded, ` +
+            "or downloaded whole as a tar.gz; to browse it, split it into smaller artifacts",
+        );
+      }
       // As Argo's S3 driver: a plain object lists as empty; nothing at all is NotFound.
       if (objects.length === 0) {
         await driver.stat(key).catch((error: unknown) => {

@@ -5,6 +5,7 @@ go 1.25.7
 require (
 	github.com/argoproj/argo-workflows/v4 v4.0.5
 	github.com/bufbuild/protocompile v0.14.1
+	github.com/minio/minio-go/v7 v7.0.100
 	google.golang.org/grpc v1.80.0
 	google.golang.org/protobuf v1.36.11
 )
@@ -56,7 +57,6 @@ require (
 	github.com/mailru/easyjson v0.9.0 // indirect
 	github.com/minio/crc64nvme v1.1.1 // indirect
 	github.com/minio/md5-simd v1.1.2 // indirect
-	github.com/minio/minio-go/v7 v7.0.100 // indirect
 	github.com/mitchellh/copystructure v1.2.0 // indirect
 	github.com/mitchellh/reflectwalk v1.0.2 // indirect
 	github.com/moby/spdystream v0.5.1 // indirect

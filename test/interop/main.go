@@ -25,19 +25,20 @@ import (
 type interopCase func(ctx context.Context, env *environment) error
 
 var cases = map[string]interopCase{
-	"save-load-file":         saveLoadFile,
-	"save-load-directory":    saveLoadDirectory,
-	"open-stream-sizes":      openStreamSizes,
-	"open-stream-directory":  openStreamDirectory,
-	"delete":                 deleteArtifacts,
-	"bad-configuration":      badConfiguration,
-	"secret-never-echoed":    secretNeverEchoed,
-	"concurrent-connections": concurrentConnections,
-	"connect":                connectOnly,
-	"save-stream":            saveStream,
-	"save-stream-refused":    saveStreamRefused,
-	"argo-s3-then-plugin":    argoS3ThenPlugin,
-	"plugin-then-argo-s3":    pluginThenArgoS3,
+	"save-load-file":          saveLoadFile,
+	"save-load-directory":     saveLoadDirectory,
+	"open-stream-sizes":       openStreamSizes,
+	"open-stream-directory":   openStreamDirectory,
+	"delete":                  deleteArtifacts,
+	"bad-configuration":       badConfiguration,
+	"secret-never-echoed":     secretNeverEchoed,
+	"concurrent-connections":  concurrentConnections,
+	"connect":                 connectOnly,
+	"save-stream":             saveStream,
+	"save-stream-refused":     saveStreamRefused,
+	"argo-s3-then-plugin":     argoS3ThenPlugin,
+	"plugin-then-argo-s3":     pluginThenArgoS3,
+	"list-objects-over-limit": listObjectsOverLimit,
 }
 
 func main() {
