@@ -16,6 +16,16 @@ export const secretSelector = z.strictObject({
 });
 export type SecretSelector = z.infer<typeof secretSelector>;
 
+/**
+ * The namespace a configuration's Secrets are read from through the
+ * Kubernetes API: a namespace name, or an Argo expression such as
+ * `{{workflow.namespace}}` (Argo substitutes it in workflow pods, but sends
+ * it as written to argo-server and GC pods for key-only artifacts).
+ */
+export const secretsNamespace = z
+  .string({ error: "expected a namespace name or {{workflow.namespace}}" })
+  .regex(/^(?:[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?|\{\{[^{}]{1,100}\}\})$/, "expected a namespace name or {{workflow.namespace}}");
+
 /** A real configuration is a few hundred bytes; anything this large is a mistake or an attack. */
 export const MAX_CONFIGURATION_BYTES = 64 * 1024;
 /**

@@ -30,6 +30,13 @@ export interface SecretResolverOptions {
   apiServer?: string;
   /** Namespace to read Secrets from; defaults to the pod's own. */
   namespace?: string;
+  /**
+   * What a configuration's `secretsNamespace` said when it is an Argo
+   * expression left unsubstituted (argo-server and GC pods get key-only
+   * artifacts' configurations as written): `namespace` applies instead,
+   * and errors say so.
+   */
+  unsubstituted?: string;
   /** How long a resolved value is reused. */
   ttlMs: number;
 }
@@ -65,10 +72,23 @@ interface Cached {
 
 export class SecretResolver {
   private readonly options: SecretResolverOptions;
-  private readonly cache = new Map<string, Cached>();
+  private readonly cache: Map<string, Cached>;
 
-  constructor(options: SecretResolverOptions) {
+  constructor(options: SecretResolverOptions, cache = new Map<string, Cached>()) {
     this.options = options;
+    this.cache = cache;
+  }
+
+  /**
+   * This resolver, reading Secrets from `namespace` through the API (a
+   * configuration's `secretsNamespace`); itself when none is given. An Argo
+   * expression (`{{workflow.namespace}}`) that reached us unsubstituted
+   * leaves the default namespace in place. The views share one cache.
+   */
+  forNamespace(namespace: string | undefined): SecretResolver {
+    if (!namespace) return this;
+    const unsubstituted = namespace.startsWith("{{");
+    return new SecretResolver(unsubstituted ? { ...this.options, unsubstituted: namespace } : { ...this.options, namespace }, this.cache);
   }
 
   /**
@@ -76,7 +96,7 @@ export class SecretResolver {
    * that named it (`s3.accessKeySecret`), for error texts.
    */
   resolve(selector: SecretSelector, field: string): Promise<string> {
-    const id = `${selector.name}\0${selector.key}`;
+    const id = `${this.options.namespace ?? ""}\0${selector.name}\0${selector.key}`;
     const now = Date.now();
     const hit = this.cache.get(id);
     if (hit && hit.expires > now) return hit.value;
@@ -126,11 +146,14 @@ export class SecretResolver {
     const response = await getJson(url, token.trim(), ca).catch((error: unknown) => {
       throw new UnavailableError(`${field}: cannot reach the Kubernetes API to read Secret '${name}': ${(error as Error).message}`);
     });
-    const where = `Secret '${name}' in namespace '${namespace}'`;
+    const where = `Secret '${name}' in namespace '${namespace}'${
+      this.options.unsubstituted ? ` (the configuration's secretsNamespace '${this.options.unsubstituted}' came unsubstituted, as Argo sends key-only artifacts to argo-server and GC pods, so the pod's namespace was used)` : ""
+    }`;
     if (response.status === 404) throw new InvalidConfigError(`${field}: ${where} not found`);
     if (response.status === 401 || response.status === 403) {
+      const account = serviceAccountOf(response.body, token.trim());
       throw new PermissionDeniedError(
-        `${field}: the pod's service account may not read ${where} (HTTP ${response.status}); grant it 'get' on that Secret (see examples/secrets-rbac.yaml) or mount the Secret under ${this.options.secretsDir}/${name}`,
+        `${field}: ${account} may not read ${where} (HTTP ${response.status}); grant it 'get' on that Secret (see examples/secrets-rbac.yaml) or mount the Secret under ${this.options.secretsDir}/${name}`,
       );
     }
     if (response.status !== 200) {
@@ -141,6 +164,27 @@ export class SecretResolver {
     if (encoded === undefined) throw new InvalidConfigError(`${field}: ${where} has no key '${key}'`);
     return Buffer.from(encoded, "base64").toString("utf8");
   }
+}
+
+/**
+ * Which service account the API refused, for the error text: as the API's
+ * Status names it (`User "system:serviceaccount:<ns>:<name>"`), else from the
+ * token's claims (read, not verified: the API server verified it), else the
+ * pod's service account. The plugin runs under the executor's, the GC pod's
+ * or argo-server's account depending on the pod, and RBAC must name that one.
+ */
+function serviceAccountOf(body: unknown, token: string): string {
+  const message = (body as { message?: unknown } | undefined)?.message;
+  const named = typeof message === "string" ? /system:serviceaccount:([^:"\s]+):([^"\s]+)/.exec(message) : null;
+  if (named) return `service account '${named[2]}' of namespace '${named[1]}'`;
+  try {
+    const claims = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as { sub?: unknown };
+    const subject = typeof claims.sub === "string" ? /^system:serviceaccount:([^:]+):(.+)$/.exec(claims.sub) : null;
+    if (subject) return `service account '${subject[2]}' of namespace '${subject[1]}'`;
+  } catch {
+    // not a JWT we can read: say what we know
+  }
+  return "the pod's service account";
 }
 
 function isSafeName(value: string): boolean {

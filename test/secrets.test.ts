@@ -9,13 +9,18 @@ import https from "node:https";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvalidConfigError, PermissionDeniedError, toRpcError } from "../src/errors.ts";
 import { redact } from "../src/redact.ts";
 import { SecretResolver, secretOptionsFromEnv, type SecretResolverOptions } from "../src/secrets.ts";
+import { createS3Driver } from "../drivers/s3/index.ts";
+import { collect } from "./helpers/data.ts";
 import { makeCertificates } from "./helpers/tls.ts";
+import { startS3Fixture, type S3Fixture } from "./s3/fixture.ts";
 
-const TOKEN = "eyJhbGciOiJSUzI1NiJ9.service-account-token";
+/** A token shaped as Kubernetes issues them: a JWT whose subject names the service account. */
+const TOKEN = `eyJhbGciOiJSUzI1NiJ9.${Buffer.from(JSON.stringify({ sub: "system:serviceaccount:argo:argo-executor" })).toString("base64url")}.signature`;
 let root: string;
 let secretsDir: string;
 let serviceAccountDir: string;
@@ -54,6 +59,7 @@ beforeAll(async () => {
     if (name === "forbidden") {
       return send(403, status(403, "Forbidden", `secrets "${name}" is forbidden: User "system:serviceaccount:${namespace}:default" cannot get resource "secrets"`));
     }
+    if (name === "forbidden-quietly") return send(403, status(403, "Forbidden", "forbidden"));
     const data = stored.get(`${namespace}/${name}`);
     if (!data) return send(404, status(404, "NotFound", `secrets "${name}" not found`));
     send(200, {
@@ -114,7 +120,13 @@ describe("secret resolution", () => {
   it("says which RBAC is missing when the API forbids the read", async () => {
     const failure = resolver().resolve({ name: "forbidden", key: "k" }, "s3.accessKeySecret");
     await expect(failure).rejects.toBeInstanceOf(PermissionDeniedError);
-    await expect(failure).rejects.toThrow(/may not read Secret 'forbidden' in namespace 'argo' \(HTTP 403\); grant it 'get'/);
+    await expect(failure).rejects.toThrow(
+      /service account 'default' of namespace 'argo' may not read Secret 'forbidden' in namespace 'argo' \(HTTP 403\); grant it 'get'/,
+    );
+    // A Status that names nobody: the account comes from the token's subject.
+    await expect(resolver().resolve({ name: "forbidden-quietly", key: "k" }, "s3.accessKeySecret")).rejects.toThrow(
+      /service account 'argo-executor' of namespace 'argo' may not read Secret 'forbidden-quietly' in namespace 'argo' \(HTTP 403\)/,
+    );
   });
 
   it("outside a cluster, says where it looked", async () => {
@@ -140,5 +152,62 @@ describe("secret resolution", () => {
     expect(options.apiServer).toBe("https://[fd00::1]:443");
     expect(options.secretsDir).toBe("/var/run/secrets/multistore");
     expect(secretOptionsFromEnv({}).apiServer).toBeUndefined();
+  });
+});
+
+describe("a configuration's secretsNamespace", () => {
+  let s3: S3Fixture;
+  beforeAll(async () => {
+    s3 = await startS3Fixture();
+    // MinIO's keys live only in the workflow's namespace, not in the pod's ('argo').
+    stored.set("team-a/minio", { accessKey: s3.minio.accessKey, secretKey: s3.minio.secretKey });
+  });
+  afterAll(() => s3?.teardown());
+  const config = (secretsNamespace?: string) =>
+    s3.config({ accessKeySecret: { name: "minio", key: "accessKey" }, secretKeySecret: { name: "minio", key: "secretKey" }, ...(secretsNamespace ? { secretsNamespace } : {}) });
+
+  it("reads the Secrets from that namespace, and the backend works with them", async () => {
+    const driver = createS3Driver(config("team-a"), resolver());
+    try {
+      await driver.put("ns/object", Readable.from([Buffer.from("in team-a")]));
+      expect((await collect(await driver.get("ns/object"))).toString()).toBe("in team-a");
+      expect(seen.at(-1)?.path).toBe("/api/v1/namespaces/team-a/secrets/minio");
+    } finally {
+      await driver.dispose();
+    }
+  });
+
+  it("without it, looks in the pod's namespace and says so", async () => {
+    const driver = createS3Driver(config(), resolver());
+    try {
+      // Both keys are asked for at once: either may be the one reported.
+      await expect(driver.stat("ns/object")).rejects.toThrow(/s3\.(access|secret)KeySecret: Secret 'minio' in namespace 'argo' not found/);
+    } finally {
+      await driver.dispose();
+    }
+  });
+
+  it("left unsubstituted by Argo (argo-server, GC pods), falls back to the pod's namespace and says why", async () => {
+    const driver = createS3Driver(config("{{workflow.namespace}}"), resolver());
+    try {
+      await expect(driver.stat("ns/object")).rejects.toThrow(
+        "Secret 'minio' in namespace 'argo' (the configuration's secretsNamespace '{{workflow.namespace}}' came unsubstituted",
+      );
+    } finally {
+      await driver.dispose();
+    }
+  });
+
+  it("keeps values of one Secret name in two namespaces apart", async () => {
+    stored.set("team-b/shared", { key: "b" });
+    stored.set("argo/shared", { key: "pod" });
+    const base = resolver();
+    expect(await base.forNamespace("team-b").resolve({ name: "shared", key: "key" }, "f")).toBe("b");
+    expect(await base.resolve({ name: "shared", key: "key" }, "f")).toBe("pod");
+  });
+
+  it("must be a namespace name or an Argo expression", () => {
+    expect(() => s3.config({ secretsNamespace: "Team_A" })).toThrow();
+    expect(() => s3.config({ secretsNamespace: "team-a" })).not.toThrow();
   });
 });

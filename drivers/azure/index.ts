@@ -28,7 +28,7 @@ const MAX_RETRIES = 5;
 const DELETE_CONCURRENCY = 16;
 
 export function createAzureDriver(config: AzureConfig, secrets: SecretResolver = defaultSecretResolver()): Driver {
-  return new AzureDriver(config, secrets);
+  return new AzureDriver(config, secrets.forNamespace(config.secretsNamespace));
 }
 
 /**

@@ -32,7 +32,7 @@ const DELETE_CONCURRENCY = 16;
 const PAGE_SIZE = 1000;
 
 export function createGcsDriver(config: GcsConfig, secrets: SecretResolver = defaultSecretResolver()): Driver {
-  return new GcsDriver(config, secrets);
+  return new GcsDriver(config, secrets.forNamespace(config.secretsNamespace));
 }
 
 class GcsDriver implements Driver {

@@ -3,7 +3,7 @@
  * artifact repository so that users can paste what they have.
  */
 import { z } from "zod";
-import { absolutePath, keyPrefix, secretSelector } from "../../src/config.ts";
+import { absolutePath, keyPrefix, secretSelector, secretsNamespace } from "../../src/config.ts";
 
 export const s3ConfigSchema = z
   .strictObject({
@@ -19,6 +19,8 @@ export const s3ConfigSchema = z
     accessKeySecret: secretSelector.optional(),
     secretKeySecret: secretSelector.optional(),
     sessionTokenSecret: secretSelector.optional(),
+    /** Namespace to read the Secrets above from through the Kubernetes API (default: the pod's). */
+    secretsNamespace: secretsNamespace.optional(),
     useSDKCreds: z.boolean({ error: "expected true or false" }).optional(),
     roleARN: z.string({ error: "expected a role ARN" }).optional(),
     createBucketIfNotPresent: z

@@ -35,7 +35,7 @@ const PART_QUEUE = 4;
 const DELETE_BATCH = 1000;
 
 export function createS3Driver(config: S3Config, secrets: SecretResolver = defaultSecretResolver()): Driver {
-  return new S3Driver(config, secrets);
+  return new S3Driver(config, secrets.forNamespace(config.secretsNamespace));
 }
 
 class S3Driver implements Driver {
