@@ -1,0 +1,53 @@
+/**
+ * The registry loads a cloud backend's module, and its SDK, only when a call
+ * needs that backend: start-up and configuration checks cost neither time
+ * nor memory for SDKs nobody uses. Checked in a fresh process, with a module
+ * hook recording every file Node loads.
+ */
+import { execFile } from "node:child_process";
+import { describe, expect, it } from "vitest";
+
+/** Runs `body` in a fresh Node (ESM, top-level await) and returns what it prints as JSON. */
+function inFreshNode(body: string): Promise<unknown> {
+  const script = `
+    import { registerHooks } from "node:module";
+    const loaded = [];
+    registerHooks({ load(url, context, next) { loaded.push(url); return next(url, context); } });
+    const sdks = () => [...new Set(loaded.map((u) => /node_modules\\/(@aws-sdk|@azure|@google-cloud)\\//.exec(u)?.[1]).filter(Boolean))].sort();
+    ${body}
+  `;
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ["--input-type=module", "-e", script], { cwd: process.cwd() }, (error, stdout, stderr) =>
+      error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout)),
+    );
+  });
+}
+
+describe("the driver registry", () => {
+  it("loads no cloud SDK to start, to check configurations, or to lend a driver", async () => {
+    const result = await inFreshNode(`
+      const { DriverRegistry, parseConfiguration } = await import("./src/registry.ts");
+      await import("./src/server.ts");
+      parseConfiguration("s3: {endpoint: 127.0.0.1:1, bucket: b}");
+      parseConfiguration("azure: {endpoint: 'https://a.blob.core.windows.net', container: c, useSDKCreds: true}");
+      const lease = new DriverRegistry().acquire("gcs: {bucket: b, endpoint: 'http://127.0.0.1:1'}");
+      lease.release();
+      console.log(JSON.stringify(sdks()));
+    `);
+    expect(result).toEqual([]);
+  });
+
+  it("loads a backend's SDK on its first call, and only that one", async () => {
+    const result = await inFreshNode(`
+      const { DriverRegistry } = await import("./src/registry.ts");
+      const registry = new DriverRegistry();
+      const lease = registry.acquire("s3: {endpoint: 127.0.0.1:1, bucket: b, insecure: true, maxRetries: 0}");
+      const outcome = await lease.driver.stat("k").then(() => "found", (e) => e.constructor.name);
+      lease.release();
+      await registry.dispose();
+      console.log(JSON.stringify({ sdks: sdks(), outcome }));
+    `);
+    expect(result).toMatchObject({ sdks: ["@aws-sdk"] });
+    expect((result as { outcome: string }).outcome).toMatch(/Error$/); // nothing listens on port 1
+  });
+});
