@@ -10,6 +10,10 @@ export interface Sample {
   mbps: number;
   /** Peak RSS growth of the measured process during the operation. */
   rssMiB: number;
+  /** Its peak RSS during the operation, all of it. */
+  peakMiB: number;
+  /** CPU-seconds it used. */
+  cpuSeconds: number;
   /** MB moved per CPU-second of the measured process: steadier than wall time on a shared machine. */
   mbPerCpu: number;
 }
@@ -17,12 +21,17 @@ export interface Sample {
 const children: ChildProcess[] = [];
 
 /** Starts a Node script and resolves once it logs `"ready"`. */
-export async function startProcess(script: string, args: string[]): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [script, ...args], { stdio: ["ignore", "ignore", "pipe"] });
+export function startProcess(script: string, args: string[]): Promise<ChildProcess> {
+  return startProgram(process.execPath, [script, ...args]);
+}
+
+/** Starts a program and resolves once it logs `"ready"` on stderr. */
+export async function startProgram(program: string, args: string[]): Promise<ChildProcess> {
+  const child = spawn(program, args, { stdio: ["ignore", "ignore", "pipe"] });
   children.push(child);
   await new Promise<void>((resolve, reject) => {
     child.stderr?.on("data", (c: Buffer) => c.toString().includes('"ready"') && resolve());
-    child.once("exit", (code) => reject(new Error(`${script} exited with ${code}`)));
+    child.once("exit", (code) => reject(new Error(`${program} ${args.join(" ")} exited with ${code}`)));
   });
   return child;
 }
@@ -51,9 +60,12 @@ export async function measure(pid: number, bytes: number, work: () => Promise<un
   await work();
   const seconds = (performance.now() - started) / 1000;
   const cpu = (await cpuSeconds(pid)) - cpuBefore;
+  const peak = await statusField(pid, "VmHWM");
   return {
     mbps: bytes / 1e6 / seconds,
-    rssMiB: ((await statusField(pid, "VmHWM")) - before) / MiB,
+    rssMiB: (peak - before) / MiB,
+    peakMiB: peak / MiB,
+    cpuSeconds: cpu,
     mbPerCpu: bytes / 1e6 / Math.max(cpu, 0.01),
   };
 }

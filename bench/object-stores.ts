@@ -21,6 +21,8 @@ export interface StoreUnderTest {
   configuration: string;
   /** Its mounted-Secret folder: one folder per Secret, names distinct across stores. */
   secretsDir: string;
+  /** For Argo's own S3 driver (MinIO only). */
+  argoS3?: { endpoint: string; bucket: string; accessKey: string; secretKey: string };
   /** The plain SDK: upload a file, download to a file, download and discard. */
   upload(file: string, key: string): Promise<void>;
   download(key: string, file: string): Promise<void>;
@@ -43,6 +45,7 @@ export async function startS3Store(): Promise<StoreUnderTest> {
     name: "s3 (MinIO)",
     configuration: s3.yaml(),
     secretsDir: s3.secretsDir,
+    argoS3: { endpoint: s3.minio.endpoint, bucket: s3.bucket, accessKey: s3.minio.accessKey, secretKey: s3.minio.secretKey },
     async upload(file, key) {
       // The SDK's own streaming upload, with the plugin's part size and concurrency.
       const upload = new Upload({ client, params: { Bucket: s3.bucket, Key: key, Body: createReadStream(file) }, partSize: 16 * 1024 * 1024, queueSize: 4 });

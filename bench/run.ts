@@ -6,7 +6,9 @@
  * These machines are shared and noisy: read the ratios, not the absolutes.
  *
  * The object-store backends run against their real local servers, beside
- * the plain SDK doing the same transfer (bench/object-stores.ts).
+ * the plain SDK doing the same transfer (bench/object-stores.ts); with s3
+ * included, the plugin also runs beside Argo's own S3 driver, both driven by
+ * Argo's Go code (bench/argo.ts).
  *
  * BENCH_SIZE_MIB (1024) file size; BENCH_TREE_MIB (128) directory size;
  * BENCH_RUNS (3) repetitions, median shown; BENCH_LARGE_GIB (10) size of the
@@ -23,6 +25,7 @@ import { performance } from "node:perf_hooks";
 import { pipeline } from "node:stream/promises";
 import { DriveSet } from "../drivers/local/layout.ts";
 import { ArtifactClient } from "../src/client.ts";
+import { argoSideBySide, argoTable, type ArgoRow } from "./argo.ts";
 import { codecFigures } from "./codec.ts";
 import { startAzureStore, startGcsStore, startS3Store, type StoreUnderTest } from "./object-stores.ts";
 import { drain, measure, median, MiB, quiesce, startProcess, stopProcesses, timed, type Sample } from "./measure.ts";
@@ -150,6 +153,9 @@ for (const store of stores) {
   client.close();
 }
 
+const s3Store = stores.find((store) => store.argoS3);
+const argoRows: ArgoRow[] = s3Store ? await argoSideBySide({ store: s3Store, pluginPid: pid, socket, root, bigFile, size, runs }) : [];
+
 const tarRow = row("directory as tar.gz (OpenStream)", "GNU tar cz");
 await plain.save(tree, "bench/tree");
 for (let run = 0; run < runs; run++) {
@@ -184,6 +190,10 @@ for (const r of rows) {
   const ratio = `${((mbps / median(r.ref)) * 100).toFixed(0)} %`;
   const rss = `${Math.max(...r.plugin.map((p) => p.rssMiB)).toFixed(1)} MiB`;
   console.log(`| ${r.name} | ${fmt(mbps)} | ${r.reference} | ${fmt(median(r.ref))} | ${ratio} | ${fmt(median(r.plugin.map((p) => p.mbPerCpu)))} | ${rss} |`);
+}
+if (argoRows.length > 0) {
+  console.log("\nBeside Argo's built-in S3 driver on the same MinIO (both from argo-workflows v4.0.5; the plugin driven by Argo's plugin client):\n");
+  console.log(argoTable(argoRows));
 }
 console.log(`\ntar.gz size: plugin ${(tarGzBytes / MiB).toFixed(1)} MiB, GNU tar cz ${(gnuBytes / MiB).toFixed(1)} MiB (tree ${treeSize / MiB} MiB, half text, half random)`);
 if (large.length > 0) {
