@@ -31,6 +31,15 @@ export interface SecretResolverOptions {
   /** Namespace to read Secrets from; defaults to the pod's own. */
   namespace?: string;
   /**
+   * Namespaces besides that one a configuration's `secretsNamespace` may
+   * name (`*`: any). Set by the administrator: configurations are written by
+   * workflow authors, and every author whose artifacts this plugin serves can
+   * use the Secrets of every namespace listed here.
+   */
+  allowedNamespaces?: readonly string[];
+  /** A configuration's `secretsNamespace` (checked against the above before any read). */
+  requested?: string;
+  /**
    * What a configuration's `secretsNamespace` said when it is an Argo
    * expression left unsubstituted (argo-server and GC pods get key-only
    * artifacts' configurations as written): `namespace` applies instead,
@@ -50,7 +59,7 @@ const MAX_RESPONSE_BYTES = 2 * 1024 * 1024;
 /**
  * The resolver's settings from the environment: MULTISTORE_SECRETS_DIR,
  * MULTISTORE_SERVICE_ACCOUNT_DIR, MULTISTORE_SECRETS_NAMESPACE,
- * MULTISTORE_SECRETS_TTL_SECONDS, and the KUBERNETES_SERVICE_HOST/PORT that
+ * MULTISTORE_SECRETS_NAMESPACES, MULTISTORE_SECRETS_TTL_SECONDS, and the KUBERNETES_SERVICE_HOST/PORT that
  * Kubernetes sets in every pod.
  */
 export function secretOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): SecretResolverOptions {
@@ -61,6 +70,7 @@ export function secretOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Secr
     serviceAccountDir: env.MULTISTORE_SERVICE_ACCOUNT_DIR || DEFAULT_SERVICE_ACCOUNT_DIR,
     apiServer: host ? `https://${host.includes(":") ? `[${host}]` : host}:${port}` : undefined,
     namespace: env.MULTISTORE_SECRETS_NAMESPACE || undefined,
+    allowedNamespaces: (env.MULTISTORE_SECRETS_NAMESPACES ?? "").split(",").map((n) => n.trim()).filter(Boolean),
     ttlMs: Number(env.MULTISTORE_SECRETS_TTL_SECONDS || 60) * 1000,
   };
 }
@@ -81,14 +91,16 @@ export class SecretResolver {
 
   /**
    * This resolver, reading Secrets from `namespace` through the API (a
-   * configuration's `secretsNamespace`); itself when none is given. An Argo
-   * expression (`{{workflow.namespace}}`) that reached us unsubstituted
-   * leaves the default namespace in place. The views share one cache.
+   * configuration's `secretsNamespace`); itself when none is given. The pod's
+   * own namespace is always allowed, others only when the administrator
+   * lists them (MULTISTORE_SECRETS_NAMESPACES). An Argo expression
+   * (`{{workflow.namespace}}`) that reached us unsubstituted leaves the
+   * default namespace in place. The views share one cache.
    */
   forNamespace(namespace: string | undefined): SecretResolver {
     if (!namespace) return this;
     const unsubstituted = namespace.startsWith("{{");
-    return new SecretResolver(unsubstituted ? { ...this.options, unsubstituted: namespace } : { ...this.options, namespace }, this.cache);
+    return new SecretResolver(unsubstituted ? { ...this.options, unsubstituted: namespace } : { ...this.options, requested: namespace }, this.cache);
   }
 
   /**
@@ -96,7 +108,7 @@ export class SecretResolver {
    * that named it (`s3.accessKeySecret`), for error texts.
    */
   resolve(selector: SecretSelector, field: string): Promise<string> {
-    const id = `${this.options.namespace ?? ""}\0${selector.name}\0${selector.key}`;
+    const id = `${this.options.requested ?? ""}\0${selector.name}\0${selector.key}`;
     const now = Date.now();
     const hit = this.cache.get(id);
     if (hit && hit.expires > now) return hit.value;
@@ -112,6 +124,7 @@ export class SecretResolver {
 
   private async lookup(selector: SecretSelector, field: string): Promise<string> {
     const { name, key } = selector;
+    if (this.options.requested) await this.checkAllowed(this.options.requested, field);
     if (!isSafeName(name) || !isSafeName(key)) {
       throw new InvalidConfigError(`${field}: a Secret name and key cannot contain '/' or be '.' or '..'`);
     }
@@ -129,12 +142,36 @@ export class SecretResolver {
     return this.fromApi(selector, field);
   }
 
+  /** The pod's own namespace: the override, else the service account's; undefined outside a pod. */
+  private async ownNamespace(): Promise<string | undefined> {
+    if (this.options.namespace) return this.options.namespace;
+    return (await readFile(path.join(this.options.serviceAccountDir, "namespace"), "utf8").catch(() => undefined))?.trim();
+  }
+
+  /**
+   * Refuses a `secretsNamespace` the administrator did not allow, before any
+   * Secret is read (mounted ones included): else any workflow author could
+   * have argo-server's sidecar, whose account may read Secrets across
+   * namespaces, hand another team's credentials to an endpoint of theirs.
+   */
+  private async checkAllowed(requested: string, field: string): Promise<void> {
+    const allowed = this.options.allowedNamespaces ?? [];
+    if (allowed.includes("*") || allowed.includes(requested)) return;
+    const own = await this.ownNamespace();
+    if (requested === own) return;
+    const setting = `${field.split(".")[0]}.secretsNamespace`;
+    throw new PermissionDeniedError(
+      `${setting}: this plugin may not read Secrets of namespace '${requested}': only of its own${own ? ` ('${own}')` : ""}` +
+        `${allowed.length > 0 ? ` and of ${allowed.map((n) => `'${n}'`).join(", ")}` : ""}; an administrator allows more with MULTISTORE_SECRETS_NAMESPACES`,
+    );
+  }
+
   private async fromApi({ name, key }: SecretSelector, field: string): Promise<string> {
     const dir = this.options.serviceAccountDir;
     const [token, ca, podNamespace] = await Promise.all([
       readFile(path.join(dir, "token"), "utf8"),
       readFile(path.join(dir, "ca.crt"), "utf8"),
-      this.options.namespace ? Promise.resolve(this.options.namespace) : readFile(path.join(dir, "namespace"), "utf8"),
+      this.options.requested ?? this.options.namespace ?? readFile(path.join(dir, "namespace"), "utf8"),
     ]).catch((error: unknown) => {
       throw new InvalidConfigError(
         `${field}: Secret '${name}' key '${key}' is not mounted under ${this.options.secretsDir}, and the service account to ask the Kubernetes API is unreadable: ${(error as Error).message}`,

@@ -152,6 +152,8 @@ describe("secret resolution", () => {
     expect(options.apiServer).toBe("https://[fd00::1]:443");
     expect(options.secretsDir).toBe("/var/run/secrets/multistore");
     expect(secretOptionsFromEnv({}).apiServer).toBeUndefined();
+    expect(secretOptionsFromEnv({ MULTISTORE_SECRETS_NAMESPACES: " team-a, team-b ,," }).allowedNamespaces).toEqual(["team-a", "team-b"]);
+    expect(secretOptionsFromEnv({}).allowedNamespaces).toEqual([]);
   });
 });
 
@@ -166,8 +168,8 @@ describe("a configuration's secretsNamespace", () => {
   const config = (secretsNamespace?: string) =>
     s3.config({ accessKeySecret: { name: "minio", key: "accessKey" }, secretKeySecret: { name: "minio", key: "secretKey" }, ...(secretsNamespace ? { secretsNamespace } : {}) });
 
-  it("reads the Secrets from that namespace, and the backend works with them", async () => {
-    const driver = createS3Driver(config("team-a"), resolver());
+  it("reads the Secrets from that namespace, once the administrator allows it, and the backend works with them", async () => {
+    const driver = createS3Driver(config("team-a"), resolver({ allowedNamespaces: ["team-a"] }));
     try {
       await driver.put("ns/object", Readable.from([Buffer.from("in team-a")]));
       expect((await collect(await driver.get("ns/object"))).toString()).toBe("in team-a");
@@ -201,9 +203,34 @@ describe("a configuration's secretsNamespace", () => {
   it("keeps values of one Secret name in two namespaces apart", async () => {
     stored.set("team-b/shared", { key: "b" });
     stored.set("argo/shared", { key: "pod" });
-    const base = resolver();
+    const base = resolver({ allowedNamespaces: ["*"] });
     expect(await base.forNamespace("team-b").resolve({ name: "shared", key: "key" }, "f")).toBe("b");
     expect(await base.resolve({ name: "shared", key: "key" }, "f")).toBe("pod");
+  });
+
+  it("is refused, before any Secret is read, when it names a namespace the administrator did not allow", async () => {
+    // A workflow author must not make argo-server's sidecar hand another team's credentials out.
+    stored.set("team-c/minio", { accessKey: "team-c-key", secretKey: "team-c-secret" });
+    await mkdir(path.join(secretsDir, "minio"), { recursive: true });
+    await writeFile(path.join(secretsDir, "minio", "accessKey"), "mounted-key");
+    const before = seen.length;
+    for (const allowed of [[], ["team-a"]]) {
+      const driver = createS3Driver(config("team-c"), resolver({ allowedNamespaces: allowed }));
+      try {
+        const failure = driver.stat("ns/object");
+        await expect(failure).rejects.toBeInstanceOf(PermissionDeniedError);
+        await expect(failure).rejects.toThrow(/s3\.secretsNamespace: this plugin may not read Secrets of namespace 'team-c': only of its own \('argo'\)/);
+      } finally {
+        await driver.dispose();
+      }
+    }
+    expect(seen.length).toBe(before);
+    await rm(path.join(secretsDir, "minio"), { recursive: true });
+  });
+
+  it("always allows the pod's own namespace", async () => {
+    stored.set("argo/own", { key: "own" });
+    expect(await resolver().forNamespace("argo").resolve({ name: "own", key: "key" }, "s3.accessKeySecret")).toBe("own");
   });
 
   it("must be a namespace name or an Argo expression", () => {
