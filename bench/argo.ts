@@ -69,8 +69,10 @@ export async function argoSideBySide(options: ArgoBenchOptions): Promise<ArgoRow
     new Promise((resolve, reject) => {
       execFile(interop, ["bench", ...args], { env: { ...env, PLUGIN_SOCKET: socketPath }, maxBuffer: 1024 * 1024 }, (error, stdout, stderr) => {
         if (error) return reject(new Error(`interop bench ${args.join(" ")}: ${stderr || error.message}`));
-        const { seconds, cpuSeconds } = JSON.parse(stdout) as { seconds: number; cpuSeconds: number };
-        resolve({ mbps: bytes / 1e6 / seconds, cpuSeconds });
+        const result = JSON.parse(stdout) as { seconds: number; cpuSeconds: number; bytes: number };
+        // A stream that came short would look fast: every read must deliver every byte.
+        if (args[0]?.endsWith("-open") && result.bytes !== bytes) return reject(new Error(`interop bench ${args.join(" ")}: read ${result.bytes} of ${bytes} bytes`));
+        resolve({ mbps: bytes / 1e6 / result.seconds, cpuSeconds: result.cpuSeconds });
       });
     });
   const viaPlugin = async (bytes: number, args: string[]) => {

@@ -16,7 +16,8 @@ server.addService(artifactProto.artifact.ArtifactService.service, {
   OpenStream: async (call: grpc.ServerWritableStream<unknown, unknown>) => {
     for (let sent = 0; sent < Number(total); sent += FRAME_BYTES) {
       if (call.cancelled) return;
-      if (!call.write({ data: frame })) await once(call, "drain");
+      const data = Number(total) - sent < FRAME_BYTES ? frame.subarray(0, Number(total) - sent) : frame;
+      if (!call.write({ data })) await once(call, "drain");
     }
     call.write({ is_end: true });
     call.end();

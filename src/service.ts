@@ -73,22 +73,20 @@ export function createArtifactService(registry: DriverRegistry, log: Logger, pat
 
     ListObjects: rpc.unary("ListObjects", async (request, ctx) => {
       const { driver, key } = ctx.locate(request.artifact);
-      let objects: string[] = [];
-      let count = 0;
+      const objects: string[] = [];
       let replyBytes = repeatedStringBytes(""); // the reply's empty `error` field goes on the wire too
       for await (const object of driver.list(directoryPrefix(key))) {
-        count++;
         replyBytes += repeatedStringBytes(object.key);
-        if (replyBytes <= ARGO_MAX_MESSAGE_BYTES) objects.push(object.key);
-        else objects = []; // counted on to the end, for the message, but no longer kept
-      }
-      // Argo's client would fail with an opaque size error; say what is wrong and what works instead.
-      if (replyBytes > ARGO_MAX_MESSAGE_BYTES) {
-        throw new ResourceExhaustedError(
-          `directory '${clip(key)}' holds ${count} objects, and their keys make a ListObjects reply of ${replyBytes} bytes: ` +
-            `over the ${ARGO_MAX_MESSAGE_BYTES} bytes (4 MiB) Argo's client accepts. Its files can still be loaded, ` +
-            "or downloaded whole as a tar.gz; to browse it, split it into smaller artifacts",
-        );
+        objects.push(object.key);
+        // Argo's client would fail with an opaque size error; say what is wrong and what works
+        // instead, without listing the rest (millions of keys would cost thousands of requests).
+        if (replyBytes > ARGO_MAX_MESSAGE_BYTES) {
+          throw new ResourceExhaustedError(
+            `directory '${clip(key)}' holds at least ${objects.length} objects, and their keys make a ListObjects reply over ` +
+              `the ${ARGO_MAX_MESSAGE_BYTES} bytes (4 MiB) Argo's client accepts. Its files can still be loaded, ` +
+              "or downloaded whole as a tar.gz; to browse it, split it into smaller artifacts",
+          );
+        }
       }
       // As Argo's S3 driver: a plain object lists as empty; nothing at all is NotFound.
       if (objects.length === 0) {

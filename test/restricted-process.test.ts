@@ -35,7 +35,10 @@ beforeAll(async () => {
   const serve = [process.execPath, path.resolve("src/main.ts"), socket];
   const command = asRoot
     ? ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-        'mount --bind "$0" "$0" && mount -o remount,bind,ro / && exec setpriv --reuid=8737 --regid=8737 --clear-groups --inh-caps=-all --bounding-set=-all "$@"',
+        // Every mount read-only (`/`, and `/tmp` where it is a mount of its own), except the volume
+        // and the kernel's: as a pod's root filesystem with readOnlyRootFilesystem.
+        'mount --bind "$0" "$0" && for m in $(awk \'{print $2}\' /proc/self/mounts); do case "$m" in "$0"|/proc*|/sys*|/dev*) ;; *) mount -o remount,bind,ro "$m" 2>/dev/null ;; esac; done; ' +
+          'exec setpriv --reuid=8737 --regid=8737 --clear-groups --inh-caps=-all --bounding-set=-all "$@"',
         volume, ...serve]
     : serve;
   plugin = spawn(command[0] as string, command.slice(1), { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, MULTISTORE_PATHS: volume, HOME: "/nonexistent" } });
@@ -63,11 +66,13 @@ describe(`the plugin on a read-only root filesystem, as UID ${ARGO_UID}, without
     expect(/^CapEff:\s+(\w+)/m.exec(status)?.[1]).toMatch(/^0+$/);
     expect(/^CapBnd:\s+(\w+)/m.exec(status)?.[1]).toMatch(asRoot ? /^0+$/ : /./);
     if (!asRoot) return;
-    // Its mounts: `/` read-only, the volume writable.
-    const mounts = (await readFile(`/proc/${plugin.pid}/mountinfo`, "utf8")).split("\n").map((line) => line.split(" "));
+    // Its mounts: all read-only but the volume (and the kernel's), `/` and the temp folder included.
+    const mounts = (await readFile(`/proc/${plugin.pid}/mountinfo`, "utf8")).trim().split("\n").map((line) => line.split(" "));
     const options = (at: string) => mounts.filter((fields) => fields[4] === at).at(-1)?.[5]?.split(",");
-    expect(options("/")).toContain("ro");
     expect(options(volume)).toContain("rw");
+    const writable = mounts.map((f) => f[4] as string).filter((at) => at !== volume && !/^\/(proc|sys|dev)(\/|$)/.test(at) && !options(at)?.includes("ro"));
+    expect(writable, "mounts the plugin could write to").toEqual([]);
+    expect(mounts.map((f) => f[4])).toContain("/");
   });
 
   it("serves every RPC, writing only into the volumes it is handed", async () => {

@@ -113,7 +113,8 @@ type ceilingServer struct {
 
 func (s *ceilingServer) OpenStream(_ *argoapi.OpenStreamRequest, stream argoapi.ArtifactService_OpenStreamServer) error {
 	for sent := int64(0); sent < s.total; sent += int64(len(s.frame)) {
-		if err := stream.Send(&argoapi.OpenStreamResponse{Data: s.frame}); err != nil {
+		frame := s.frame[:min(int64(len(s.frame)), s.total-sent)]
+		if err := stream.Send(&argoapi.OpenStreamResponse{Data: frame}); err != nil {
 			return err
 		}
 	}

@@ -88,7 +88,7 @@ func crossCheck(ctx context.Context, env *environment, save func(key string) (sa
 	return nil
 }
 
-// Written by Argo's S3 driver, read by the plugin (Load, and ListObjects' keys).
+// Written by Argo's S3 driver, read by the plugin.
 func argoS3ThenPlugin(ctx context.Context, env *environment) error {
 	argo, err := env.argoS3()
 	if err != nil {
