@@ -53,6 +53,7 @@ export async function openLoadTarget(spelled: string, policy: PathPolicy): Promi
   // limit still fits, and leftovers of a killed Load are recognised (removeStaleSiblings).
   const staging = `${STAGING_PREFIX}${randomUUID().slice(0, 8)}`;
   let kind: "file" | "folder" | undefined;
+  let stagingFolder: Promise<void> | undefined;
   let done = false;
 
   /** Opens (making if needed) each folder of `relative` below the staging folder, never through a link. */
@@ -82,10 +83,10 @@ export async function openLoadTarget(spelled: string, policy: PathPolicy): Promi
           kind = "file";
           return await open(inside(parent, staging), flags, 0o644);
         }
-        if (!kind) {
-          kind = "folder";
-          await mkdir(inside(parent, staging), 0o755);
-        }
+        // Files of a directory are created concurrently: every call waits for the one mkdir.
+        kind = "folder";
+        stagingFolder ??= mkdir(inside(parent, staging), 0o755).then(() => {});
+        await stagingFolder;
         const folder = await folderFor(relative);
         try {
           return await open(inside(folder, path.posix.basename(relative)), flags, 0o644);

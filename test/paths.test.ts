@@ -6,12 +6,13 @@
  * did not have when opened.
  */
 import { execFileSync } from "node:child_process";
-import { appendFile, mkdir, mkdtemp, readFile, rename, rm, symlink, truncate, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, truncate, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvalidRequestError } from "../src/errors.ts";
 import { PathPolicy } from "../src/local-paths.ts";
+import { openLoadTarget } from "../src/load-target.ts";
 import { openSaveSource } from "../src/save-source.ts";
 import { collect, uniquePrefix, writeTree } from "./helpers/data.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
@@ -81,6 +82,24 @@ describe("what Load may write", () => {
     await writeFile(path.join(secrets, "keep"), "keep");
     await expect(client.load(key, allowed)).rejects.toMatchObject({ code: "PERMISSION_DENIED" });
     expect((await readFile(path.join(secrets, "keep"))).toString()).toBe("keep");
+  });
+});
+
+describe("a directory Load's staging folder", () => {
+  it("is made once for files created at the same moment (a directory's objects download concurrently)", async () => {
+    for (let round = 0; round < 20; round++) {
+      const dest = path.join(allowed, uniquePrefix("concurrent"));
+      const target = await openLoadTarget(dest, PathPolicy.fromEnv({ MULTISTORE_PATHS: allowed }));
+      try {
+        const names = ["a/x", "b/y", "c", "a/z", "d/e/f", "g", "h/i", "j"];
+        const handles = await Promise.all(names.map((name) => target.createFile(name)));
+        for (const handle of handles) await handle.close();
+        await target.commit();
+      } finally {
+        await target.discard();
+      }
+      expect((await readdir(dest)).sort()).toEqual(["a", "b", "c", "d", "g", "h", "j"]);
+    }
   });
 });
 
