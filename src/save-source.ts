@@ -129,8 +129,11 @@ async function* exactly(handle: FileHandle, size: number, what: string, close: (
   try {
     let position = 0;
     for (;;) {
-      const buffer = Buffer.allocUnsafe(READ_CHUNK);
-      const { bytesRead } = await handle.read(buffer, 0, READ_CHUNK, position).catch((error: unknown) => {
+      // No more than the rest of the file and one byte (which tells a file that grew): a small
+      // file costs its size, not a whole chunk, in allocation and in garbage to collect.
+      const want = Math.min(READ_CHUNK, Math.max(0, size - position) + 1);
+      const buffer = Buffer.allocUnsafe(want);
+      const { bytesRead } = await handle.read(buffer, 0, want, position).catch((error: unknown) => {
         throw localFsError(error, `cannot read ${what}`);
       });
       if (bytesRead === 0) break;
