@@ -6,6 +6,9 @@
  */
 import { execFile } from "node:child_process";
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import type { Driver } from "../src/driver.ts";
+import { DriverRegistry, lazyBackend } from "../src/registry.ts";
 
 /** Runs `body` in a fresh Node (ESM, top-level await) and returns what it prints as JSON. */
 function inFreshNode(body: string): Promise<unknown> {
@@ -49,5 +52,22 @@ describe("the driver registry", () => {
     `);
     expect(result).toMatchObject({ sdks: ["@aws-sdk"] });
     expect((result as { outcome: string }).outcome).toMatch(/Error$/); // nothing listens on port 1
+  });
+
+  it("tries a backend that failed to load or construct again on the next call, rather than keeping it broken", async () => {
+    let attempts = 0;
+    const stub = { stat: async (key: string) => ({ key, size: 1 }), dispose: async () => {} } as unknown as Driver;
+    const flaky = lazyBackend(z.strictObject({}), async () => {
+      attempts++;
+      if (attempts === 1) throw new Error("the CA file is not mounted yet");
+      return () => stub;
+    });
+    const registry = new DriverRegistry({ backends: { flaky } });
+    const lease = registry.acquire("flaky: {}");
+    await expect(lease.driver.stat("k")).rejects.toThrow("not mounted yet");
+    await expect(lease.driver.stat("k")).resolves.toEqual({ key: "k", size: 1 });
+    expect(attempts).toBe(2);
+    lease.release();
+    await registry.dispose();
   });
 });
