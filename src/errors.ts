@@ -85,3 +85,8 @@ export function toRpcError(error: unknown): RpcError {
 export function statusName(code: status): string {
   return status[code] ?? String(code);
 }
+
+/** The errno code of a Node system error (`ENOENT`, ...), if it is one. */
+export function errnoCode(error: unknown): string | undefined {
+  return error instanceof Error && "code" in error && typeof error.code === "string" ? error.code : undefined;
+}

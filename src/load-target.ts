@@ -15,7 +15,7 @@ import { randomUUID } from "node:crypto";
 import { constants } from "node:fs";
 import { lstat, mkdir, open, readdir, readlink, rename, rmdir, unlink, type FileHandle } from "node:fs/promises";
 import path from "node:path";
-import { InvalidRequestError, PermissionDeniedError } from "./errors.ts";
+import { errnoCode, InvalidRequestError, PermissionDeniedError } from "./errors.ts";
 import { inside, localFsError, openFolder, type PathPolicy } from "./local-paths.ts";
 import { clip } from "./text.ts";
 
@@ -36,7 +36,7 @@ export async function openLoadTarget(spelled: string, policy: PathPolicy): Promi
   if (name === "" || name === "." || name === "..") throw new InvalidRequestError(`${what} names no file`);
   policy.checkSpelled("the Load path", spelled);
   const parent = await openFolder(parentPath).catch((error: unknown) => {
-    if ((error as NodeJS.ErrnoException).code === "ELOOP") throw new InvalidRequestError(`${what}: its folder is a symbolic link; refusing to follow it`);
+    if (errnoCode(error) === "ELOOP") throw new InvalidRequestError(`${what}: its folder is a symbolic link; refusing to follow it`);
     throw localFsError(error, `${what}: its folder ${clip(parentPath)}`);
   });
   try {
@@ -62,7 +62,7 @@ export async function openLoadTarget(spelled: string, policy: PathPolicy): Promi
     for (const segment of relative.split("/").slice(0, -1)) {
       try {
         await mkdir(inside(current, segment)).catch((error: unknown) => {
-          if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+          if (errnoCode(error) !== "EEXIST") throw error;
         });
         const next = await openFolder(inside(current, segment));
         await current.close();
@@ -124,7 +124,7 @@ async function replace(parent: FileHandle, staging: string, name: string): Promi
     await rename(inside(parent, staging), inside(parent, name)); // a new name, or a file replaced atomically
     return;
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? "";
+    const code = errnoCode(error) ?? "";
     if (!["EISDIR", "ENOTDIR", "ENOTEMPTY", "EEXIST"].includes(code)) throw error;
   }
   // A folder is there (or a file where the new folder goes): set it aside, put ours in, then drop it.
@@ -167,7 +167,7 @@ async function removeTree(dir: FileHandle, name: string): Promise<void> {
   const info = await lstat(inside(dir, name));
   if (!info.isDirectory()) return unlink(inside(dir, name));
   const folder = await openFolder(inside(dir, name)).catch((error: unknown) => {
-    if ((error as NodeJS.ErrnoException).code === "ELOOP" || (error as NodeJS.ErrnoException).code === "ENOTDIR") return undefined;
+    if (["ELOOP", "ENOTDIR"].includes(errnoCode(error) ?? "")) return undefined;
     throw error;
   });
   if (!folder) return unlink(inside(dir, name)); // became a link since the lstat

@@ -21,7 +21,7 @@
 import { constants, realpathSync, statSync } from "node:fs";
 import { open, readlink, type FileHandle } from "node:fs/promises";
 import path from "node:path";
-import { InvalidRequestError, PermissionDeniedError, PluginError, ResourceExhaustedError } from "./errors.ts";
+import { errnoCode, InvalidRequestError, PermissionDeniedError, PluginError, ResourceExhaustedError } from "./errors.ts";
 import { clip } from "./text.ts";
 
 /** Where Argo's executor hands artifacts to a plugin. */
@@ -159,7 +159,7 @@ export async function openRegularFile(p: string): Promise<{ handle: FileHandle; 
   try {
     return await openChecked(p, constants.O_RDONLY);
   } catch (error) {
-    if (["ELOOP", "ENOENT", "ENXIO", "EFTYPE"].includes((error as NodeJS.ErrnoException).code ?? "")) return undefined;
+    if (["ELOOP", "ENOENT", "ENXIO", "EFTYPE"].includes(errnoCode(error) ?? "")) return undefined;
     throw error;
   }
 }
@@ -179,7 +179,7 @@ export function requirePath(value: string, what: string): string {
 export function localFsError(error: unknown, what: string): unknown {
   if (error instanceof PluginError) return error;
   const options = { cause: error };
-  const code = (error as NodeJS.ErrnoException).code;
+  const code = errnoCode(error);
   switch (code) {
     case "ENOENT":
     case "ENOTDIR":

@@ -13,7 +13,7 @@
  */
 import { lstat, opendir, type FileHandle } from "node:fs/promises";
 import { Readable } from "node:stream";
-import { InvalidRequestError, PermissionDeniedError } from "./errors.ts";
+import { errnoCode, InvalidRequestError, PermissionDeniedError } from "./errors.ts";
 import { MAX_KEY_BYTES } from "./keys.ts";
 import { inside, localFsError, openFolder, openRegularFile, type PathPolicy } from "./local-paths.ts";
 import { clip } from "./text.ts";
@@ -109,7 +109,7 @@ async function* walk(dir: FileHandle, relative: string, seen: Set<string>, polic
 
 /** A folder entry that became a link or vanished since it was listed: skipped like any link. */
 function skippable(error: unknown): undefined {
-  if (["ELOOP", "ENOTDIR", "ENOENT"].includes((error as NodeJS.ErrnoException).code ?? "")) return undefined;
+  if (["ELOOP", "ENOTDIR", "ENOENT"].includes(errnoCode(error) ?? "")) return undefined;
   throw error;
 }
 

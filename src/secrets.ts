@@ -18,7 +18,7 @@ import { readFile } from "node:fs/promises";
 import https from "node:https";
 import path from "node:path";
 import type { SecretSelector } from "./config.ts";
-import { InvalidConfigError, PermissionDeniedError, UnavailableError } from "./errors.ts";
+import { errnoCode, InvalidConfigError, PermissionDeniedError, UnavailableError } from "./errors.ts";
 import { registerSecret } from "./redact.ts";
 
 export interface SecretResolverOptions {
@@ -132,7 +132,7 @@ export class SecretResolver {
     try {
       return await readFile(mounted, "utf8");
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      if (errnoCode(error) !== "ENOENT") throw error;
     }
     if (!this.options.apiServer) {
       throw new InvalidConfigError(

@@ -9,7 +9,7 @@ import { pipeline } from "node:stream/promises";
 import { directoryTarGz } from "./archive.ts";
 import { forEachConcurrently } from "./concurrency.ts";
 import type { Driver } from "./driver.ts";
-import { InvalidRequestError, NotFoundError } from "./errors.ts";
+import { errnoCode, InvalidRequestError, NotFoundError } from "./errors.ts";
 import { childKey, directoryPrefix, relativeToDirectory } from "./keys.ts";
 import { openLoadTarget, type LoadTarget } from "./load-target.ts";
 import { localFsError, type PathPolicy } from "./local-paths.ts";
@@ -76,7 +76,7 @@ async function loadInto(driver: Driver, key: string, target: LoadTarget, signal?
       stats.bytes += await download(await driver.get(object.key, { signal: taskSignal }), () => target.createFile(relative), taskSignal);
     } catch (error) {
       // S3 allows objects `k/a` and `k/a/b` side by side; a filesystem tree cannot hold both.
-      const code = ((error as Error).cause as NodeJS.ErrnoException | undefined)?.code ?? (error as NodeJS.ErrnoException).code ?? "";
+      const code = errnoCode((error as Error).cause) ?? errnoCode(error) ?? "";
       if (["EEXIST", "ENOTDIR", "EISDIR"].includes(code)) {
         throw new InvalidRequestError(
           `cannot write '${clip(key)}' as a folder tree: '${clip(relative)}' collides with another object (storage can hold both 'x' and 'x/y'; a folder tree cannot)`,

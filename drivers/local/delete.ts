@@ -9,7 +9,7 @@ import { readdir, rm, rmdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { UnavailableError } from "../../src/errors.ts";
 import { folderIsOurs } from "./files.ts";
-import { errnoCode } from "./fs-errors.ts";
+import { errnoCode } from "../../src/errors.ts";
 import { versionTime, type DriveSet } from "./layout.ts";
 import { withLease } from "./lease.ts";
 

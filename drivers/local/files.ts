@@ -10,7 +10,7 @@
 import { lstat, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { openRegular } from "../../src/local-paths.ts";
-import { errnoCode } from "./fs-errors.ts";
+import { errnoCode } from "../../src/errors.ts";
 
 /** Reads a small regular file (a marker, a lease) whole, up to `maxBytes`. */
 export async function readSmallFile(file: string, maxBytes = 64 * 1024): Promise<string> {

@@ -6,12 +6,8 @@ import {
   PluginError,
   ResourceExhaustedError,
   UnavailableError,
+  errnoCode,
 } from "../../src/errors.ts";
-
-/** The errno code of a Node system error, if it is one. */
-export function errnoCode(error: unknown): string | undefined {
-  return error instanceof Error && "code" in error && typeof error.code === "string" ? error.code : undefined;
-}
 
 /** Translates `error`, raised while working on object `key`, into a PluginError where one fits. */
 export function foldFsError(error: unknown, key: string): unknown {

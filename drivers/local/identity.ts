@@ -21,9 +21,8 @@ import { randomUUID } from "node:crypto";
 import { constants } from "node:fs";
 import { link, mkdir, open, realpath, rename, stat, unlink } from "node:fs/promises";
 import path from "node:path";
-import { InvalidConfigError } from "../../src/errors.ts";
+import { errnoCode, InvalidConfigError } from "../../src/errors.ts";
 import { readSmallFile } from "./files.ts";
-import { errnoCode } from "./fs-errors.ts";
 import { TEMP_OWNER, type DriveSet, type DriveState } from "./layout.ts";
 
 /** Folders the store never uses as drives, however they are spelled. */

@@ -17,7 +17,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { readlinkSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { InvalidKeyError } from "../../src/errors.ts";
+import { errnoCode, InvalidKeyError } from "../../src/errors.ts";
 import { headerFits, SHARD_DIR } from "./format.ts";
 
 /** What the store knows of a drive since it last looked (identity.ts). */
@@ -214,7 +214,7 @@ export function ownerGone(owner: string): boolean {
     process.kill(pid, 0);
     return false;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== "EPERM"; // EPERM: alive, someone else's
+    return errnoCode(error) !== "EPERM"; // EPERM: alive, someone else's
   }
 }
 

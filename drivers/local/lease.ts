@@ -27,7 +27,7 @@ import path from "node:path";
 import { UnavailableError } from "../../src/errors.ts";
 import { openRegular } from "../../src/local-paths.ts";
 import { readSmallFile } from "./files.ts";
-import { errnoCode } from "./fs-errors.ts";
+import { errnoCode } from "../../src/errors.ts";
 import { ownerGone, TEMP_OWNER, type DriveSet } from "./layout.ts";
 
 /** The lease could not be taken: held by another process all along, or too few drives online. */

@@ -7,6 +7,7 @@
 import type { Dirent } from "node:fs";
 import { readdir } from "node:fs/promises";
 import path from "node:path";
+import { errnoCode } from "../../src/errors.ts";
 import { foldFsError } from "./fs-errors.ts";
 import { SHARD_DIR } from "./format.ts";
 import type { DriveSet } from "./layout.ts";
@@ -74,7 +75,7 @@ async function* walkFolder(folder: string, folderKey: string, namePrefix: string
   try {
     entries = await readdir(folder, { withFileTypes: true });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    const code = errnoCode(error);
     if (code === "ENOENT" || code === "ENOTDIR") return;
     throw foldFsError(error, folderKey);
   }

@@ -6,11 +6,10 @@
  */
 import { readdir, stat, type FileHandle } from "node:fs/promises";
 import path from "node:path";
-import { DataLossError, NotFoundError, UnavailableError } from "../../src/errors.ts";
+import { DataLossError, errnoCode, NotFoundError, UnavailableError } from "../../src/errors.ts";
 import { blockHasher, type BlockHasher } from "./bitrot.ts";
 import { decodeHeader, HEADER_BYTES, type ShardHeader } from "./format.ts";
 import { openRegular } from "../../src/local-paths.ts";
-import { errnoCode } from "./fs-errors.ts";
 import { versionTime, versionUuid, type DriveSet } from "./layout.ts";
 import { LeaseUnavailableError, withLease } from "./lease.ts";
 

@@ -23,7 +23,7 @@ import { blockHasher, contentHasher, HASH_BYTES } from "./bitrot.ts";
 import { codecFor } from "./codec.ts";
 import { encodeHeader, Geometry, HEADER_BYTES, SHARD_FORMAT, shardSizeFor, type ShardHeader } from "./format.ts";
 import { folderIsOurs, mkdirBelow } from "./files.ts";
-import { errnoCode } from "./fs-errors.ts";
+import { errnoCode } from "../../src/errors.ts";
 import { versionName, versionTime, type DriveSet } from "./layout.ts";
 import { withLease } from "./lease.ts";
 
