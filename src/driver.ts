@@ -69,6 +69,33 @@ export interface Driver {
   dispose(): Promise<void>;
 }
 
+/**
+ * Puts that become visible together, for a directory Save: every file is
+ * staged first, and none is visible until `commit`, so a Save that fails or
+ * is cancelled before it leaves the store exactly as it was.
+ */
+export interface StagedPuts {
+  /** Stores `body` for `key` out of sight; rejects, destroying `body`, as `Driver.put` does. */
+  put(key: string, body: Readable, options?: TransferOptions): Promise<void>;
+  /**
+   * Makes every staged put visible, each as `Driver.put` would have. Not
+   * cancellable once begun. A failure part way (a drive lost) leaves each
+   * object old or new, never a part.
+   */
+  commit(): Promise<void>;
+  /** Removes whatever is staged and not committed. Safe to repeat; always call it. */
+  discard(): Promise<void>;
+}
+
+/** An optional capability: a driver that can stage puts and commit them together (the local store). */
+export interface StagingDriver extends Driver {
+  stage(): StagedPuts;
+}
+
+export function isStaging(driver: Driver): driver is StagingDriver {
+  return typeof (driver as Partial<StagingDriver>).stage === "function";
+}
+
 /** What healing found and did for one object. */
 export interface HealResult {
   key: string;

@@ -8,7 +8,7 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { directoryTarGz } from "./archive.ts";
 import { forEachConcurrently } from "./concurrency.ts";
-import type { Driver } from "./driver.ts";
+import { isStaging, type Driver } from "./driver.ts";
 import { errnoCode, InvalidRequestError, NotFoundError } from "./errors.ts";
 import { childKey, directoryPrefix, relativeToDirectory } from "./keys.ts";
 import { openLoadTarget, type LoadTarget } from "./load-target.ts";
@@ -102,6 +102,9 @@ async function loadInto(driver: Driver, key: string, target: LoadTarget, signal?
  * complete new file (a put replaces an object whole or not at all), and the
  * new files it had stored stay (a retry completes the Save). Deleting them
  * again would race a concurrent Save of the same key that stored them too.
+ * A driver that can stage puts (the local store) does better: nothing of the
+ * Save is visible until every file is stored, so a failure before then
+ * leaves `key/` exactly as it was.
  */
 export async function saveFromPath(driver: Driver, key: string, source: string, paths: PathPolicy, signal?: AbortSignal): Promise<TransferStats> {
   const opened = await openSaveSource(source, paths);
@@ -114,6 +117,8 @@ export async function saveFromPath(driver: Driver, key: string, source: string, 
     return { objects: 1, bytes: opened.file.size };
   }
   const stats: TransferStats = { objects: 0, bytes: 0 };
+  const staged = isStaging(driver) ? driver.stage() : undefined;
+  const target = staged ?? driver;
   const unsent = new Set<SourceFile>(); // opened by the walk, not yet handed to a put
   async function* files(): AsyncGenerator<SourceFile> {
     for await (const file of (opened as Extract<typeof opened, { kind: "folder" }>).files) {
@@ -125,15 +130,18 @@ export async function saveFromPath(driver: Driver, key: string, source: string, 
     await forEachConcurrently(files(), DIRECTORY_CONCURRENCY, async (file, taskSignal) => {
       unsent.delete(file);
       try {
-        await driver.put(childKey(key, file.relative), file.stream(), { signal: taskSignal, size: file.size });
+        await target.put(childKey(key, file.relative), file.stream(), { signal: taskSignal, size: file.size });
       } finally {
         await file.close();
       }
       stats.objects++;
       stats.bytes += file.size;
     }, signal);
+    signal?.throwIfAborted(); // cancelled as the last file ended: commit nothing
+    await staged?.commit();
     return stats;
   } finally {
+    await staged?.discard();
     for (const file of unsent) await file.close();
     await opened.close();
   }

@@ -23,7 +23,7 @@ import { sweepLeases, withLease } from "./lease.ts";
 import { listKeys } from "./listing.ts";
 import { LeftoversError, openObject, resolveObject, type OpenObject } from "./resolve.ts";
 import { StripeReader } from "./shards.ts";
-import { publish, removeOlderVersions } from "./writer.ts";
+import { publish, removeOlderVersions } from "./commit.ts";
 
 /** Files older than this are removed whoever of ours wrote them: no write stays silent so long. */
 const ABANDONED_MS = 60 * 60 * 1000;

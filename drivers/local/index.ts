@@ -15,7 +15,8 @@
  *
  * Writes (writer.ts) stream block by block into temp files, then commit
  * under the key's lease (lease.ts), which serialises commits across every
- * process using the drives: headers, fsync, rename into place. They need a
+ * process using the drives: headers, fsync, rename into place (commit.ts).
+ * A directory Save stages all its files before it commits any (staging.ts). They need a
  * write quorum of drives (k, or k+1 when m = k); otherwise nothing new becomes
  * visible. Reads (reader.ts, resolve.ts, shards.ts) take the newest version that k
  * drives agree on, read k shards per block preferring data shards, check
@@ -28,7 +29,7 @@
  */
 import path from "node:path";
 import type { Readable } from "node:stream";
-import type { HealingDriver, HealResult, HealSummary, ObjectInfo, TransferOptions } from "../../src/driver.ts";
+import type { HealingDriver, HealResult, HealSummary, ObjectInfo, StagedPuts, StagingDriver, TransferOptions } from "../../src/driver.ts";
 import { DataLossError, NotFoundError, PermissionDeniedError, UnavailableError } from "../../src/errors.ts";
 import { silentLogger, type Logger } from "../../src/log.ts";
 import type { LocalConfig } from "./config.ts";
@@ -41,6 +42,7 @@ import { LeaseUnavailableError, withLease, withLeaseIfFree } from "./lease.ts";
 import { listKeys } from "./listing.ts";
 import { readObject } from "./reader.ts";
 import { resolveObject } from "./resolve.ts";
+import { stagedPuts } from "./staging.ts";
 import { writeObject, writeQuorum } from "./writer.ts";
 
 /** How often the drives are looked at again (a volume mounted, swapped or gone meanwhile). */
@@ -55,6 +57,8 @@ export interface LocalDriverOptions {
   leaseTtlMs?: number;
   /** Where background healing reports what it did and what failed. */
   log?: Logger;
+  /** Objects a directory Save holds staged before it commits the rest file by file (staging.ts). */
+  maxStaged?: number;
 }
 
 /**
@@ -63,7 +67,7 @@ export interface LocalDriverOptions {
  * so an operator can confine drives to some folders (`allowedRoots`),
  * checked both as written and as resolved on disk.
  */
-export function createLocalDriver(config: LocalConfig, options: LocalDriverOptions = {}): HealingDriver {
+export function createLocalDriver(config: LocalConfig, options: LocalDriverOptions = {}): HealingDriver & StagingDriver {
   const roots = (options.allowedRoots ?? process.env["MULTISTORE_LOCAL_DRIVES"] ?? "").split(":").filter(Boolean).map((r) => path.resolve(r));
   const confine = (drive: string, i: number, resolved = "") => {
     if (roots.length > 0 && !roots.some((root) => drive === root || drive.startsWith(`${root}/`))) {
@@ -199,7 +203,7 @@ export function createLocalDriver(config: LocalConfig, options: LocalDriverOptio
     drives.checkKey(key);
   };
 
-  const driver: HealingDriver = {
+  const driver: HealingDriver & StagingDriver = {
     async get(key: string, options?: TransferOptions): Promise<Readable> {
       await begin(key);
       return readObject(drives, key, (damagedKey) => queueHeal(damagedKey), options?.signal).catch((error: unknown) => {
@@ -215,6 +219,11 @@ export function createLocalDriver(config: LocalConfig, options: LocalDriverOptio
         body.destroy(); // releases the source (an open file, a gRPC call) we will not read
         throw foldFsError(error, key);
       }
+    },
+
+    // A directory Save: every file staged, then all committed (staging.ts).
+    stage(): StagedPuts {
+      return stagedPuts(drives, layout, (key) => begin(key), foldFsError, options.maxStaged);
     },
 
     async stat(key: string): Promise<ObjectInfo> {

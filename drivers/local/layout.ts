@@ -154,9 +154,9 @@ export class DriveSet {
     return path.join(this.versionsDir(drive, key), version);
   }
 
-  /** A fresh temp file name on `drive`, owned by this process. */
-  tempPath(drive: number): string {
-    return path.join(this.tmpDir(drive), `${TEMP_OWNER}-${randomUUID()}`);
+  /** A temp file name on `drive`, owned by this process: fresh, or that of the write `id` (a UUID). */
+  tempPath(drive: number, id: string = randomUUID()): string {
+    return path.join(this.tmpDir(drive), `${TEMP_OWNER}-${id}`);
   }
 }
 

@@ -1,12 +1,15 @@
 /**
- * Writing an object: the body is cut into blocks, each block encoded into
- * k data + m parity shards and appended, with its block hash, to a temp file
- * per drive. Encoding and writing block n overlaps filling block n+1. Then,
- * holding the key's commit lease (lease.ts: one committer at a time across
- * every process on these drives), each temp file gets its header naming the
- * new version, is fsync'd, and is renamed into place. A write quorum (k, or
- * k+1 when m = k, as MinIO) of drives must take every step, else everything
- * is undone and no new version becomes visible.
+ * Writing an object, in two steps. Staging: the body is cut into blocks,
+ * each block encoded into k data + m parity shards and appended, with its
+ * block hash, to a temp file per drive, then flushed to disk; encoding and
+ * writing block n overlaps filling block n+1. Committing: holding the key's
+ * commit lease (lease.ts: one committer at a time across every process on
+ * these drives), each temp file gets its header naming the new version, is
+ * fsync'd, and is renamed into place (commit.ts). A write quorum (k, or k+1
+ * when m = k, as MinIO) of drives must take every step, else everything is
+ * undone and no new version becomes visible. A plain put does both steps at
+ * once; a directory Save stages every file first and commits them together
+ * (index.ts), so a Save that fails half way has published nothing.
  *
  * The version's id is its commit time and a UUID. The UUID is chosen first
  * (block hashes are bound to it); the time is chosen under the lease, later
@@ -15,16 +18,15 @@
  */
 import { randomUUID } from "node:crypto";
 import { constants } from "node:fs";
-import { mkdir, open, readdir, rename, rm, type FileHandle } from "node:fs/promises";
-import path from "node:path";
+import { mkdir, open, rm, utimes, type FileHandle } from "node:fs/promises";
 import { addAbortSignal, type Readable } from "node:stream";
 import { UnavailableError } from "../../src/errors.ts";
 import { blockHasher, contentHasher, HASH_BYTES } from "./bitrot.ts";
 import { codecFor } from "./codec.ts";
 import { encodeHeader, Geometry, HEADER_BYTES, SHARD_FORMAT, shardSizeFor, type ShardHeader } from "./format.ts";
-import { folderIsOurs, mkdirBelow } from "./files.ts";
 import { errnoCode } from "../../src/errors.ts";
-import { versionName, versionTime, type DriveSet } from "./layout.ts";
+import { newestVersionTime, publishVersion } from "./commit.ts";
+import { versionName, type DriveSet } from "./layout.ts";
 import { withLease } from "./lease.ts";
 
 /** Blocks encoded and written at once; each holds a stripe of about (k+m)/k x blockSize. */
@@ -53,30 +55,130 @@ export function writeQuorum(layout: Layout): number {
   return layout.dataShards === layout.parityShards ? layout.dataShards + 1 : layout.dataShards;
 }
 
+/** Stages and commits `body` as the object `key`. */
 export async function writeObject(drives: DriveSet, layout: Layout, key: string, body: Readable, signal?: AbortSignal): Promise<void> {
+  const staged = await stageObject(drives, layout, key, body, signal);
+  try {
+    await staged.commit(signal);
+  } finally {
+    await staged.discard();
+  }
+}
+
+/** The shard targets of one write: drive `d`'s temp file is named by the write's UUID. */
+function targetsOf(drives: DriveSet, layout: Layout, key: string, uuid: string, failures?: ReadonlyMap<number, string>): Target[] {
+  return Array.from({ length: layout.dataShards + layout.parityShards }, (_, index) => {
+    const drive = drives.driveFor(key, index);
+    const failure = failures?.get(index) ?? (drives.isOnline(drive) ? undefined : "offline");
+    return { index, drive, temp: drives.tempPath(drive, uuid), ...(failure ? { failure } : {}) };
+  });
+}
+
+const aliveOf = (targets: Target[]) => targets.filter((t) => !t.failure);
+
+/** Throws UNAVAILABLE unless a write quorum of `targets` is still alive. */
+function requireQuorumOf(targets: Target[], layout: Layout, key: string, step: string): void {
+  const live = aliveOf(targets).length;
+  const quorum = writeQuorum(layout);
+  if (live >= quorum) return;
+  const reasons = targets.filter((t) => t.failure).map((t) => `drive ${t.drive}: ${t.failure}`);
+  throw new UnavailableError(`cannot ${step} '${key}': ${live} of ${targets.length} drives usable, ${quorum} needed (${reasons.join("; ")})`);
+}
+
+/** Drops `target` from the write (closing its file); the others go on. */
+async function fail(target: Target, error: unknown): Promise<void> {
+  target.failure ??= (error as Error).message;
+  await target.handle?.close().catch(() => {});
+  target.handle = undefined;
+}
+
+/** Runs `step` on every live target; a target whose step throws is dropped. */
+function onEachLiveOf(targets: Target[], step: (t: Target, handle: FileHandle) => Promise<void>): Promise<unknown> {
+  return Promise.all(aliveOf(targets).map((t) => step(t, t.handle as FileHandle).catch((error: unknown) => fail(t, error))));
+}
+
+/**
+ * An object whose shards are on disk in temp files, flushed and closed, not
+ * yet visible. Small on purpose (a directory Save holds one per file until
+ * it commits): the temp files' names follow from the key and the UUID.
+ */
+export class StagedObject {
+  readonly key: string;
+  readonly size: number;
+  private readonly drives: DriveSet;
+  private readonly layout: Layout;
+  private readonly uuid: string;
+  /** The content's HighwayHash-256, hex. */
+  private readonly digest: string;
+  /** Shard indices whose drive failed while staging, with why. */
+  private readonly failures: ReadonlyMap<number, string> | undefined;
+
+  constructor(drives: DriveSet, layout: Layout, key: string, uuid: string, size: number, digest: string, failures?: ReadonlyMap<number, string>) {
+    this.drives = drives;
+    this.layout = layout;
+    this.key = key;
+    this.uuid = uuid;
+    this.size = size;
+    this.digest = digest;
+    this.failures = failures;
+  }
+
+  /**
+   * Publishes it as the newest version of its key, under the key's lease.
+   * `signal` stops it only until the lease is taken: a commit under way is finished.
+   */
+  commit(signal?: AbortSignal): Promise<void> {
+    const { drives, layout, key } = this;
+    const targets = targetsOf(drives, layout, key, this.uuid, this.failures);
+    return withLease(drives, key, async (lease) => {
+      signal?.throwIfAborted(); // a cancel that arrived while the body ended or the lease was awaited
+      const mtime = Math.max(Date.now(), (await newestVersionTime(drives, key)) + 1);
+      const header: Omit<ShardHeader, "index"> = {
+        format: SHARD_FORMAT, key, version: versionName(mtime, this.uuid), mtime, size: this.size,
+        dataShards: layout.dataShards, parityShards: layout.parityShards, blockSize: layout.blockSize,
+        digest: this.digest,
+      };
+      await onEachLiveOf(targets, async (t) => {
+        const handle = await open(t.temp, constants.O_WRONLY | constants.O_NOFOLLOW);
+        try {
+          const { bytesWritten } = await handle.write(encodeHeader({ ...header, index: t.index }), 0, undefined, 0);
+          if (bytesWritten !== HEADER_BYTES) throw new Error("short header write: disk full?");
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      });
+      requireQuorumOf(targets, layout, key, "store");
+      await lease.assertHeld();
+      await publishVersion(drives, key, header.version, mtime, aliveOf(targets), writeQuorum(layout));
+      requireQuorumOf(targets, layout, key, "commit");
+    }, signal);
+  }
+
+  /** Marks its temp files as in use, so no heal pass takes them for abandoned. */
+  async touch(): Promise<void> {
+    const now = new Date();
+    await Promise.all(aliveOf(targetsOf(this.drives, this.layout, this.key, this.uuid, this.failures)).map((t) => utimes(t.temp, now, now).catch(() => {})));
+  }
+
+  /** Removes its temp files (after a commit: whatever was not published). Safe to repeat. */
+  discard(): Promise<void> {
+    return removeTemps(targetsOf(this.drives, this.layout, this.key, this.uuid));
+  }
+}
+
+/** Writes every shard of `body` to a temp file per drive, flushed and closed; publishes nothing. */
+export async function stageObject(drives: DriveSet, layout: Layout, key: string, body: Readable, signal?: AbortSignal): Promise<StagedObject> {
   const { dataShards: k, parityShards: m, blockSize } = layout;
   const codec = codecFor(k, m);
-  const quorum = writeQuorum(layout);
   const uuid = randomUUID();
-  const targets: Target[] = Array.from({ length: k + m }, (_, index) => {
-    const drive = drives.driveFor(key, index);
-    return { index, drive, temp: drives.tempPath(drive), ...(drives.isOnline(drive) ? {} : { failure: "offline" }) };
-  });
-  const alive = () => targets.filter((t) => !t.failure);
-  const requireQuorum = (step: string) => {
-    if (alive().length >= quorum) return;
-    const reasons = targets.filter((t) => t.failure).map((t) => `drive ${t.drive}: ${t.failure}`);
-    throw new UnavailableError(`cannot ${step} '${key}': ${alive().length} of ${k + m} drives usable, ${quorum} needed (${reasons.join("; ")})`);
-  };
-  const fail = async (target: Target, error: unknown) => {
-    target.failure ??= (error as Error).message;
-    await target.handle?.close().catch(() => {});
-    target.handle = undefined;
-  };
-  /** Runs `step` on every live target; a target whose step throws is dropped. */
-  const onEachLive = (step: (t: Target, handle: FileHandle) => Promise<void>) =>
-    Promise.all(alive().map((t) => step(t, t.handle as FileHandle).catch((error: unknown) => fail(t, error))));
+  const targets = targetsOf(drives, layout, key, uuid);
+  const requireQuorum = (step: string) => requireQuorumOf(targets, layout, key, step);
+  const onEachLive = (step: (t: Target, handle: FileHandle) => Promise<void>) => onEachLiveOf(targets, step);
+  const alive = () => aliveOf(targets);
 
+  const digest = contentHasher();
+  let size = 0;
   try {
     await Promise.all(alive().map(async (t) => {
       try {
@@ -94,8 +196,6 @@ export async function writeObject(drives: DriveSet, layout: Layout, key: string,
       parity: Buffer.alloc(Math.max(m, 1) * geometry.fullShardSize),
     }));
     const hashers = targets.map((t) => blockHasher(SHARD_FORMAT, uuid, t.index));
-    const digest = contentHasher();
-    let size = 0;
     let block = 0;
     let filled = 0;
     let stripe = stripes[0]!;
@@ -146,79 +246,28 @@ export async function writeObject(drives: DriveSet, layout: Layout, key: string,
     await Promise.all(inFlight);
     if (filled > 0) await writeBlock(stripe, block++, filled);
     // The data reaches the disks before the lease is taken: the commit under it stays short.
+    // Then the files are closed until the commit: a directory stages thousands of objects.
     await onEachLive(async (t, handle) => {
       await t.flushing;
       await handle.datasync();
+      await handle.close();
+      t.handle = undefined;
     });
     requireQuorum("store");
-
-    await withLease(drives, key, async (lease) => {
-      signal?.throwIfAborted(); // a cancel that arrived while the body was ending: publish nothing
-      const mtime = Math.max(Date.now(), (await newestVersionTime(drives, key)) + 1);
-      const header: Omit<ShardHeader, "index"> = {
-        format: SHARD_FORMAT, key, version: versionName(mtime, uuid), mtime, size,
-        dataShards: k, parityShards: m, blockSize, digest: digest.digest(),
-      };
-      await onEachLive(async (t, handle) => {
-        const { bytesWritten } = await handle.write(encodeHeader({ ...header, index: t.index }), 0, undefined, 0);
-        if (bytesWritten !== HEADER_BYTES) throw new Error("short header write: disk full?");
-        await handle.sync();
-        await handle.close();
-        t.handle = undefined;
-      });
-      requireQuorum("store");
-      await lease.assertHeld();
-      await commit(drives, key, header.version, mtime, alive(), quorum, fail);
-      requireQuorum("commit");
-    }, signal);
-  } finally {
-    await Promise.all(targets.map(async (t) => {
-      await t.handle?.close().catch(() => {});
-      await rm(t.temp, { force: true }).catch(() => {});
-    }));
+  } catch (error) {
+    await removeTemps(targets);
+    throw error;
   }
+  const failures = new Map(targets.flatMap((t) => (t.failure ? [[t.index, t.failure] as const] : [])));
+  return new StagedObject(drives, layout, key, uuid, size, digest.digest(), failures.size > 0 ? failures : undefined);
 }
 
-/**
- * Renames the new version in beside the old one (never over it); only once a
- * write quorum holds it do older versions go. If the quorum is missed the new
- * files are removed again and the old version stands.
- */
-async function commit(
-  drives: DriveSet, key: string, version: string, mtime: number,
-  targets: Target[], quorum: number, fail: (t: Target, error: unknown) => Promise<void>,
-): Promise<void> {
-  const committed: Target[] = [];
+async function removeTemps(targets: Target[]): Promise<void> {
   await Promise.all(targets.map(async (t) => {
-    try {
-      await publish(drives, t.drive, t.temp, drives.shardPath(t.drive, key, version));
-      committed.push(t);
-    } catch (error) {
-      await fail(t, error);
-    }
+    await t.handle?.close().catch(() => {});
+    t.handle = undefined;
+    await rm(t.temp, { force: true }).catch(() => {});
   }));
-  if (committed.length < quorum) {
-    await Promise.all(committed.map((t) => rm(drives.shardPath(t.drive, key, version), { force: true }).catch(() => {})));
-    for (const t of committed) t.failure ??= "rolled back";
-    return;
-  }
-  await Promise.all(drives.online().map((d) => removeOlderVersions(drives, d, key, mtime)));
-}
-
-/** Version times further ahead than this are not a pod's clock running fast: not ours, ignored. */
-const IMPLAUSIBLY_LATE_MS = 366 * 24 * 3600_000;
-
-/** The newest commit time of any version of `key` on the online drives (0 if none). */
-async function newestVersionTime(drives: DriveSet, key: string): Promise<number> {
-  let newest = 0;
-  const latest = Date.now() + IMPLAUSIBLY_LATE_MS;
-  await Promise.all(drives.online().map(async (d) => {
-    for (const name of await readdir(drives.versionsDir(d, key)).catch(() => [] as string[])) {
-      const time = versionTime(name);
-      if (time > newest && time <= latest) newest = time;
-    }
-  }));
-  return newest;
 }
 
 /** Opens a fresh temp file, recreating the drive's tmp folder if it was wiped (never the drive itself). */
@@ -230,39 +279,5 @@ async function openTemp(drives: DriveSet, target: Target): Promise<FileHandle> {
     if (errnoCode(error) !== "ENOENT") throw error;
     await mkdir(drives.tmpDir(target.drive)); // fails (ENOENT) if the drive itself is gone: it stays failed
     return open(target.temp, flags, 0o644);
-  }
-}
-
-/**
- * Renames a finished shard file into place, making the key's folders below
- * the drive's `objects/` as needed, and never `objects/` or the drive: if
- * the drive went away (an unmounted volume), this fails and the drive does
- * not count. A folder on the way that is a link is refused (it would lead
- * outside the drive). Retries if a delete of a sibling prunes a folder meanwhile.
- */
-export async function publish(drives: DriveSet, drive: number, temp: string, final: string): Promise<void> {
-  const folder = path.dirname(final);
-  for (let attempt = 0; ; attempt++) {
-    try {
-      if (!(await folderIsOurs(drives.objectsDir(drive), folder))) throw new Error(`${folder} leads through a link`);
-      return await rename(temp, final);
-    } catch (error) {
-      if (errnoCode(error) !== "ENOENT" || attempt >= 5) throw error;
-    }
-    try {
-      await mkdirBelow(drives.objectsDir(drive), folder);
-    } catch (error) {
-      if (errnoCode(error) !== "ENOENT" || attempt >= 5) throw error; // pruned as we made it: again
-    }
-  }
-}
-
-/** Removes versions of `key` on `drive` committed before `mtime` (a newer one, committed since, stays). */
-export async function removeOlderVersions(drives: DriveSet, drive: number, key: string, mtime: number): Promise<void> {
-  const dir = drives.versionsDir(drive, key);
-  for (const name of await readdir(dir).catch(() => [] as string[])) {
-    const time = versionTime(name);
-    // Only names the store makes: anything else in the folder is not ours to delete.
-    if (time < mtime) await rm(path.join(dir, name), { force: true }).catch(() => {});
   }
 }

@@ -7,14 +7,14 @@ import { HASH_BYTES } from "../../drivers/local/bitrot.ts";
 import { localConfigSchema, type LocalConfigInput } from "../../drivers/local/config.ts";
 import { HEADER_BYTES, shardSizeFor } from "../../drivers/local/format.ts";
 import { createLocalDriver } from "../../drivers/local/index.ts";
-import type { HealingDriver } from "../../src/driver.ts";
+import type { HealingDriver, StagingDriver } from "../../src/driver.ts";
 
 export interface TestStore {
   root: string;
   drives: string[];
   config: LocalConfigInput;
   /** A new driver over the same drives (as after a restart). */
-  open(): HealingDriver;
+  open(): HealingDriver & StagingDriver;
   /** Disposes every driver `open` made, then removes the drives. */
   remove(): Promise<void>;
 }
@@ -24,7 +24,7 @@ export async function makeStore(drives: number, layout: Omit<LocalConfigInput, "
   const paths = Array.from({ length: drives }, (_, i) => path.join(root, `d${i}`));
   for (const p of paths) await mkdir(p);
   const config = { drives: paths, ...layout };
-  const opened: HealingDriver[] = [];
+  const opened: (HealingDriver & StagingDriver)[] = [];
   return {
     root,
     drives: paths,

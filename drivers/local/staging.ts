@@ -1,0 +1,94 @@
+/**
+ * A directory Save as one unit (src/driver.ts StagedPuts): each file is
+ * staged (writer.ts: shards written and flushed to temp files, nothing
+ * visible), and only once every file is there are they committed, each under
+ * its own lease. A Save that fails or is cancelled while staging, which is
+ * nearly all of its time, leaves every object under the key as it was and
+ * adds none. Each staged object costs a few hundred bytes until the commit;
+ * past MAX_STAGED objects, puts commit at once, as plain puts do.
+ */
+import type { Readable } from "node:stream";
+import type { StagedPuts, TransferOptions } from "../../src/driver.ts";
+import { forEachConcurrently } from "../../src/concurrency.ts";
+import { stageObject, type Layout, type StagedObject } from "./writer.ts";
+import type { DriveSet } from "./layout.ts";
+
+/** Objects committed at once: each commit is a few fsyncs and renames per drive. */
+const COMMIT_CONCURRENCY = 8;
+/** Objects held staged (about 300 bytes each); a larger directory commits the rest file by file. */
+export const MAX_STAGED = 100_000;
+/** How often staged temp files are touched: heal passes remove ours untouched for an hour. */
+const TOUCH_EVERY_MS = 10 * 60_000;
+
+export function stagedPuts(
+  drives: DriveSet,
+  layout: Layout,
+  /** What every call of the driver checks first (key shape, drives ready). */
+  begin: (key: string) => Promise<void>,
+  /** The driver's folding of filesystem errors into ours. */
+  fold: (error: unknown, key: string) => unknown,
+  maxStaged = MAX_STAGED,
+): StagedPuts {
+  const staged = new Map<string, StagedObject>();
+  let state: "staging" | "committing" | "done" = "staging";
+  const touching = setInterval(() => void Promise.all([...staged.values()].map((s) => s.touch())), TOUCH_EVERY_MS);
+  touching.unref();
+
+  return {
+    async put(key: string, body: Readable, options?: TransferOptions): Promise<void> {
+      try {
+        if (state !== "staging") throw new Error("staged puts are already committed or discarded");
+        await begin(key);
+        const object = await stageObject(drives, layout, key, body, options?.signal);
+        if (state !== "staging") {
+          await object.discard(); // discarded while this put was staging
+          throw new Error("staged puts were discarded");
+        }
+        await staged.get(key)?.discard(); // the same key twice: the later body wins, as with puts
+        staged.delete(key);
+        if (staged.size < maxStaged) return void staged.set(key, object);
+        try {
+          await object.commit(options?.signal);
+        } finally {
+          await object.discard();
+        }
+      } catch (error) {
+        body.destroy();
+        throw fold(error, key);
+      }
+    },
+
+    async commit(): Promise<void> {
+      if (state !== "staging") throw new Error("staged puts are already committed or discarded");
+      state = "committing";
+      clearInterval(touching);
+      try {
+        await forEachConcurrently(toAsync(staged.values()), COMMIT_CONCURRENCY, async (object) => {
+          try {
+            await object.commit();
+          } catch (error) {
+            throw fold(error, object.key);
+          } finally {
+            await object.discard();
+            staged.delete(object.key);
+          }
+        });
+      } finally {
+        state = "done";
+      }
+    },
+
+    async discard(): Promise<void> {
+      if (state === "committing") return; // commit removes what it has finished with
+      state = "done";
+      clearInterval(touching);
+      const left = [...staged.values()];
+      staged.clear();
+      await Promise.all(left.map((object) => object.discard()));
+    },
+  };
+}
+
+async function* toAsync<T>(items: Iterable<T>): AsyncGenerator<T> {
+  yield* items;
+}
