@@ -137,8 +137,10 @@ export async function saveFromPath(driver: Driver, key: string, source: string, 
       stats.objects++;
       stats.bytes += file.size;
     }, signal);
-    signal?.throwIfAborted(); // cancelled as the last file ended: commit nothing
-    await staged?.commit();
+    if (staged) {
+      signal?.throwIfAborted(); // cancelled as the last file ended: commit nothing
+      await staged.commit();
+    }
     return stats;
   } finally {
     await staged?.discard();

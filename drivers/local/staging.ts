@@ -19,6 +19,7 @@ const COMMIT_CONCURRENCY = 8;
 export const MAX_STAGED = 100_000;
 /** How often staged temp files are touched: heal passes remove ours untouched for an hour. */
 const TOUCH_EVERY_MS = 10 * 60_000;
+const TOUCH_CONCURRENCY = 8;
 
 export function stagedPuts(
   drives: DriveSet,
@@ -31,7 +32,9 @@ export function stagedPuts(
 ): StagedPuts {
   const staged = new Map<string, StagedObject>();
   let state: "staging" | "committing" | "done" = "staging";
-  const touching = setInterval(() => void Promise.all([...staged.values()].map((s) => s.touch())), TOUCH_EVERY_MS);
+  // Touched a few at a time, so the pass does not crowd other I/O out of libuv's threads.
+  const touchAll = () => forEachConcurrently(toAsync([...staged.values()]), TOUCH_CONCURRENCY, (object) => object.touch());
+  const touching = setInterval(() => void touchAll().catch(() => {}), TOUCH_EVERY_MS);
   touching.unref();
 
   return {
@@ -40,12 +43,14 @@ export function stagedPuts(
         if (state !== "staging") throw new Error("staged puts are already committed or discarded");
         await begin(key);
         const object = await stageObject(drives, layout, key, body, options?.signal);
-        if (state !== "staging") {
-          await object.discard(); // discarded while this put was staging
-          throw new Error("staged puts were discarded");
-        }
-        await staged.get(key)?.discard(); // the same key twice: the later body wins, as with puts
+        // Each step re-checks: a discard (or a put of the same key) may have run meanwhile.
+        const replaced = staged.get(key);
         staged.delete(key);
+        await replaced?.discard(); // the same key twice: the later body wins, as with puts
+        if (state !== "staging" || staged.has(key)) {
+          await object.discard();
+          throw new Error(state === "staging" ? `'${key}' was staged again meanwhile` : "staged puts were discarded");
+        }
         if (staged.size < maxStaged) return void staged.set(key, object);
         try {
           await object.commit(options?.signal);
@@ -61,7 +66,6 @@ export function stagedPuts(
     async commit(): Promise<void> {
       if (state !== "staging") throw new Error("staged puts are already committed or discarded");
       state = "committing";
-      clearInterval(touching);
       try {
         await forEachConcurrently(toAsync(staged.values()), COMMIT_CONCURRENCY, async (object) => {
           try {
@@ -75,6 +79,7 @@ export function stagedPuts(
         });
       } finally {
         state = "done";
+        clearInterval(touching); // a commit waiting on leases still keeps its files fresh
       }
     },
 
