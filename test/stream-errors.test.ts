@@ -1,7 +1,8 @@
 /**
  * A backend that fails in the middle of a read must fail the call, never
  * end it early as if the artifact were shorter. The `faulty` backend wraps
- * the local driver and breaks every read after `failAfter` bytes.
+ * the local driver and breaks every read after `failAfter` bytes, and every
+ * put of a key ending in `failPutOf`.
  */
 import { mkdtemp, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -21,7 +22,9 @@ const faultySchema = z.strictObject({ drive: absolutePath, failAfter: z.number()
 
 /** The local driver, except that reads die with EIO after `failAfter` bytes. */
 function createFaultyDriver(config: z.infer<typeof faultySchema>): Driver {
-  const local = createLocalDriver(localConfigSchema.parse({ drives: [config.drive] }));
+  // Without the local store's staging: a driver that stores file by file, as the object stores
+  // do, so a failed directory Save shows what saveFromPath leaves of such a driver.
+  const { stage: _stage, ...local } = createLocalDriver(localConfigSchema.parse({ drives: [config.drive] }));
   return {
     ...local,
     async put(key, body, options) {
