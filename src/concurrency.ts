@@ -6,7 +6,7 @@
  * is thrown once every task has settled: nothing keeps running after return.
  */
 export async function forEachConcurrently<T>(
-  items: AsyncIterable<T>,
+  items: AsyncIterable<T> | Iterable<T>,
   limit: number,
   work: (item: T, signal: AbortSignal) => Promise<void>,
   outer?: AbortSignal,

@@ -16,9 +16,9 @@
  * Writes (writer.ts) stream block by block into temp files, then commit
  * under the key's lease (lease.ts), which serialises commits across every
  * process using the drives: headers, fsync, rename into place (commit.ts).
- * A directory Save stages all its files before it commits any (staging.ts). They need a
- * write quorum of drives (k, or k+1 when m = k); otherwise nothing new becomes
- * visible. Reads (reader.ts, resolve.ts, shards.ts) take the newest version that k
+ * They need a write quorum of drives (k, or k+1 when m = k); otherwise
+ * nothing new becomes visible. A directory Save stages all its files before
+ * it commits any (staging.ts). Reads (reader.ts, resolve.ts, shards.ts) take the newest version that k
  * drives agree on, read k shards per block preferring data shards, check
  * every hash before a byte goes out, and rebuild from parity around missing,
  * short, corrupt or misplaced shards; damage seen while reading queues the

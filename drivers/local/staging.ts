@@ -33,7 +33,7 @@ export function stagedPuts(
   const staged = new Map<string, StagedObject>();
   let state: "staging" | "committing" | "done" = "staging";
   // Touched a few at a time, so the pass does not crowd other I/O out of libuv's threads.
-  const touchAll = () => forEachConcurrently(toAsync([...staged.values()]), TOUCH_CONCURRENCY, (object) => object.touch());
+  const touchAll = () => forEachConcurrently([...staged.values()], TOUCH_CONCURRENCY, (object) => object.touch());
   const touching = setInterval(() => void touchAll().catch(() => {}), TOUCH_EVERY_MS);
   touching.unref();
 
@@ -67,7 +67,7 @@ export function stagedPuts(
       if (state !== "staging") throw new Error("staged puts are already committed or discarded");
       state = "committing";
       try {
-        await forEachConcurrently(toAsync(staged.values()), COMMIT_CONCURRENCY, async (object) => {
+        await forEachConcurrently(staged.values(), COMMIT_CONCURRENCY, async (object) => {
           try {
             await object.commit();
           } catch (error) {
@@ -92,8 +92,4 @@ export function stagedPuts(
       await Promise.all(left.map((object) => object.discard()));
     },
   };
-}
-
-async function* toAsync<T>(items: Iterable<T>): AsyncGenerator<T> {
-  yield* items;
 }
