@@ -30,6 +30,8 @@ export interface ResumableReadOptions {
 }
 
 const DEFAULT_IDLE_MS = 120_000;
+/** Why a backoff or reopen in flight ends: the stream was destroyed (nobody reads it any more). */
+const STREAM_DESTROYED = Object.freeze(new Error("the stream was destroyed"));
 
 const RESUMABLE_CODES = new Set(["ECONNRESET", "EPIPE", "ETIMEDOUT", "ECONNABORTED", "ERR_STREAM_PREMATURE_CLOSE", "UND_ERR_SOCKET"]);
 const RESUMABLE_MESSAGES = /^aborted$|socket hang up|premature close|received less data than required/i;
@@ -94,7 +96,7 @@ export function resumableRead(first: Readable, options: ResumableReadOptions): R
   // end a backoff or reopen in flight, and release the connection of the current response.
   const destroyGenerator = stream._destroy.bind(stream);
   stream._destroy = (error, callback) => {
-    stop.abort();
+    stop.abort(STREAM_DESTROYED); // a reason of our own: abort() without one builds a DOMException and its stack, per object
     body.destroy();
     destroyGenerator(error, callback);
   };

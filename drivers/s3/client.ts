@@ -16,6 +16,7 @@ import { rootCertificates } from "node:tls";
 import { InvalidConfigError } from "../../src/errors.ts";
 import type { SecretResolver } from "../../src/secrets.ts";
 import type { S3Config } from "./config.ts";
+import { SigningSha256 } from "./signing-hash.ts";
 
 /** Connections kept per driver; enough for 4 concurrent part uploads × several calls. */
 const MAX_SOCKETS = 64;
@@ -88,6 +89,7 @@ export async function createS3Client(config: S3Config, secrets: SecretResolver):
     retryMode: "standard", // exponential backoff with full jitter; throttling, 5xx and network errors
     requestChecksumCalculation: config.requestChecksumCalculation ?? "WHEN_REQUIRED",
     responseChecksumValidation: config.requestChecksumCalculation ?? "WHEN_REQUIRED",
+    sha256: SigningSha256, // signing-hash.ts: HMAC keys as KeyObjects, about 30 µs less per request
     requestHandler: new NodeHttpHandler({
       httpAgent: new http.Agent(agentOptions),
       httpsAgent: new https.Agent({ ...agentOptions, ca: extraCa ? [...rootCertificates, extraCa] : undefined }),
