@@ -30,8 +30,8 @@ export interface ResumableReadOptions {
 }
 
 const DEFAULT_IDLE_MS = 120_000;
-/** Why a backoff or reopen in flight ends: the stream was destroyed (nobody reads it any more). */
-const STREAM_DESTROYED = Object.freeze(new Error("the stream was destroyed"));
+/** Why a backoff or reopen in flight ends: the stream was destroyed (nobody reads it any more). One error for all: its stack says nothing. */
+const STREAM_DESTROYED = new Error("the stream was destroyed");
 
 const RESUMABLE_CODES = new Set(["ECONNRESET", "EPIPE", "ETIMEDOUT", "ECONNABORTED", "ERR_STREAM_PREMATURE_CLOSE", "UND_ERR_SOCKET"]);
 const RESUMABLE_MESSAGES = /^aborted$|socket hang up|premature close|received less data than required/i;
