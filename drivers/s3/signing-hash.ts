@@ -4,8 +4,9 @@
  * HMAC under the day's signing key. On Node 24, createHmac() given a key as
  * bytes costs about 38 µs (its key check throws and catches internally),
  * given a KeyObject about 6 µs: a directory of 2,000 small files signs
- * thousands of times, and that check was the largest single cost of a
- * directory Load in the profile. The SDK keeps its signing key as one
+ * thousands of times, and in a profile of a directory Load that check was
+ * the largest cost in JavaScript, behind only the socket writes and file
+ * calls. The SDK keeps its signing key as one
  * Uint8Array for the day, so its KeyObject is made once and kept beside it.
  */
 import type { Checksum, SourceData } from "@smithy/types";
