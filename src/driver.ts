@@ -11,6 +11,20 @@
  */
 import type { Readable } from "node:stream";
 
+/**
+ * An optional property of a stream a driver's `get` returns: a consumer that
+ * is done with a chunk it read (written to a file) may give it back, and the
+ * driver reuses its memory, so the transfer makes no garbage per chunk (the
+ * local store lends its block buffers this way). Only a chunk exactly as it
+ * was read may go back, once, and the consumer must not touch it after.
+ */
+export const RECYCLE = Symbol("multistore.recycle");
+
+/** The stream's way to take chunks back, if it has one. */
+export function recyclerOf(stream: Readable): ((chunk: Buffer) => void) | undefined {
+  return (stream as Readable & { [RECYCLE]?: (chunk: Buffer) => void })[RECYCLE];
+}
+
 /** What a listing or stat knows about one object. */
 export interface ObjectInfo {
   /** Full key of the object. */

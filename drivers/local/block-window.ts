@@ -7,7 +7,9 @@
  * verified again, when the consumer comes back: a stalled download then
  * costs nothing here, whatever the block size. A large block never leaves
  * the window (the consumer gets copies of its pieces); a small one is handed
- * over whole and not reused.
+ * over whole. Either is lent: a consumer that gives it back when done
+ * (`takeBack`, a stream's RECYCLE) lets it be reused, so a Load to a file
+ * makes no garbage per block; one that does not leaves it to the collector.
  */
 import { ByteBudget } from "../../src/concurrency.ts";
 import type { StripeReader } from "./shards.ts";
@@ -25,7 +27,7 @@ const spare = new Map<number, Buffer[]>();
 let spareBytes = 0;
 function takeBuffer(size: number): Buffer {
   const buffer = spare.get(size)?.pop();
-  if (!buffer) return Buffer.allocUnsafe(size);
+  if (!buffer) return Buffer.allocUnsafeSlow(size); // never a slice of Node's shared pool: lent ones are told apart by their memory
   spareBytes -= size;
   return buffer;
 }
@@ -37,11 +39,33 @@ function giveBuffer(buffer: Buffer): void {
   spareBytes += buffer.length;
 }
 
+/** Buffers lent to consumers, by their memory, with the length of the view lent: each taken back at most once. */
+const lent = new WeakMap<ArrayBufferLike, { buffer: Buffer; length: number }>();
+
+/** `length` bytes of a spare buffer, lent to the consumer. */
+export function lend(length: number): Buffer {
+  const buffer = takeBuffer(length);
+  lent.set(buffer.buffer, { buffer, length });
+  return buffer;
+}
+
+/**
+ * A lent buffer back from the consumer, to be reused: only the very view that
+ * was lent, never a slice of it (a stream that cut a piece off a chunk may
+ * still hold the rest).
+ */
+export function takeBack(chunk: Buffer): void {
+  const loan = lent.get(chunk.buffer);
+  if (!loan || chunk.byteOffset !== loan.buffer.byteOffset || chunk.length !== loan.length) return;
+  lent.delete(chunk.buffer);
+  giveBuffer(loan.buffer);
+}
+
 interface Held {
   read: Promise<Buffer>;
   buffer: Buffer;
   release: () => void;
-  /** Given to the consumer whole (a small block): not reused. */
+  /** Lent to the consumer whole (a small block): back only through takeBack. */
   handedOut?: boolean;
 }
 
@@ -82,12 +106,16 @@ export class BlockWindow {
 
   /**
    * Block `b` to give to the consumer as it is (a block no larger than a
-   * piece): saves a copy; its buffer is then the consumer's, never reused.
+   * piece): saves a copy; its buffer is then lent to the consumer, and
+   * reused only once it comes back through takeBack.
    */
   async handOut(b: number): Promise<Buffer> {
     const data = await this.get(b);
     const entry = this.held.get(b);
-    if (entry) entry.handedOut = true;
+    if (entry && !entry.handedOut) {
+      entry.handedOut = true;
+      lent.set(entry.buffer.buffer, { buffer: entry.buffer, length: data.length });
+    }
     return data;
   }
 

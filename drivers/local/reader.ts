@@ -4,7 +4,8 @@ import { SMALL_PIECE_BYTES, STALLED_OUTPUT } from "../../src/concurrency.ts";
 import { DataLossError, UnavailableError } from "../../src/errors.ts";
 import { contentHasher } from "./bitrot.ts";
 import type { DriveSet } from "./layout.ts";
-import { BlockWindow, READ_BUFFERS } from "./block-window.ts";
+import { RECYCLE } from "../../src/driver.ts";
+import { BlockWindow, lend, READ_BUFFERS, takeBack } from "./block-window.ts";
 import { resolveObject, type OpenObject } from "./resolve.ts";
 import { StripeReader } from "./shards.ts";
 
@@ -119,12 +120,16 @@ export async function readObject(
   /**
    * Bytes `start`..`end` of `block`: a whole block as it is when block buffers
    * are no larger than a piece, else a copy (a large buffer is reused, and a
-   * small piece of it kept by the consumer must not keep it all).
+   * small piece of it kept by the consumer must not keep it all). Either is
+   * lent: given back through the stream's RECYCLE, it is reused.
    */
-  const pieceOf = async (window: BlockWindow, block: number, start: number, end: number, blockBytes: number): Promise<Buffer> =>
-    start === 0 && end === blockBytes && window.bufferBytes <= PIECE_BYTES
-      ? window.handOut(block)
-      : Buffer.from((await window.get(block)).subarray(start, end));
+  const pieceOf = async (window: BlockWindow, block: number, start: number, end: number, blockBytes: number): Promise<Buffer> => {
+    if (start === 0 && end === blockBytes && window.bufferBytes <= PIECE_BYTES) return window.handOut(block);
+    const data = await window.get(block);
+    const piece = lend(end - start);
+    data.copy(piece, 0, start, end);
+    return piece;
+  };
 
   /** Damage seen by a reader goes to healing (drives that are away could not be healed anyway). */
   const report = (reader: StripeReader, seen: OpenObject) => {
@@ -137,7 +142,7 @@ export async function readObject(
   const generator = pieces();
   // Read-ahead lives in the block window; a stream buffer of its own would only hold more, and
   // make a read() join two buffered pieces into a fresh copy.
-  const stream = Readable.from(generator, { objectMode: false, highWaterMark: 0 });
+  const stream = Object.assign(Readable.from(generator, { objectMode: false, highWaterMark: 0 }), { [RECYCLE]: takeBack });
   // Closing the stream ends the generator (its `finally` settles reads in flight); then the files close.
   stream.once("close", () => void generator.return(undefined).finally(() => object.close()));
   if (signal) signal.addEventListener("abort", () => stream.destroy(signal.reason as Error), { once: true });
