@@ -13,11 +13,11 @@ import { CancelledError, InvalidRequestError } from "./errors.ts";
 import type { Artifact__Output } from "./generated/artifact/Artifact.ts";
 import type { OpenStreamResponse } from "./generated/artifact/OpenStreamResponse.ts";
 import type { SaveStreamArtifactRequest__Output } from "./generated/artifact/SaveStreamArtifactRequest.ts";
-import { FRAME_BYTES } from "./proto.ts";
+import { FRAME_BYTES, ONCE_ENCODED } from "./proto.ts";
 
 /** The parts of a grpc-js server-streaming call that framing needs. */
 export interface FrameSink {
-  write(frame: OpenStreamResponse, callback?: (error?: Error | null) => void): boolean;
+  write(frame: OpenStreamResponse & { [ONCE_ENCODED]?: () => void }, callback?: (error?: Error | null) => void): boolean;
   readonly cancelled: boolean;
   on(event: "drain" | "cancelled", listener: () => void): unknown;
   removeListener(event: "drain" | "cancelled", listener: () => void): unknown;
@@ -26,9 +26,11 @@ export interface FrameSink {
 /**
  * Sends every byte of `source` as data frames, then an empty `is_end` frame
  * (Argo's client drops any data in that frame, so it carries none). Small
- * chunks are coalesced, large ones sliced. Returns the bytes sent.
+ * chunks are coalesced, large ones sliced. A chunk that went out whole or
+ * was copied into a joined frame goes back to the source through `recycle`
+ * (the stream's RECYCLE) once its bytes are copied. Returns the bytes sent.
  */
-export async function sendFrames(source: AsyncIterable<Buffer>, sink: FrameSink): Promise<number> {
+export async function sendFrames(source: AsyncIterable<Buffer>, sink: FrameSink, recycle?: (chunk: Buffer) => void): Promise<number> {
   // grpc-js queues up to 16 messages per call before write() says to wait: 16 MiB a call, whatever
   // the client reads. So each frame is written only once HTTP/2 has taken the one before, and
   // the next is not even read from the source until then. While a frame waits, nothing here
@@ -40,16 +42,16 @@ export async function sendFrames(source: AsyncIterable<Buffer>, sink: FrameSink)
     sink.on("cancelled", onCancel);
   });
   cancelled.catch(() => {}); // raced below; never unhandled
-  const framer = new Framer();
+  const framer = new Framer(recycle);
   const chunks = source[Symbol.asyncIterator]();
   try {
     for (;;) {
       if (sink.cancelled) throw new CancelledError();
       // Handed over without a local, so no reference to a chunk outlives this turn.
       if (!framer.add(await chunks.next())) break;
-      while (framer.hasFrame()) await writeFrame(sink, framer.take(), cancelled);
+      while (framer.hasFrame()) await writeFrame(sink, framer.take(), cancelled, recycle);
     }
-    while (framer.hasFrame()) await writeFrame(sink, framer.take(), cancelled);
+    while (framer.hasFrame()) await writeFrame(sink, framer.take(), cancelled, recycle);
   } finally {
     sink.removeListener("cancelled", onCancel);
   }
@@ -63,6 +65,11 @@ class Framer {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private readonly frames: Buffer[] = [];
+  private readonly recycle: ((chunk: Buffer) => void) | undefined;
+
+  constructor(recycle?: (chunk: Buffer) => void) {
+    this.recycle = recycle;
+  }
 
   /** Takes the source's next result; false once it is done (what is pending becomes a frame). */
   add(next: IteratorResult<Buffer>): boolean {
@@ -98,7 +105,13 @@ class Framer {
 
   private cut(): void {
     if (this.pendingBytes === 0) return;
-    this.frames.push(this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending, this.pendingBytes));
+    if (this.pending.length === 1) {
+      this.frames.push(this.pending[0] as Buffer);
+    } else {
+      this.frames.push(Buffer.concat(this.pending, this.pendingBytes));
+      // Copied: the chunks that went in whole can go back (a slice's chunk may be in the next frame too).
+      if (this.recycle) for (const part of this.pending) this.recycle(part);
+    }
     this.pending = [];
     this.pendingBytes = 0;
   }
@@ -106,17 +119,23 @@ class Framer {
 
 /**
  * Writes one frame; resolves once HTTP/2 has taken it and the call can take
- * more. Not async, and no callback refers to `data`: the frame's bytes are
- * not kept alive by the wait.
+ * more. Not async, and no callback refers to `data` after it is serialized:
+ * the frame's bytes are not kept alive by the wait (and go back to the
+ * source, if it takes them back: recycle ignores a slice of a chunk).
  */
-function writeFrame(sink: FrameSink, data: Buffer, cancelled: Promise<never>): Promise<void> {
+function writeFrame(sink: FrameSink, data: Buffer, cancelled: Promise<never>, recycle?: (chunk: Buffer) => void): Promise<void> {
   let taken: () => void = () => {};
   const written = new Promise<void>((resolve) => (taken = resolve));
   const unwatch = STALLED_OUTPUT.watch(data.length);
-  const ready = sink.write({ data }, () => taken());
+  const ready = sink.write(frameOf(data, recycle), () => taken());
   const landed = Promise.race([written, cancelled]);
   landed.then(unwatch, unwatch);
   return ready ? landed : landed.then(() => drained(sink));
+}
+
+/** The message for `data`; built apart, so the closure that recycles `data` shares no scope with writeFrame's callbacks. */
+function frameOf(data: Buffer, recycle?: (chunk: Buffer) => void): OpenStreamResponse & { [ONCE_ENCODED]?: () => void } {
+  return recycle ? { data, [ONCE_ENCODED]: () => recycle(data) } : { data };
 }
 
 /** Resolves when the sink can take more, rejects with CancelledError if the client goes away first. */

@@ -83,6 +83,27 @@ export const MESSAGES: Readonly<Record<string, MessageDescriptor>> = Object.from
   ].map((descriptor) => [descriptor.name, descriptor]),
 );
 
+/** The largest OpenStream frame we send: Argo's Go client refuses messages over 4 MiB. */
+export const FRAME_BYTES = 1024 * 1024;
+
+/**
+ * A message may carry a callback run once its bytes have been copied into
+ * the wire form (OpenStream gives a frame's chunk back to its source then).
+ * Run by our serializer itself, so it holds whenever grpc-js serializes.
+ */
+export const ONCE_ENCODED = Symbol("multistore.onceEncoded");
+
+/**
+ * Server-streaming responses (OpenStream frames) are encoded into this one
+ * buffer, reused for every message of every call: grpc-js copies a
+ * serialized message into its own framed buffer before its serializeMessage
+ * returns (grpc-js 1.14, server-interceptors.js), so the scratch is free
+ * again at once. It saves a frame-sized allocation per frame, garbage that
+ * drives the collector. test/server.test.ts streams several calls at once
+ * and checks every byte, which fails if grpc-js ever keeps the buffer.
+ */
+const streamScratch = Buffer.allocUnsafeSlow(FRAME_BYTES + 16);
+
 type Streaming = "unary" | "client" | "server";
 type MethodTable = Record<string, [request: string, response: string, streaming: Streaming]>;
 
@@ -98,7 +119,11 @@ export function serviceDefinition(service: string, methods: MethodTable): grpc.S
       responseStream: streaming === "server",
       requestSerialize: (value: Record<string, unknown>) => encode(requestType, value),
       requestDeserialize: (bytes: Buffer) => decode(requestType, bytes),
-      responseSerialize: (value: Record<string, unknown>) => encode(responseType, value),
+      responseSerialize: (value: Record<string, unknown> & { [ONCE_ENCODED]?: () => void }) => {
+        const bytes = encode(responseType, value, streaming === "server" ? streamScratch : undefined);
+        value[ONCE_ENCODED]?.();
+        return bytes;
+      },
       responseDeserialize: (bytes: Buffer) => decode(responseType, bytes),
       originalName: method.charAt(0).toLowerCase() + method.slice(1),
     };
@@ -131,8 +156,6 @@ export const adminProto = {
   multistore: { v1: { Admin: grpc.makeGenericClientConstructor(ADMIN_SERVICE, "multistore.v1.Admin") } },
 } as unknown as AdminProto;
 
-/** The largest OpenStream frame we send: Argo's Go client refuses messages over 4 MiB. */
-export const FRAME_BYTES = 1024 * 1024;
 
 /** The largest message Argo's Go client accepts: grpc-go's default receive limit. */
 export const ARGO_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;

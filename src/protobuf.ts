@@ -249,9 +249,13 @@ function wireType(field: FieldDescriptor): number {
   return field.type === "bool" || field.type === "int32" || field.type === "int64" ? WIRE_VARINT : WIRE_LENGTH;
 }
 
-/** `message` as proto3 bytes, in one allocation. */
-export function encode(descriptor: MessageDescriptor, message: Message): Buffer {
-  const writer = new Writer(Buffer.allocUnsafe(messageBytes(descriptor, message)));
+/**
+ * `message` as proto3 bytes, in one allocation; or, given `scratch` it fits
+ * in, written into the start of `scratch` (the result is a view of it).
+ */
+export function encode(descriptor: MessageDescriptor, message: Message, scratch?: Buffer): Buffer {
+  const bytes = messageBytes(descriptor, message);
+  const writer = new Writer(scratch && bytes <= scratch.length ? scratch.subarray(0, bytes) : Buffer.allocUnsafe(bytes));
   writer.message(descriptor, message);
   return writer.buffer;
 }

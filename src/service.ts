@@ -7,6 +7,7 @@
  */
 import type { ArtifactServiceHandlers } from "./generated/artifact/ArtifactService.ts";
 import type { SaveArtifactResponse } from "./generated/artifact/SaveArtifactResponse.ts";
+import { recyclerOf } from "./driver.ts";
 import { NotFoundError, ResourceExhaustedError } from "./errors.ts";
 import { directoryPrefix } from "./keys.ts";
 import { requirePath, type PathPolicy } from "./local-paths.ts";
@@ -58,7 +59,7 @@ export function createArtifactService(registry: DriverRegistry, log: Logger, pat
       const { driver, key } = ctx.locate(call.request.artifact);
       const source = await openArtifact(driver, key, ctx.signal);
       try {
-        ctx.fields["bytes"] = await sendFrames(source, call);
+        ctx.fields["bytes"] = await sendFrames(source, call, recyclerOf(source));
       } finally {
         source.destroy(); // stop reading the backend if the client went away
       }
