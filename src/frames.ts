@@ -14,6 +14,10 @@ import type { Artifact__Output } from "./generated/artifact/Artifact.ts";
 import type { OpenStreamResponse } from "./generated/artifact/OpenStreamResponse.ts";
 import type { SaveStreamArtifactRequest__Output } from "./generated/artifact/SaveStreamArtifactRequest.ts";
 import { FRAME_BYTES, ONCE_ENCODED } from "./proto.ts";
+import { GatheredBytes } from "./protobuf.ts";
+
+/** A frame's data: one chunk (or a slice of one), or chunks encoded one after another, never joined. */
+type FrameData = Buffer | GatheredBytes;
 
 /** The parts of a grpc-js server-streaming call that framing needs. */
 export interface FrameSink {
@@ -26,9 +30,10 @@ export interface FrameSink {
 /**
  * Sends every byte of `source` as data frames, then an empty `is_end` frame
  * (Argo's client drops any data in that frame, so it carries none). Small
- * chunks are coalesced, large ones sliced. A chunk that went out whole or
- * was copied into a joined frame goes back to the source through `recycle`
- * (the stream's RECYCLE) once its bytes are copied. Returns the bytes sent.
+ * chunks are gathered into one frame (encoded one after another, never
+ * joined into a buffer of their own), large ones sliced. Each chunk goes
+ * back to the source through `recycle` (the stream's RECYCLE) once its
+ * frame is encoded. Returns the bytes sent.
  */
 export async function sendFrames(source: AsyncIterable<Buffer>, sink: FrameSink, recycle?: (chunk: Buffer) => void): Promise<number> {
   // grpc-js queues up to 16 messages per call before write() says to wait: 16 MiB a call, whatever
@@ -42,7 +47,7 @@ export async function sendFrames(source: AsyncIterable<Buffer>, sink: FrameSink,
     sink.on("cancelled", onCancel);
   });
   cancelled.catch(() => {}); // raced below; never unhandled
-  const framer = new Framer(recycle);
+  const framer = new Framer();
   const chunks = source[Symbol.asyncIterator]();
   try {
     for (;;) {
@@ -64,12 +69,7 @@ class Framer {
   sent = 0;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
-  private readonly frames: Buffer[] = [];
-  private readonly recycle: ((chunk: Buffer) => void) | undefined;
-
-  constructor(recycle?: (chunk: Buffer) => void) {
-    this.recycle = recycle;
-  }
+  private readonly frames: FrameData[] = [];
 
   /** Takes the source's next result; false once it is done (what is pending becomes a frame). */
   add(next: IteratorResult<Buffer>): boolean {
@@ -97,21 +97,15 @@ class Framer {
     return this.frames.length > 0;
   }
 
-  take(): Buffer {
-    const frame = this.frames.shift() as Buffer;
+  take(): FrameData {
+    const frame = this.frames.shift() as FrameData;
     this.sent += frame.length;
     return frame;
   }
 
   private cut(): void {
     if (this.pendingBytes === 0) return;
-    if (this.pending.length === 1) {
-      this.frames.push(this.pending[0] as Buffer);
-    } else {
-      this.frames.push(Buffer.concat(this.pending, this.pendingBytes));
-      // Copied: the chunks that went in whole can go back (a slice's chunk may be in the next frame too).
-      if (this.recycle) for (const part of this.pending) this.recycle(part);
-    }
+    this.frames.push(this.pending.length === 1 ? (this.pending[0] as Buffer) : new GatheredBytes(this.pending));
     this.pending = [];
     this.pendingBytes = 0;
   }
@@ -123,7 +117,7 @@ class Framer {
  * the frame's bytes are not kept alive by the wait (and go back to the
  * source, if it takes them back: recycle ignores a slice of a chunk).
  */
-function writeFrame(sink: FrameSink, data: Buffer, cancelled: Promise<never>, recycle?: (chunk: Buffer) => void): Promise<void> {
+function writeFrame(sink: FrameSink, data: FrameData, cancelled: Promise<never>, recycle?: (chunk: Buffer) => void): Promise<void> {
   let taken: () => void = () => {};
   const written = new Promise<void>((resolve) => (taken = resolve));
   const unwatch = STALLED_OUTPUT.watch(data.length);
@@ -133,9 +127,16 @@ function writeFrame(sink: FrameSink, data: Buffer, cancelled: Promise<never>, re
   return ready ? landed : landed.then(() => drained(sink));
 }
 
-/** The message for `data`; built apart, so the closure that recycles `data` shares no scope with writeFrame's callbacks. */
-function frameOf(data: Buffer, recycle?: (chunk: Buffer) => void): OpenStreamResponse & { [ONCE_ENCODED]?: () => void } {
-  return recycle ? { data, [ONCE_ENCODED]: () => recycle(data) } : { data };
+/**
+ * The message for `data` (our codec writes gathered chunks as one bytes
+ * field, hence the cast); built apart, so the closure that gives the chunks
+ * back once encoded shares no scope with writeFrame's callbacks.
+ */
+function frameOf(data: FrameData, recycle?: (chunk: Buffer) => void): OpenStreamResponse & { [ONCE_ENCODED]?: () => void } {
+  const message = { data: data as Buffer };
+  if (!recycle) return message;
+  const chunks = data instanceof GatheredBytes ? (data.parts as Buffer[]) : [data];
+  return { ...message, [ONCE_ENCODED]: () => chunks.forEach((chunk) => recycle(chunk)) };
 }
 
 /** Resolves when the sink can take more, rejects with CancelledError if the client goes away first. */

@@ -73,8 +73,21 @@ function int64Of(value: unknown, field: FieldDescriptor): bigint {
   throw new ProtobufError(`${field.name}: ${String(value)} is not an int64`);
 }
 
-function bytesOf(value: unknown, field: FieldDescriptor): Uint8Array {
-  if (value instanceof Uint8Array) return value;
+/**
+ * A bytes value given as pieces, written one after another: an OpenStream
+ * frame gathered from a stream's chunks is encoded without joining them first.
+ */
+export class GatheredBytes {
+  readonly parts: readonly Uint8Array[];
+  readonly length: number;
+  constructor(parts: readonly Uint8Array[]) {
+    this.parts = parts;
+    this.length = parts.reduce((sum, part) => sum + part.length, 0);
+  }
+}
+
+function bytesOf(value: unknown, field: FieldDescriptor): Uint8Array | GatheredBytes {
+  if (value instanceof Uint8Array || value instanceof GatheredBytes) return value;
   throw new ProtobufError(`${field.name}: expected bytes, got ${typeof value}`);
 }
 
@@ -113,7 +126,7 @@ function payloadBytes(field: FieldDescriptor, value: unknown): number {
       return varintBytes(length) + length;
     }
     case "bytes": {
-      const length = (value as Uint8Array).length;
+      const length = (value as Uint8Array | GatheredBytes).length;
       return varintBytes(length) + length;
     }
     case "bool":
@@ -197,10 +210,12 @@ class Writer {
         return;
       }
       case "bytes": {
-        const bytes = value as Uint8Array;
+        const bytes = value as Uint8Array | GatheredBytes;
         this.varint(bytes.length);
-        this.buffer.set(bytes, this.offset);
-        this.offset += bytes.length;
+        for (const part of bytes instanceof GatheredBytes ? bytes.parts : [bytes]) {
+          this.buffer.set(part, this.offset);
+          this.offset += part.length;
+        }
         return;
       }
       case "bool":

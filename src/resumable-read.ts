@@ -91,7 +91,9 @@ export function resumableRead(first: Readable, options: ResumableReadOptions): R
     }
   }
 
-  const stream = Readable.from(resumed(), { objectMode: false, highWaterMark: 1024 * 1024 });
+  // Chunks are kept as they came: in byte mode, a read() joins whatever is buffered into a fresh
+  // copy, one more buffer per byte for the collector. 16 body chunks (~1 MiB) are read ahead.
+  const stream = Readable.from(resumed(), { objectMode: true, highWaterMark: 16 });
   // On destroy, before the generator is asked to return (which waits for whatever it awaits):
   // end a backoff or reopen in flight, and release the connection of the current response.
   const destroyGenerator = stream._destroy.bind(stream);

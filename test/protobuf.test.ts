@@ -7,7 +7,7 @@ import { loadSync } from "@grpc/proto-loader";
 import protobufjs from "protobufjs";
 import { describe, expect, it } from "vitest";
 import { ADMIN_SERVICE, ARTIFACT_SERVICE, MESSAGES } from "../src/proto.ts";
-import { decode, encode, ProtobufError, type MessageDescriptor } from "../src/protobuf.ts";
+import { decode, encode, GatheredBytes, ProtobufError, type MessageDescriptor } from "../src/protobuf.ts";
 
 const root = new protobufjs.Root().loadSync(["proto/artifact.proto", "proto/multistore.proto"], { keepCase: true });
 root.resolveAll();
@@ -176,5 +176,18 @@ describe("protobuf codec", () => {
     expect(decode(stat, fromNumber)["size"]).toBe("5000000000");
     expect(() => encode(stat, { size: 1.5 })).toThrow(/size/);
     expect(() => encode(stat, { size: "12abc" })).toThrow(/size/);
+  });
+
+  it("writes a bytes field given as gathered pieces as the joined bytes, also into a scratch buffer", () => {
+    const frame = MESSAGES["artifact.OpenStreamResponse"] as MessageDescriptor;
+    const pieces = [Buffer.from("first "), Buffer.alloc(0), Buffer.alloc(300, 7), Buffer.from(" last")];
+    const joined = encode(frame, { data: Buffer.concat(pieces) });
+    expect(encode(frame, { data: new GatheredBytes(pieces) })).toEqual(joined);
+    const scratch = Buffer.alloc(1024, 0xee);
+    const written = encode(frame, { data: new GatheredBytes(pieces) }, scratch);
+    expect(written).toEqual(joined);
+    expect(written.buffer).toBe(scratch.buffer); // a view of the scratch, not a new allocation
+    expect(encode(frame, { data: Buffer.alloc(2000, 1) }, scratch).buffer).not.toBe(scratch.buffer); // too big: its own
+    expect(encode(frame, { data: new GatheredBytes([]) })).toEqual(encode(frame, {})); // empty: omitted, as proto3 does
   });
 });
