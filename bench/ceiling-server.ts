@@ -7,7 +7,8 @@
 import * as grpc from "@grpc/grpc-js";
 import { once } from "node:events";
 import { rm } from "node:fs/promises";
-import { artifactProto, FRAME_BYTES } from "../src/proto.ts";
+import { FRAME_BYTES } from "../src/frames.ts";
+import { artifactProto } from "../src/proto.ts";
 
 const [socketPath = "", total = "0"] = process.argv.slice(2);
 const frame = Buffer.alloc(FRAME_BYTES, 7);

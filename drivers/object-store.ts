@@ -2,12 +2,13 @@
  * What the three object-store drivers (s3, azure, gcs) share: how a
  * configured prefix and a key make a stored name, which low-level errors are
  * network failures, how a cancel reaches a stalled upload body, and prefix
- * deletion as concurrent single deletes.
+ * deletion as concurrent single deletes. Their resumed downloads are in
+ * resumable-read.ts beside this file.
  */
 import type { Readable } from "node:stream";
 import { forEachConcurrently } from "../src/concurrency.ts";
 import type { ObjectInfo } from "../src/driver.ts";
-import { InvalidKeyError, UnavailableError } from "../src/errors.ts";
+import { InvalidConfigError, InvalidKeyError, UnavailableError } from "../src/errors.ts";
 import { normaliseKey } from "../src/keys.ts";
 
 /** `keyPrefix`/`blobPrefix` as the folder it stands for: `a/b/` for `a/b` or `a/b/`, empty for none. */
@@ -19,6 +20,14 @@ export function prefixFolder(prefix: string | undefined): string {
 export function storedName(folder: string, key: string): string {
   if (normaliseKey(key) !== key) throw new InvalidKeyError(`key ${JSON.stringify(key)} is not in canonical form`);
   return folder + key;
+}
+
+/**
+ * A bucket (container) that does not exist: a configuration to fix, named by
+ * its field, never NOT_FOUND (Argo would take that for a missing artifact).
+ */
+export function missingContainer(field: string, where: string, remedy: string, cause?: unknown): InvalidConfigError {
+  return new InvalidConfigError(`${field}: ${where} does not exist; ${remedy}`, { cause });
 }
 
 /** Node's codes for a connection that could not be made or broke: transient, worth retrying later. */

@@ -10,6 +10,7 @@ import { directoryPrefix } from "./keys.ts";
 import type { Logger } from "./log.ts";
 import type { DriverRegistry } from "./registry.ts";
 import { RpcAdapter } from "./rpc.ts";
+import { resolveArtifact } from "./transfer.ts";
 
 const healedObject = (r: HealResult): HealedObject => ({ key: r.key, state: r.state, drives: r.drives, detail: r.detail ?? "" });
 
@@ -18,11 +19,14 @@ export function createAdminService(registry: DriverRegistry, log: Logger): Admin
   return {
     Stat: rpc.unary("Stat", async (request, ctx) => {
       const { driver, key } = ctx.locate(request.artifact);
-      try {
-        const info = await driver.stat(key);
+      const artifact = await resolveArtifact(driver, key, () => driver.stat(key)).catch((error: unknown) => {
+        if (error instanceof NotFoundError) return { kind: "missing" as const };
+        throw error;
+      });
+      if (artifact.kind === "missing") return { kind: "missing", size: 0, objects: 0, modified_ms: 0, error: "" };
+      if (artifact.kind === "object") {
+        const info = artifact.object;
         return { kind: "file", size: info.size, objects: 1, modified_ms: info.modified?.getTime() ?? 0, error: "" };
-      } catch (error) {
-        if (!(error instanceof NotFoundError)) throw error;
       }
       let size = 0;
       let objects = 0;
@@ -32,7 +36,7 @@ export function createAdminService(registry: DriverRegistry, log: Logger): Admin
         objects++;
         modified = Math.max(modified, object.modified?.getTime() ?? 0);
       }
-      return { kind: objects > 0 ? "directory" : "missing", size, objects, modified_ms: modified, error: "" };
+      return { kind: objects > 0 ? "directory" : "missing", size, objects, modified_ms: modified, error: "" }; // emptied meanwhile: missing
     }, (error) => ({ kind: "", error })),
 
     Heal: rpc.unary("Heal", async (request, ctx) => {

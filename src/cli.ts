@@ -79,6 +79,13 @@ interface Command {
   action(client: ArtifactClient, args: string[]): Promise<void>;
 }
 
+/** Stat of `key`, or NOT_FOUND as the server answers it for a key that is neither an object nor a directory. */
+async function statExisting(client: ArtifactClient, key: string) {
+  const info = await client.stat(key);
+  if (info.kind === "missing") throw new ArtifactClientError("NOT_FOUND", `artifact '${key}' not found`);
+  return info;
+}
+
 const commands: Record<string, Command> = {
   put: {
     arity: 2,
@@ -98,8 +105,7 @@ const commands: Record<string, Command> = {
   get: {
     arity: 2,
     async action(client, [key = "", dest = ""]) {
-      const info = await client.stat(key);
-      if (info.kind === "missing") throw new ArtifactClientError("NOT_FOUND", `artifact '${key}' not found`);
+      const info = await statExisting(client, key);
       if (info.kind === "directory") {
         await client.load(key, path.resolve(dest)); // the server writes the tree, as for Argo's Load
         return;
@@ -139,8 +145,7 @@ const commands: Record<string, Command> = {
   stat: {
     arity: 1,
     async action(client, [key = ""]) {
-      const info = await client.stat(key);
-      if (info.kind === "missing") throw new ArtifactClientError("NOT_FOUND", `artifact '${key}' not found`);
+      const info = await statExisting(client, key);
       const lines = [`key:      ${key}`, `kind:     ${info.kind}`, `size:     ${info.size}`];
       if (info.kind === "directory") lines.push(`objects:  ${info.objects}`);
       if (info.modified) lines.push(`modified: ${info.modified.toISOString()}`);

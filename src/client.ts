@@ -11,8 +11,8 @@ import type { ArtifactServiceClient } from "./generated/artifact/ArtifactService
 import type { AdminClient } from "./generated/multistore/v1/Admin.ts";
 import type { HealResponse__Output } from "./generated/multistore/v1/HealResponse.ts";
 import type { StatResponse__Output } from "./generated/multistore/v1/StatResponse.ts";
+import { ERROR_CODE_METADATA } from "./errors.ts";
 import { adminProto, artifactProto } from "./proto.ts";
-import { ERROR_CODE_METADATA } from "./rpc.ts";
 
 /** A failed call: `code` is the gRPC status name (e.g. `NOT_FOUND`), `message` the server's text. */
 export class ArtifactClientError extends Error {

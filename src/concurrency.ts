@@ -163,3 +163,69 @@ export class StalledOutput {
 export const STALLED_OUTPUT = new StalledOutput(8 * 1024 * 1024, 100);
 /** What streams cut their pieces at while STALLED_OUTPUT is pressed. */
 export const SMALL_PIECE_BYTES = 64 * 1024;
+
+/**
+ * Exclusive locks per key, in this process: work for one key runs one call
+ * after another, work for different keys at once. The local store holds one
+ * while committing a key (and readers while opening its shard files); the
+ * Azure driver serialises the writes of one blob.
+ */
+export class KeyLocks {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  async with<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    let release: () => void = () => {};
+    const current = new Promise<void>((resolve) => (release = resolve));
+    const tail = previous.then(() => current);
+    this.tails.set(key, tail);
+    await previous;
+    try {
+      return await work();
+    } finally {
+      release();
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    }
+  }
+}
+
+/**
+ * A promise made once and shared by every caller, forgotten if it fails so
+ * that the next caller makes it again (a client whose CA file appears later,
+ * a bucket created once a permission is granted). `make` gets the first
+ * caller's arguments.
+ */
+export class UntilFailure<A extends unknown[], T> {
+  private made: Promise<T> | undefined;
+  private readonly make: (...args: A) => Promise<T>;
+
+  constructor(make: (...args: A) => Promise<T>) {
+    this.make = make;
+  }
+
+  get(...args: A): Promise<T> {
+    if (this.made) return this.made;
+    const attempt = this.make(...args);
+    this.made = attempt;
+    attempt.catch(() => {
+      if (this.made === attempt) this.made = undefined;
+    });
+    return attempt;
+  }
+
+  /** The promise made, if any; `get` makes a new one after this. */
+  forget(): Promise<T> | undefined {
+    const made = this.made;
+    this.made = undefined;
+    return made;
+  }
+}
+
+/**
+ * How long to wait before retry `attempt` (0 for the first): "full jitter"
+ * exponential backoff, a random time up to `baseMs`·2^attempt, at most
+ * `capMs`, so that many clients failing together do not retry together.
+ */
+export function backoffMs(attempt: number, baseMs = 100, capMs = 20_000): number {
+  return Math.random() * Math.min(capMs, baseMs * 2 ** attempt);
+}

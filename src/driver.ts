@@ -10,6 +10,22 @@
  * folds its provider's codes into them.
  */
 import type { Readable } from "node:stream";
+import type { Logger } from "./log.ts";
+import type { SecretResolver } from "./secrets.ts";
+
+/**
+ * What every driver factory is given, built once at start-up from the
+ * environment (registry.ts, driverDepsFromEnv): drivers read no environment
+ * and share no global of their own.
+ */
+export interface DriverDeps {
+  /** Resolves the configuration's Secret references (mounted folders, the Kubernetes API). */
+  secrets: SecretResolver;
+  /** Where a driver reports what it does and what fails in the background. */
+  log: Logger;
+  /** Folders the local store's drives must lie in (MULTISTORE_LOCAL_DRIVES); empty: anywhere. */
+  localDriveRoots: readonly string[];
+}
 
 /**
  * An optional property of a stream a driver's `get` returns: a consumer that

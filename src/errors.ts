@@ -81,6 +81,12 @@ export function toRpcError(error: unknown): RpcError {
   return { code: status.INTERNAL, message: redact(`internal error: ${message}`) };
 }
 
+/**
+ * Trailing metadata key carrying the status name of an in-band failure (a
+ * reply with `success: false`), which our client reads back as the code.
+ */
+export const ERROR_CODE_METADATA = "artifact-error-code";
+
 /** The name of a gRPC status code, e.g. `NOT_FOUND`, for logs and the CLI. */
 export function statusName(code: status): string {
   return status[code] ?? String(code);

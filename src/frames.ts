@@ -13,8 +13,11 @@ import { CancelledError, InvalidRequestError } from "./errors.ts";
 import type { Artifact__Output } from "./generated/artifact/Artifact.ts";
 import type { OpenStreamResponse } from "./generated/artifact/OpenStreamResponse.ts";
 import type { SaveStreamArtifactRequest__Output } from "./generated/artifact/SaveStreamArtifactRequest.ts";
-import { FRAME_BYTES, ONCE_ENCODED } from "./proto.ts";
+import { ONCE_ENCODED } from "./proto.ts";
 import { GatheredBytes } from "./protobuf.ts";
+
+/** The largest OpenStream frame we send: Argo's Go client refuses messages over 4 MiB. */
+export const FRAME_BYTES = 1024 * 1024;
 
 /** A frame's data: one chunk (or a slice of one), or chunks encoded one after another, never joined. */
 type FrameData = Buffer | GatheredBytes;

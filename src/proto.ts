@@ -83,8 +83,6 @@ export const MESSAGES: Readonly<Record<string, MessageDescriptor>> = Object.from
   ].map((descriptor) => [descriptor.name, descriptor]),
 );
 
-/** The largest OpenStream frame we send: Argo's Go client refuses messages over 4 MiB. */
-export const FRAME_BYTES = 1024 * 1024;
 
 /**
  * A message may carry a callback run once its bytes have been copied into
@@ -100,9 +98,15 @@ export const ONCE_ENCODED = Symbol("multistore.onceEncoded");
  * returns (grpc-js 1.14, server-interceptors.js), so the scratch is free
  * again at once. It saves a frame-sized allocation per frame, garbage that
  * drives the collector. test/server.test.ts streams several calls at once
- * and checks every byte, which fails if grpc-js ever keeps the buffer.
+ * and checks every byte, which fails if grpc-js ever keeps the buffer. It
+ * grows to the largest message, up to what Argo's client accepts.
  */
-const streamScratch = Buffer.allocUnsafeSlow(FRAME_BYTES + 16);
+let streamScratch = Buffer.alloc(0);
+const scratchFor = (bytes: number): Buffer | undefined => {
+  if (bytes > ARGO_MAX_MESSAGE_BYTES) return undefined;
+  if (streamScratch.length < bytes) streamScratch = Buffer.allocUnsafeSlow(bytes);
+  return streamScratch;
+};
 
 type Streaming = "unary" | "client" | "server";
 type MethodTable = Record<string, [request: string, response: string, streaming: Streaming]>;
@@ -120,7 +124,7 @@ export function serviceDefinition(service: string, methods: MethodTable): grpc.S
       requestSerialize: (value: Record<string, unknown>) => encode(requestType, value),
       requestDeserialize: (bytes: Buffer) => decode(requestType, bytes),
       responseSerialize: (value: Record<string, unknown> & { [ONCE_ENCODED]?: () => void }) => {
-        const bytes = encode(responseType, value, streaming === "server" ? streamScratch : undefined);
+        const bytes = encode(responseType, value, streaming === "server" ? scratchFor : undefined);
         value[ONCE_ENCODED]?.();
         return bytes;
       },

@@ -265,12 +265,13 @@ function wireType(field: FieldDescriptor): number {
 }
 
 /**
- * `message` as proto3 bytes, in one allocation; or, given `scratch` it fits
- * in, written into the start of `scratch` (the result is a view of it).
+ * `message` as proto3 bytes, in one allocation; or into the start of the
+ * buffer `scratch` gives for its size, if it gives one (the result is then
+ * a view of that buffer).
  */
-export function encode(descriptor: MessageDescriptor, message: Message, scratch?: Buffer): Buffer {
+export function encode(descriptor: MessageDescriptor, message: Message, scratch?: (bytes: number) => Buffer | undefined): Buffer {
   const bytes = messageBytes(descriptor, message);
-  const writer = new Writer(scratch && bytes <= scratch.length ? scratch.subarray(0, bytes) : Buffer.allocUnsafe(bytes));
+  const writer = new Writer(scratch?.(bytes)?.subarray(0, bytes) ?? Buffer.allocUnsafe(bytes));
   writer.message(descriptor, message);
   return writer.buffer;
 }

@@ -13,18 +13,30 @@ import { localConfigSchema } from "../drivers/local/config.ts";
 import { createLocalDriver } from "../drivers/local/index.ts";
 import { s3ConfigSchema, type S3Config } from "../drivers/s3/config.ts";
 import { parseYaml, validate } from "./config.ts";
-import type { Driver, ObjectInfo } from "./driver.ts";
+import { UntilFailure } from "./concurrency.ts";
+import type { Driver, DriverDeps, ObjectInfo } from "./driver.ts";
 import { InvalidConfigError } from "./errors.ts";
+import { silentLogger, type Logger } from "./log.ts";
+import { SecretResolver, secretOptionsFromEnv } from "./secrets.ts";
 
 /** One storage backend: how its configuration looks, and how to make its driver. */
 export interface Backend<C = unknown> {
   schema: z.ZodType<C>;
-  create: (config: C) => Driver;
+  create: (config: C, deps: DriverDeps) => Driver;
 }
 
 /** Declares a backend, keeping its schema and factory types in step. */
-export function backend<C>(schema: z.ZodType<C>, create: (config: C) => Driver): Backend {
+export function backend<C>(schema: z.ZodType<C>, create: (config: C, deps: DriverDeps) => Driver): Backend {
   return { schema, create } as Backend;
+}
+
+/** The drivers' dependencies as the process's environment configures them; built once per registry. */
+export function driverDepsFromEnv(env: NodeJS.ProcessEnv = process.env, log: Logger = silentLogger): DriverDeps {
+  return {
+    secrets: new SecretResolver(secretOptionsFromEnv(env)),
+    log,
+    localDriveRoots: (env["MULTISTORE_LOCAL_DRIVES"] ?? "").split(":").filter(Boolean),
+  };
 }
 
 /**
@@ -33,8 +45,8 @@ export function backend<C>(schema: z.ZodType<C>, create: (config: C) => Driver):
  * three of them took 0.35 s and 45 MiB at every start). The schema is cheap
  * and loaded at once, so configurations are still checked before any I/O.
  */
-export function lazyBackend<C>(schema: z.ZodType<C>, load: () => Promise<(config: C) => Driver>): Backend {
-  return backend(schema, (config) => deferredDriver(() => load().then((create) => create(config))));
+export function lazyBackend<C>(schema: z.ZodType<C>, load: () => Promise<(config: C, deps: DriverDeps) => Driver>): Backend {
+  return backend(schema, (config, deps) => deferredDriver(() => load().then((create) => create(config, deps))));
 }
 
 /**
@@ -44,12 +56,8 @@ export function lazyBackend<C>(schema: z.ZodType<C>, load: () => Promise<(config
  * appears later must not leave a broken driver in the registry).
  */
 function deferredDriver(make: () => Promise<Driver>): Driver {
-  let made: Promise<Driver> | undefined;
-  const real = () =>
-    (made ??= make().catch((error: unknown) => {
-      made = undefined;
-      throw error;
-    }));
+  const made = new UntilFailure(make);
+  const real = () => made.get();
   return {
     get: async (key, options) => (await real()).get(key, options),
     put: async (key, body, options) => {
@@ -66,14 +74,14 @@ function deferredDriver(make: () => Promise<Driver>): Driver {
     delete: async (key) => (await real()).delete(key),
     deletePrefix: async (prefix) => (await real()).deletePrefix(prefix),
     dispose: async () => {
-      if (made) await (await made.catch(() => undefined))?.dispose();
+      await (await made.forget()?.catch(() => undefined))?.dispose();
     },
   };
 }
 
 /** Every backend this build knows, by the name users write as the configuration's key. */
 export const backends: Readonly<Record<string, Backend>> = {
-  local: backend(localConfigSchema, createLocalDriver),
+  local: backend(localConfigSchema, (config, deps) => createLocalDriver(config, { allowedRoots: deps.localDriveRoots, log: deps.log })),
   s3: lazyBackend<S3Config>(s3ConfigSchema, async () => (await import("../drivers/s3/index.ts")).createS3Driver),
   azure: lazyBackend<AzureConfig>(azureConfigSchema, async () => (await import("../drivers/azure/index.ts")).createAzureDriver),
   gcs: lazyBackend<GcsConfig>(gcsConfigSchema, async () => (await import("../drivers/gcs/index.ts")).createGcsDriver),
@@ -131,11 +139,13 @@ export class DriverRegistry {
   private parsedBytes = 0;
   private readonly maxDrivers: number;
   private readonly backends: Readonly<Record<string, Backend>>;
+  private readonly deps: DriverDeps;
 
-  /** `backends` defaults to every backend of this build; tests add their own. */
-  constructor(options: { maxDrivers?: number; backends?: Readonly<Record<string, Backend>> } = {}) {
+  /** `backends` defaults to every backend of this build (tests add their own), `deps` to the environment's. */
+  constructor(options: { maxDrivers?: number; backends?: Readonly<Record<string, Backend>>; deps?: DriverDeps } = {}) {
     this.maxDrivers = options.maxDrivers ?? 64;
     this.backends = options.backends ?? backends;
+    this.deps = options.deps ?? driverDepsFromEnv();
   }
 
   /** Resolves a configuration string to a driver for the duration of one call. */
@@ -147,7 +157,7 @@ export class DriverRegistry {
     } else {
       const create = this.backends[name]?.create;
       if (!create) throw new InvalidConfigError(`unknown backend '${name}'`); // parse() already refused it
-      entry = { driver: create(config), leases: 0, evicted: false };
+      entry = { driver: create(config, this.deps), leases: 0, evicted: false };
     }
     this.drivers.set(id, entry);
     this.evictOverflow();

@@ -15,15 +15,13 @@
 import * as grpc from "@grpc/grpc-js";
 import { performance } from "node:perf_hooks";
 import type { Driver } from "./driver.ts";
-import { CancelledError, InvalidRequestError, statusName, toRpcError, type RpcError } from "./errors.ts";
+import { CancelledError, ERROR_CODE_METADATA, InvalidRequestError, statusName, toRpcError, type RpcError } from "./errors.ts";
 import type { Artifact__Output } from "./generated/artifact/Artifact.ts";
 import { normaliseKey } from "./keys.ts";
 import { clip } from "./text.ts";
 import type { LogFields, Logger } from "./log.ts";
 import type { DriverLease, DriverRegistry } from "./registry.ts";
 
-/** Trailing metadata key carrying the status name of an in-band failure. */
-export const ERROR_CODE_METADATA = "artifact-error-code";
 
 /** What a handler gets besides its request. */
 export class CallContext {

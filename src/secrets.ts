@@ -254,16 +254,3 @@ function getJson(url: string, token: string, ca: string): Promise<{ status: numb
     request.on("error", reject);
   });
 }
-
-let shared: { settings: string; resolver: SecretResolver } | undefined;
-
-/**
- * The process-wide resolver, configured from the environment. Asked for when
- * a driver is made; a changed environment (tests do that) gets a new one.
- */
-export function defaultSecretResolver(): SecretResolver {
-  const options = secretOptionsFromEnv();
-  const settings = JSON.stringify(options);
-  if (shared?.settings !== settings) shared = { settings, resolver: new SecretResolver(options) };
-  return shared.resolver;
-}

@@ -10,9 +10,9 @@ import path from "node:path";
 import { PathPolicy } from "./local-paths.ts";
 import { silentLogger, type Logger } from "./log.ts";
 import { adminProto, artifactProto } from "./proto.ts";
-import { DriverRegistry } from "./registry.ts";
+import { DriverRegistry, driverDepsFromEnv } from "./registry.ts";
 import { createAdminService } from "./admin-service.ts";
-import { createArtifactService } from "./service.ts";
+import { createArtifactService } from "./artifact-service.ts";
 
 export interface ServerOptions {
   socketPath: string;
@@ -38,7 +38,8 @@ export class StartupError extends Error {}
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const socketPath = path.resolve(options.socketPath);
   const log = options.log ?? silentLogger;
-  const registry = options.registry ?? new DriverRegistry();
+  // Built once: the drivers' Secrets, logger and allowed drive folders, from the environment.
+  const registry = options.registry ?? new DriverRegistry({ deps: driverDepsFromEnv(process.env, log) });
 
   // Argo's init container may create this folder only after starting us (argo-workflows#16784).
   await mkdir(path.dirname(socketPath), { recursive: true });

@@ -26,21 +26,53 @@ export interface TransferStats {
   bytes: number;
 }
 
-/** Opens `key` for streaming out: the object's bytes, or a tar.gz of the directory `key/`. */
-export async function openArtifact(driver: Driver, key: string, signal?: AbortSignal): Promise<Readable> {
+/**
+ * What `key` names, by Argo's rule (its S3 driver's): the object `key` if
+ * there is one, else the directory of the objects under `key/` if there are
+ * any, else nothing (NotFoundError). `probe` looks at the object (opens or
+ * stats it) and rejects with NotFoundError when there is none; only then
+ * is `key/` listed, so an object costs one request.
+ */
+export async function resolveArtifact<T>(driver: Driver, key: string, probe: () => Promise<T>): Promise<{ kind: "object"; object: T } | { kind: "directory" }> {
   try {
-    return await driver.get(key, { signal });
+    return { kind: "object", object: await probe() };
   } catch (error) {
     if (!(error instanceof NotFoundError)) throw error;
-    if (await isDirectory(driver, key)) return directoryTarGz(driver, key, { signal });
-    throw new NotFoundError(`artifact '${clip(key)}' not found`, { cause: error });
+    if (await isDirectory(driver, key)) return { kind: "directory" };
+    throw artifactNotFound(key, error);
   }
+}
+
+/** The one answer for a key that is neither an object nor a directory. */
+export function artifactNotFound(key: string, cause?: unknown): NotFoundError {
+  return new NotFoundError(`artifact '${clip(key)}' not found`, { cause });
+}
+
+/** Opens `key` for streaming out: the object's bytes, or a tar.gz of the directory `key/`. */
+export async function openArtifact(driver: Driver, key: string, signal?: AbortSignal): Promise<Readable> {
+  const artifact = await resolveArtifact(driver, key, () => driver.get(key, { signal }));
+  return artifact.kind === "object" ? artifact.object : directoryTarGz(driver, key, { signal });
 }
 
 /** True if at least one object lies under `key/`. */
 export async function isDirectory(driver: Driver, key: string): Promise<boolean> {
   for await (const _object of driver.list(directoryPrefix(key))) return true;
   return false;
+}
+
+/**
+ * Stores everything a SaveStream call sends as the object `key`. The body is
+ * destroyed when the driver is done with it (so the call stops being read if
+ * the driver gave up early), and a failure of the body after the reply (a
+ * cancel) is not left as an uncaught stream error.
+ */
+export async function saveFromStream(driver: Driver, key: string, body: Readable, signal?: AbortSignal): Promise<void> {
+  body.on("error", () => {}); // the driver sees a failed body through its own reading
+  try {
+    await driver.put(key, body, { signal });
+  } finally {
+    body.destroy();
+  }
 }
 
 /**
@@ -62,12 +94,8 @@ export async function loadToPath(driver: Driver, key: string, dest: string, path
 }
 
 async function loadInto(driver: Driver, key: string, target: LoadTarget, signal?: AbortSignal): Promise<TransferStats> {
-  try {
-    const bytes = await download(await driver.get(key, { signal }), () => target.createFile(""), signal);
-    return { objects: 1, bytes };
-  } catch (error) {
-    if (!(error instanceof NotFoundError)) throw error;
-  }
+  const artifact = await resolveArtifact(driver, key, () => driver.get(key, { signal }));
+  if (artifact.kind === "object") return { objects: 1, bytes: await download(artifact.object, () => target.createFile(""), signal) };
   const stats: TransferStats = { objects: 0, bytes: 0 };
   await forEachConcurrently(driver.list(directoryPrefix(key)), DIRECTORY_CONCURRENCY, async (object, taskSignal) => {
     const relative = relativeToDirectory(key, object.key);
@@ -86,7 +114,7 @@ async function loadInto(driver: Driver, key: string, target: LoadTarget, signal?
     }
     stats.objects++;
   }, signal);
-  if (stats.objects === 0) throw new NotFoundError(`artifact '${clip(key)}' not found`);
+  if (stats.objects === 0) throw artifactNotFound(key); // its objects were deleted since it was resolved
   return stats;
 }
 

@@ -53,15 +53,15 @@ afterAll(async () => {
 
 const drivers: Record<string, [() => Driver, RegExp]> = {
   s3: [
-    () => createS3Driver(s3ConfigSchema.parse({ endpoint, bucket: "b", maxRetries: 0, accessKeySecret: { name: "s3", key: "accessKey" }, secretKeySecret: { name: "s3", key: "secretKey" } }), secrets),
+    () => createS3Driver(s3ConfigSchema.parse({ endpoint, bucket: "b", maxRetries: 0, accessKeySecret: { name: "s3", key: "accessKey" }, secretKeySecret: { name: "s3", key: "secretKey" } }), { secrets }),
     /give the endpoint as http:\/\/…, or without a scheme and with insecure: true/,
   ],
   azure: [
-    () => createAzureDriver(azureConfigSchema.parse({ endpoint: `${endpoint}/devstoreaccount1`, container: "c", accountKeySecret: { name: "azure", key: "accountKey" } }), secrets),
+    () => createAzureDriver(azureConfigSchema.parse({ endpoint: `${endpoint}/devstoreaccount1`, container: "c", accountKeySecret: { name: "azure", key: "accountKey" } }), { secrets }),
     /give azure\.endpoint as http:\/\/…/,
   ],
   gcs: [
-    () => createGcsDriver(gcsConfigSchema.parse({ endpoint, bucket: "b", maxRetries: 0, serviceAccountKeySecret: { name: "gcs", key: "key.json" } }), secrets),
+    () => createGcsDriver(gcsConfigSchema.parse({ endpoint, bucket: "b", maxRetries: 0, serviceAccountKeySecret: { name: "gcs", key: "key.json" } }), { secrets }),
     /give gcs\.endpoint as http:\/\/…/,
   ],
 };

@@ -7,8 +7,8 @@
 import { execFile } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import type { Driver } from "../src/driver.ts";
-import { DriverRegistry, lazyBackend } from "../src/registry.ts";
+import type { Driver, DriverDeps } from "../src/driver.ts";
+import { backend, DriverRegistry, driverDepsFromEnv, lazyBackend } from "../src/registry.ts";
 
 /** Runs `body` in a fresh Node (ESM, top-level await) and returns what it prints as JSON. */
 function inFreshNode(body: string): Promise<unknown> {
@@ -69,5 +69,25 @@ describe("the driver registry", () => {
     expect(attempts).toBe(2);
     lease.release();
     await registry.dispose();
+  });
+
+  it("gives every driver the dependencies built once from the environment, and drivers read no environment of their own", async () => {
+    const deps = driverDepsFromEnv({ MULTISTORE_LOCAL_DRIVES: "/data:/mnt/store", MULTISTORE_SECRETS_DIR: "/nowhere" });
+    expect(deps.localDriveRoots).toEqual(["/data", "/mnt/store"]);
+    const seen: DriverDeps[] = [];
+    const stub = { dispose: async () => {} } as unknown as Driver;
+    const recording = backend(z.strictObject({ n: z.number() }), (_config, given) => (seen.push(given), stub));
+    const registry = new DriverRegistry({ backends: { recording }, deps });
+    registry.acquire("recording: {n: 1}").release();
+    registry.acquire("recording: {n: 2}").release();
+    expect(seen).toHaveLength(2);
+    expect(seen.every((given) => given === deps)).toBe(true);
+    await registry.dispose();
+
+    // The local store's allow-list comes from the registry's deps, not from process.env.
+    const confined = new DriverRegistry({ deps });
+    expect(() => confined.acquire("local: {drives: [/etc/multistore-test]}")).toThrow(/not under a folder this plugin allows/);
+    confined.acquire("local: {drives: [/mnt/store/d1]}").release();
+    await confined.dispose();
   });
 });

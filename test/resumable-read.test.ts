@@ -7,7 +7,7 @@
 import { PassThrough, Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { NotFoundError, UnavailableError } from "../src/errors.ts";
-import { resumableRead } from "../src/resumable-read.ts";
+import { resumableRead } from "../drivers/resumable-read.ts";
 import { bytes, collect } from "./helpers/data.ts";
 
 const data = bytes(10_000);

@@ -169,7 +169,7 @@ describe("a configuration's secretsNamespace", () => {
     s3.config({ accessKeySecret: { name: "minio", key: "accessKey" }, secretKeySecret: { name: "minio", key: "secretKey" }, ...(secretsNamespace ? { secretsNamespace } : {}) });
 
   it("reads the Secrets from that namespace, once the administrator allows it, and the backend works with them", async () => {
-    const driver = createS3Driver(config("team-a"), resolver({ allowedNamespaces: ["team-a"] }));
+    const driver = createS3Driver(config("team-a"), { secrets: resolver({ allowedNamespaces: ["team-a"] }) });
     try {
       await driver.put("ns/object", Readable.from([Buffer.from("in team-a")]));
       expect((await collect(await driver.get("ns/object"))).toString()).toBe("in team-a");
@@ -180,7 +180,7 @@ describe("a configuration's secretsNamespace", () => {
   });
 
   it("without it, looks in the pod's namespace and says so", async () => {
-    const driver = createS3Driver(config(), resolver());
+    const driver = createS3Driver(config(), { secrets: resolver() });
     try {
       // Both keys are asked for at once: either may be the one reported.
       await expect(driver.stat("ns/object")).rejects.toThrow(/s3\.(access|secret)KeySecret: Secret 'minio' in namespace 'argo' not found/);
@@ -190,7 +190,7 @@ describe("a configuration's secretsNamespace", () => {
   });
 
   it("left unsubstituted by Argo (argo-server, GC pods), falls back to the pod's namespace and says why", async () => {
-    const driver = createS3Driver(config("{{workflow.namespace}}"), resolver());
+    const driver = createS3Driver(config("{{workflow.namespace}}"), { secrets: resolver() });
     try {
       await expect(driver.stat("ns/object")).rejects.toThrow(
         "Secret 'minio' in namespace 'argo' (the configuration's secretsNamespace '{{workflow.namespace}}' came unsubstituted",
@@ -215,7 +215,7 @@ describe("a configuration's secretsNamespace", () => {
     await writeFile(path.join(secretsDir, "minio", "accessKey"), "mounted-key");
     const before = seen.length;
     for (const allowed of [[], ["team-a"]]) {
-      const driver = createS3Driver(config("team-c"), resolver({ allowedNamespaces: allowed }));
+      const driver = createS3Driver(config("team-c"), { secrets: resolver({ allowedNamespaces: allowed }) });
       try {
         const failure = driver.stat("ns/object");
         await expect(failure).rejects.toBeInstanceOf(PermissionDeniedError);

@@ -4,7 +4,7 @@ import { mkdir, readFile, readdir, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OpenStreamResponse__Output } from "../src/generated/artifact/OpenStreamResponse.ts";
-import { FRAME_BYTES } from "../src/proto.ts";
+import { FRAME_BYTES } from "../src/frames.ts";
 import { bytes, collect, sha256, streamOf, uniquePrefix, writeTree } from "./helpers/data.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 

@@ -3,8 +3,8 @@
  * message that says what to fix. Called after the SDK's retry policy has
  * spent its retries on what was transient.
  */
-import { InvalidConfigError, NotFoundError, PermissionDeniedError, PluginError, UnavailableError } from "../../src/errors.ts";
-import { isPlainHttpAnswer, NETWORK_ERROR_CODES, plainHttpError } from "../object-store.ts";
+import { NotFoundError, PermissionDeniedError, PluginError, UnavailableError } from "../../src/errors.ts";
+import { isPlainHttpAnswer, missingContainer, NETWORK_ERROR_CODES, plainHttpError } from "../object-store.ts";
 
 export interface AzureTarget {
   endpoint: string;
@@ -34,7 +34,7 @@ export function azureError(error: unknown, target: AzureTarget): Error {
   const options = { cause: error };
 
   if (code === "ContainerNotFound") {
-    return new InvalidConfigError(`azure.container: ${where} does not exist; create it, or set createContainerIfNotPresent: true`, options);
+    return missingContainer("azure.container", where, "create it, or set createContainerIfNotPresent: true", options.cause);
   }
   if (code === "BlobNotFound" || (status === 404 && target.key !== undefined)) {
     return new NotFoundError(`object '${target.key ?? ""}' not found in ${where}`, options);

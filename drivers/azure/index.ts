@@ -11,10 +11,11 @@
 import { AnonymousCredential, type BlobDownloadResponseParsed, type BlockBlobClient, ContainerClient, StorageSharedKeyCredential, type StoragePipelineOptions } from "@azure/storage-blob";
 import { DefaultAzureCredential } from "@azure/identity";
 import type { Readable } from "node:stream";
-import type { Driver, ObjectInfo, TransferOptions } from "../../src/driver.ts";
-import { InvalidConfigError } from "../../src/errors.ts";
-import { resumableRead } from "../../src/resumable-read.ts";
-import { defaultSecretResolver, type SecretResolver } from "../../src/secrets.ts";
+import { KeyLocks, UntilFailure } from "../../src/concurrency.ts";
+import type { Driver, DriverDeps, ObjectInfo, TransferOptions } from "../../src/driver.ts";
+import { InvalidConfigError, UnavailableError } from "../../src/errors.ts";
+import { resumableRead } from "../resumable-read.ts";
+import type { SecretResolver } from "../../src/secrets.ts";
 import { deleteListed, destroyOnAbort, prefixFolder, storedName } from "../object-store.ts";
 import type { AzureConfig } from "./config.ts";
 import { azureError, type AzureTarget } from "./errors.ts";
@@ -27,8 +28,8 @@ const MAX_RETRIES = 5;
 /** Deletes of one prefix run this many at a time. */
 const DELETE_CONCURRENCY = 16;
 
-export function createAzureDriver(config: AzureConfig, secrets: SecretResolver = defaultSecretResolver()): Driver {
-  return new AzureDriver(config, secrets.forNamespace(config.secretsNamespace));
+export function createAzureDriver(config: AzureConfig, deps: Pick<DriverDeps, "secrets">): Driver {
+  return new AzureDriver(config, deps.secrets.forNamespace(config.secretsNamespace));
 }
 
 /**
@@ -69,23 +70,6 @@ async function uploadBlob(blob: BlockBlobClient, body: Readable, signal?: AbortS
   }
 }
 
-/** Runs tasks for the same key one after another, tasks for different keys at once. */
-class KeyQueue {
-  private readonly tails = new Map<string, Promise<unknown>>();
-
-  async run<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const before = this.tails.get(key) ?? Promise.resolve();
-    const result = before.catch(() => {}).then(task);
-    const tail = result.catch(() => {});
-    this.tails.set(key, tail);
-    try {
-      return await result;
-    } finally {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    }
-  }
-}
-
 class AzureDriver implements Driver {
   private readonly config: AzureConfig;
   private readonly secrets: SecretResolver;
@@ -93,14 +77,18 @@ class AzureDriver implements Driver {
   private readonly containerUrl: string;
   /** The client for the credential currently in the Secret (rebuilt when the Secret rotates). */
   private client: { secret: string | undefined; container: ContainerClient } | undefined;
-  private containerReady: Promise<unknown> | undefined;
+  /** The container made sure of once (createContainerIfNotPresent); tried again on the next write after a failure. */
+  private readonly containerReady = new UntilFailure((container: ContainerClient) =>
+    // Ask first: a SAS scoped to the container may not create one, even one that exists.
+    container.exists().then((exists) => (exists ? undefined : container.createIfNotExists())),
+  );
   /**
    * Committing a block list discards every uncommitted block of that blob,
    * including those another upload of the same name has staged, which then
    * fails its commit. Uploads of one name from this process therefore take
    * turns; one from another process that loses the race fails retryably.
    */
-  private readonly writes = new KeyQueue();
+  private readonly writes = new KeyLocks();
 
   constructor(config: AzureConfig, secrets: SecretResolver) {
     this.config = config;
@@ -116,7 +104,7 @@ class AzureDriver implements Driver {
     return this.call(key, async (container) => {
       const blob = container.getBlobClient(name);
       const bodyOf = (response: BlobDownloadResponseParsed): Readable => {
-        if (!response.readableStreamBody) throw new Error("the download returned no body");
+        if (!response.readableStreamBody) throw new UnavailableError("the store answered the download without a body");
         return response.readableStreamBody as Readable;
       };
       // maxRetryRequests 0: the SDK's own resume would attach a new source even after we gave up the stream.
@@ -136,7 +124,7 @@ class AzureDriver implements Driver {
   async put(key: string, body: Readable, options: TransferOptions = {}): Promise<void> {
     try {
       const name = this.blobName(key);
-      await this.writes.run(name, () =>
+      await this.writes.with(name, () =>
         this.call(key, async (container) => {
           await this.ensureContainer(container);
           await uploadBlob(container.getBlockBlobClient(name), body, options.signal);
@@ -188,14 +176,7 @@ class AzureDriver implements Driver {
 
   /** Creates the container on first write when `createContainerIfNotPresent` is set; concurrent creators are fine. */
   private ensureContainer(container: ContainerClient): Promise<unknown> {
-    if (!this.config.createContainerIfNotPresent) return Promise.resolve();
-    // Ask first: a SAS scoped to the container may not create one, even one that exists.
-    this.containerReady ??= container.exists().then((exists) => (exists ? undefined : container.createIfNotExists()));
-    const attempt = this.containerReady;
-    attempt.catch(() => {
-      if (this.containerReady === attempt) this.containerReady = undefined;
-    });
-    return attempt;
+    return this.config.createContainerIfNotPresent ? this.containerReady.get(container) : Promise.resolve();
   }
 
   private blobName(key: string): string {

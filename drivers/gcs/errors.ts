@@ -3,7 +3,7 @@
  * says what to fix. Called after the client's retries are spent.
  */
 import { InvalidConfigError, NotFoundError, PermissionDeniedError, PluginError, UnavailableError } from "../../src/errors.ts";
-import { isPlainHttpAnswer, NETWORK_ERROR_CODES, plainHttpError } from "../object-store.ts";
+import { isPlainHttpAnswer, missingContainer, NETWORK_ERROR_CODES, plainHttpError } from "../object-store.ts";
 
 export interface GcsTarget {
   endpoint: string;
@@ -46,5 +46,5 @@ export function gcsError(error: unknown, target: GcsTarget): Error {
 
 /** The error for a bucket that is not there: a configuration problem, never a missing artifact. */
 export function missingBucket(target: GcsTarget, cause?: unknown): InvalidConfigError {
-  return new InvalidConfigError(`gcs.bucket: bucket '${target.bucket}' at ${target.endpoint} does not exist; create it first`, { cause });
+  return missingContainer("gcs.bucket", `bucket '${target.bucket}' at ${target.endpoint}`, "create it first", cause);
 }

@@ -14,10 +14,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { createHash } from "node:crypto";
 import { pipeline as pipelineStreams, Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import type { Driver, ObjectInfo, TransferOptions } from "../../src/driver.ts";
+import { backoffMs } from "../../src/concurrency.ts";
+import type { Driver, DriverDeps, ObjectInfo, TransferOptions } from "../../src/driver.ts";
 import { DataLossError, NotFoundError } from "../../src/errors.ts";
-import { resumableRead } from "../../src/resumable-read.ts";
-import { defaultSecretResolver, type SecretResolver } from "../../src/secrets.ts";
+import { resumableRead } from "../resumable-read.ts";
+import type { SecretResolver } from "../../src/secrets.ts";
 import { deleteListed, destroyOnAbort, prefixFolder, storedName } from "../object-store.ts";
 import { createStorage, currentKey } from "./client.ts";
 import type { GcsConfig } from "./config.ts";
@@ -31,8 +32,8 @@ export const MAX_RETRIES = 5;
 const DELETE_CONCURRENCY = 16;
 const PAGE_SIZE = 1000;
 
-export function createGcsDriver(config: GcsConfig, secrets: SecretResolver = defaultSecretResolver()): Driver {
-  return new GcsDriver(config, secrets.forNamespace(config.secretsNamespace));
+export function createGcsDriver(config: GcsConfig, deps: Pick<DriverDeps, "secrets">): Driver {
+  return new GcsDriver(config, deps.secrets.forNamespace(config.secretsNamespace));
 }
 
 class GcsDriver implements Driver {
@@ -187,7 +188,7 @@ async function saveSmall(storage: Storage, file: File, data: Buffer, signal?: Ab
     } catch (error) {
       const retryable = storage.retryOptions.retryableErrorFn?.(error as never) ?? false;
       if (signal?.aborted || !retryable || attempt >= storage.retryOptions.maxRetries!) throw error;
-      await sleep(Math.random() * Math.min(20_000, 200 * 2 ** attempt), undefined, { signal });
+      await sleep(backoffMs(attempt), undefined, { signal });
     }
   }
 }

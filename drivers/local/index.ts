@@ -1,31 +1,20 @@
 /**
  * The `local` backend: an erasure-coded object store over N directories
- * (normally N volumes), in the spirit of MinIO's erasure coding.
+ * (normally N volumes), in the spirit of MinIO's erasure coding. Its design
+ * (layout, writes, reads, healing, drives, leases across processes) is
+ * described once, in the README's `local` section. Where each part lives:
  *
- * Design note. Each object is cut into blocks of `blockSize` bytes; each
- * block into k data shards plus m Reed-Solomon parity shards (codec.ts), any
- * k of which rebuild the block. Drive d holds one shard of every block of an
- * object in a single file, `objects/<key>/@shard/<version>` (format.ts): a
- * header naming the object's version, size and layout, then per block the
- * shard and its HighwayHash-256, keyed by version, shard and block
- * (bitrot.ts). Shard j sits on drive (j + hash(key)) mod N (layout.ts), so
- * parity spreads over the drives. Every drive carries a marker naming the
- * store and its position (identity.ts): aliases, reordered and foreign
- * drives are refused, and a replaced drive is healed back into its place.
+ * - codec.ts: Reed-Solomon k+m; bitrot.ts: the keyed HighwayHash of blocks and of the content;
+ * - format.ts: the shard file (header, blocks) and its geometry; layout.ts: drives, paths, placement;
+ * - identity.ts: drive markers (aliases, reordered, foreign and replaced drives);
+ * - writer.ts: a put streamed into temp shard files; commit.ts: their publishing under the key's
+ *   lease (lease.ts); staging.ts: a directory Save committed as one unit;
+ * - resolve.ts: the version k drives agree on; shards.ts: stripes read and checked; reader.ts and
+ *   block-window.ts: streamed reads, read-ahead, block buffers lent to the consumer;
+ * - heal.ts: verify and rebuild; listing.ts, delete.ts; files.ts and fs-errors.ts: file helpers.
  *
- * Writes (writer.ts) stream block by block into temp files, then commit
- * under the key's lease (lease.ts), which serialises commits across every
- * process using the drives: headers, fsync, rename into place (commit.ts).
- * They need a write quorum of drives (k, or k+1 when m = k); otherwise
- * nothing new becomes visible. A directory Save stages all its files before
- * it commits any (staging.ts). Reads (reader.ts, resolve.ts, shards.ts) take the newest version that k
- * drives agree on, read k shards per block preferring data shards, check
- * every hash before a byte goes out, and rebuild from parity around missing,
- * short, corrupt or misplaced shards; damage seen while reading queues the
- * object for healing. Healing (heal.ts) verifies every shard and rewrites
- * the bad ones; it runs on demand (`multistore heal`), every
- * `healIntervalMinutes`, and by itself when a replaced drive appears.
- * One drive with no parity (`drives: [/data]`) is the plain case: k=1, m=0.
+ * This file wires them into a Driver: drives identified on first use and
+ * refreshed, healing in the background, and the store's calls.
  */
 import path from "node:path";
 import type { Readable } from "node:stream";
@@ -51,8 +40,8 @@ const REFRESH_MS = 5000;
 const HEAL_PASS_LEASE = "\0heal-pass";
 
 export interface LocalDriverOptions {
-  /** `:`-separated folders the drives must lie in (default: MULTISTORE_LOCAL_DRIVES; unset: anywhere). */
-  allowedRoots?: string;
+  /** Folders the drives must lie in (the registry passes MULTISTORE_LOCAL_DRIVES); none: anywhere. */
+  allowedRoots?: readonly string[];
   /** How long a commit lease lives without renewal; a killed holder's lease is broken after it. */
   leaseTtlMs?: number;
   /** Where background healing reports what it did and what failed. */
@@ -68,7 +57,7 @@ export interface LocalDriverOptions {
  * checked both as written and as resolved on disk.
  */
 export function createLocalDriver(config: LocalConfig, options: LocalDriverOptions = {}): HealingDriver & StagingDriver {
-  const roots = (options.allowedRoots ?? process.env["MULTISTORE_LOCAL_DRIVES"] ?? "").split(":").filter(Boolean).map((r) => path.resolve(r));
+  const roots = (options.allowedRoots ?? []).map((r) => path.resolve(r));
   const confine = (drive: string, i: number, resolved = "") => {
     if (roots.length > 0 && !roots.some((root) => drive === root || drive.startsWith(`${root}/`))) {
       throw new PermissionDeniedError(`local.drives[${i}]: ${config.drives[i]}${resolved} is not under a folder this plugin allows (MULTISTORE_LOCAL_DRIVES)`);
@@ -188,7 +177,16 @@ export function createLocalDriver(config: LocalConfig, options: LocalDriverOptio
   let timer: NodeJS.Timeout | undefined;
   const schedule = () => {
     if (config.healIntervalMinutes <= 0 || disposed) return; // a pass ending after dispose does not re-arm
-    timer = setTimeout(() => void ensureReady().then(() => runPass(true)).catch(() => {}).finally(schedule), config.healIntervalMinutes * 60_000);
+    const periodic = async () => {
+      try {
+        await ensureReady();
+      } catch (error) {
+        log.warn("local: periodic heal pass skipped: the drives are not ready", { error: (error as Error).message });
+        return;
+      }
+      await runPass(true).catch(() => {}); // a failed pass logs itself
+    };
+    timer = setTimeout(() => void periodic().finally(schedule), config.healIntervalMinutes * 60_000);
     timer.unref();
   };
   schedule();

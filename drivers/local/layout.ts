@@ -17,6 +17,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { readlinkSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { KeyLocks } from "../../src/concurrency.ts";
 import { errnoCode, InvalidKeyError } from "../../src/errors.ts";
 import { headerFits, SHARD_DIR } from "./format.ts";
 
@@ -40,7 +41,12 @@ export class DriveSet {
   /** Where each drive really is (its realpath once identified; as configured before). */
   readonly roots: string[];
   readonly states: DriveState[];
-  /** Locks shared by every driver of this process over the same drives: held while committing or opening. */
+  /**
+   * Locks shared by every driver of this process over the same drives. Writers hold a key's while
+   * committing, readers only while opening its shard files (an open file keeps its version even if
+   * replaced), so a reader here never sees half a commit made here and two commits never
+   * interleave. Across processes, commits also take a lease (lease.ts) and readers re-resolve.
+   */
   readonly locks: KeyLocks;
   /** Where this process's committers of a key queue for its lease (lease.ts), so readers do not wait behind them. */
   readonly leaseQueue: KeyLocks;
@@ -235,30 +241,4 @@ export function versionTime(version: string): number {
 
 function rotation(key: string, drives: number): number {
   return createHash("sha256").update(key).digest().readUInt32BE(0) % drives;
-}
-
-/**
- * In-process exclusive locks per key. Writers hold one while committing,
- * readers only while opening shard files (an open file keeps its version even
- * if replaced), so a reader of this process never sees half a commit of this
- * process and two commits never interleave. Across processes, commits also
- * take a lease (lease.ts) and readers re-resolve (resolve.ts).
- */
-export class KeyLocks {
-  private readonly tails = new Map<string, Promise<void>>();
-
-  async with<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    let release: () => void = () => {};
-    const current = new Promise<void>((resolve) => (release = resolve));
-    const tail = previous.then(() => current);
-    this.tails.set(key, tail);
-    await previous;
-    try {
-      return await work();
-    } finally {
-      release();
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    }
-  }
 }

@@ -24,10 +24,10 @@ import { constants } from "node:fs";
 import { link, open, readdir, rename, stat, unlink } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
 import path from "node:path";
-import { UnavailableError } from "../../src/errors.ts";
+import { backoffMs } from "../../src/concurrency.ts";
+import { errnoCode, UnavailableError } from "../../src/errors.ts";
 import { openRegular } from "../../src/local-paths.ts";
 import { readSmallFile } from "./files.ts";
-import { errnoCode } from "../../src/errors.ts";
 import { ownerGone, TEMP_OWNER, type DriveSet } from "./layout.ts";
 
 /** The lease could not be taken: held by another process all along, or too few drives online. */
@@ -123,7 +123,7 @@ async function acquire(drives: DriveSet, key: string, signal: AbortSignal | unde
     if (performance.now() > deadline) {
       throw new LeaseUnavailableError(`'${key}' is being written by another process (${lastHolder || "unknown"}) and stayed locked; try again`);
     }
-    await sleep(Math.random() * Math.min(200, 5 * 2 ** attempt), signal);
+    await sleep(backoffMs(attempt, 5, 200), signal); // short: another process's commit takes milliseconds
   }
 }
 

@@ -1,11 +1,11 @@
 /**
  * GetObject as a stream that resumes a broken body with a ranged GET pinned
- * to the first response's ETag (src/resumable-read.ts): a replaced object
+ * to the first response's ETag (drivers/resumable-read.ts): a replaced object
  * fails the read (412) instead of splicing two versions.
  */
 import { GetObjectCommand, type GetObjectCommandInput, type S3Client } from "@aws-sdk/client-s3";
 import type { Readable } from "node:stream";
-import { resumableRead } from "../../src/resumable-read.ts";
+import { resumableRead } from "../resumable-read.ts";
 
 export interface DownloadOptions {
   maxRetries: number;

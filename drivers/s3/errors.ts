@@ -4,7 +4,7 @@
  * retries on whatever was transient.
  */
 import { DataLossError, InvalidConfigError, NotFoundError, PermissionDeniedError, PluginError, UnavailableError } from "../../src/errors.ts";
-import { isPlainHttpAnswer, NETWORK_ERROR_CODES, plainHttpError } from "../object-store.ts";
+import { isPlainHttpAnswer, missingContainer, NETWORK_ERROR_CODES, plainHttpError } from "../object-store.ts";
 
 /** What the failed call was about, for the message. */
 export interface S3Target {
@@ -91,5 +91,5 @@ export function s3Error(error: unknown, target: S3Target): Error {
 
 /** The error for a bucket that is not there: a configuration problem, never a missing artifact. */
 export function missingBucket(target: S3Target, cause?: unknown): InvalidConfigError {
-  return new InvalidConfigError(`s3.bucket: bucket '${target.bucket}' at ${target.endpoint} does not exist; create it, or set createBucketIfNotPresent: {}`, { cause });
+  return missingContainer("s3.bucket", `bucket '${target.bucket}' at ${target.endpoint}`, "create it, or set createBucketIfNotPresent: {}", cause);
 }

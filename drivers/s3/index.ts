@@ -16,9 +16,10 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import type { Readable } from "node:stream";
-import type { Driver, ObjectInfo, TransferOptions } from "../../src/driver.ts";
+import { UntilFailure } from "../../src/concurrency.ts";
+import type { Driver, DriverDeps, ObjectInfo, TransferOptions } from "../../src/driver.ts";
 import { NotFoundError } from "../../src/errors.ts";
-import { defaultSecretResolver, type SecretResolver } from "../../src/secrets.ts";
+import type { SecretResolver } from "../../src/secrets.ts";
 import { prefixFolder, storedName } from "../object-store.ts";
 import { createS3Client, DEFAULT_MAX_RETRIES, endpointUrl } from "./client.ts";
 import type { S3Config } from "./config.ts";
@@ -34,8 +35,8 @@ const PART_QUEUE = 4;
 /** DeleteObjects takes at most this many keys per request. */
 const DELETE_BATCH = 1000;
 
-export function createS3Driver(config: S3Config, secrets: SecretResolver = defaultSecretResolver()): Driver {
-  return new S3Driver(config, secrets.forNamespace(config.secretsNamespace));
+export function createS3Driver(config: S3Config, deps: Pick<DriverDeps, "secrets">): Driver {
+  return new S3Driver(config, deps.secrets.forNamespace(config.secretsNamespace));
 }
 
 class S3Driver implements Driver {
@@ -46,8 +47,9 @@ class S3Driver implements Driver {
   private readonly encryption: Encryption;
   private readonly secrets: SecretResolver;
   /** Built on first use; dropped if building failed (a CA Secret not there yet), so the next call tries again. */
-  private client: Promise<S3Client> | undefined;
-  private bucketReady: Promise<void> | undefined;
+  private readonly client = new UntilFailure(() => createS3Client(this.config, this.secrets));
+  /** The bucket made sure of once (createBucketIfNotPresent); tried again on the next write after a failure. */
+  private readonly bucketReady = new UntilFailure((client: S3Client) => this.createBucketIfMissing(client));
 
   constructor(config: S3Config, secrets: SecretResolver) {
     this.config = config;
@@ -144,8 +146,7 @@ class S3Driver implements Driver {
   }
 
   async dispose(): Promise<void> {
-    const client = await this.client?.catch(() => undefined);
-    this.client = undefined;
+    const client = await this.client.forget()?.catch(() => undefined);
     client?.destroy();
   }
 
@@ -155,39 +156,37 @@ class S3Driver implements Driver {
    * existing bucket; a creator racing us is fine.
    */
   private ensureBucket(client: S3Client): Promise<void> {
+    return this.config.createBucketIfNotPresent ? this.bucketReady.get(client) : Promise.resolve();
+  }
+
+  /** HeadBucket, and CreateBucket (with the default encryption rule) if it is not there. */
+  private async createBucketIfMissing(client: S3Client): Promise<void> {
     const wanted = this.config.createBucketIfNotPresent;
-    if (!wanted) return Promise.resolve();
-    this.bucketReady ??= (async () => {
-      try {
-        await client.send(new HeadBucketCommand({ Bucket: this.bucket }));
-        return;
-      } catch (error) {
-        if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 404) throw error;
-      }
-      const region = await client.config.region();
-      try {
-        await client.send(
-          new CreateBucketCommand({
-            Bucket: this.bucket,
-            ObjectLockEnabledForBucket: wanted.objectLocking || undefined,
-            CreateBucketConfiguration: region && region !== "us-east-1" ? { LocationConstraint: region as never } : undefined,
-          }),
-        );
-      } catch (error) {
-        const name = (error as { name?: string }).name;
-        if (name !== "BucketAlreadyOwnedByYou" && name !== "BucketAlreadyExists") throw error;
-        return;
-      }
-      const rule = this.encryption.bucketDefault;
-      if (rule) {
-        await client.send(new PutBucketEncryptionCommand({ Bucket: this.bucket, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: rule }] } }));
-      }
-    })();
-    const attempt = this.bucketReady;
-    attempt.catch(() => {
-      if (this.bucketReady === attempt) this.bucketReady = undefined; // try again on the next write
-    });
-    return attempt;
+    if (!wanted) return;
+    try {
+      await client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+      return;
+    } catch (error) {
+      if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 404) throw error;
+    }
+    const region = await client.config.region();
+    try {
+      await client.send(
+        new CreateBucketCommand({
+          Bucket: this.bucket,
+          ObjectLockEnabledForBucket: wanted.objectLocking || undefined,
+          CreateBucketConfiguration: region && region !== "us-east-1" ? { LocationConstraint: region as never } : undefined,
+        }),
+      );
+    } catch (error) {
+      const name = (error as { name?: string }).name;
+      if (name !== "BucketAlreadyOwnedByYou" && name !== "BucketAlreadyExists") throw error;
+      return;
+    }
+    const rule = this.encryption.bucketDefault;
+    if (rule) {
+      await client.send(new PutBucketEncryptionCommand({ Bucket: this.bucket, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: rule }] } }));
+    }
   }
 
   /** The stored key of `key`: checked (drivers never trust a key to be safe) and under keyPrefix. */
@@ -208,14 +207,7 @@ class S3Driver implements Driver {
   private async call<T>(key: string | undefined, work: (client: S3Client) => Promise<T>): Promise<T> {
     let client: S3Client | undefined;
     try {
-      if (!this.client) {
-        const building = createS3Client(this.config, this.secrets);
-        this.client = building;
-        building.catch(() => {
-          if (this.client === building) this.client = undefined;
-        });
-      }
-      client = await this.client;
+      client = await this.client.get();
       return await work(client);
     } catch (error) {
       const folded = s3Error(error, this.target(key));

@@ -23,6 +23,7 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import type { Readable } from "node:stream";
+import { InvalidConfigError, UnavailableError } from "../../src/errors.ts";
 import { destroyOnAbort } from "../object-store.ts";
 import type { WriteEncryption } from "./sse.ts";
 
@@ -79,7 +80,7 @@ export async function uploadObject(client: S3Client, target: UploadTarget, body:
     { abortSignal: signal },
   );
   const UploadId = created.UploadId;
-  if (!UploadId) throw new Error("CreateMultipartUpload returned no UploadId");
+  if (!UploadId) throw new UnavailableError("the store answered CreateMultipartUpload without an UploadId");
   const completed: CompletedPart[] = [];
   const inFlight = new Set<Promise<void>>();
   let failure: { error: unknown } | undefined;
@@ -100,7 +101,7 @@ export async function uploadObject(client: S3Client, target: UploadTarget, body:
         { abortSignal: signal },
       )
       .then((result) => {
-        if (!result.ETag) throw new Error(`part ${PartNumber} was stored without an ETag`);
+        if (!result.ETag) throw new UnavailableError(`the store answered UploadPart ${PartNumber} without an ETag`);
         completed.push({ PartNumber, ETag: result.ETag, ChecksumCRC32: result.ChecksumCRC32 });
       })
       .catch((error: unknown) => {
@@ -121,7 +122,7 @@ export async function uploadObject(client: S3Client, target: UploadTarget, body:
       if (failure) break;
       signal.throwIfAborted();
       if (++partNumber > MAX_PARTS) {
-        throw new Error(`the object is larger than ${MAX_PARTS} parts of ${options.partSize / MiB} MiB; raise s3.partSize`);
+        throw new InvalidConfigError(`s3.partSize: the object is larger than ${MAX_PARTS} parts of ${options.partSize / MiB} MiB; raise it`);
       }
       sendPart(partNumber, part.data);
       while (inFlight.size >= options.queueSize) await Promise.race(inFlight);

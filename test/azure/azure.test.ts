@@ -30,7 +30,7 @@ afterAll(async () => {
 });
 
 function driverFor(extra: Partial<AzureConfig> = {}): Driver {
-  const driver = createAzureDriver(azure.config(extra), azure.secrets);
+  const driver = createAzureDriver(azure.config(extra), { secrets: azure.secrets });
   drivers.push(driver);
   return driver;
 }

@@ -6,10 +6,10 @@ import { runConformanceSuite } from "./suite.ts";
 for (const [label, key] of [["account key", "accountKey"], ["SAS token", "sas"]] as const) {
   runConformanceSuite(`azure (Azurite, ${label})`, async () => {
     const azure = await startAzureFixture();
-    process.env.MULTISTORE_SECRETS_DIR = azure.secretsDir;
     const extra = { accountKeySecret: { name: "azure", key } };
     return {
-      driver: createAzureDriver(azure.config(extra), azure.secrets),
+      driver: createAzureDriver(azure.config(extra), { secrets: azure.secrets }),
+      secrets: azure.secrets,
       configuration: azure.yaml(extra),
       teardown: azure.teardown,
     };

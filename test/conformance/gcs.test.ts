@@ -5,9 +5,9 @@ import { runConformanceSuite } from "./suite.ts";
 
 runConformanceSuite("gcs (fake-gcs-server)", async () => {
   const gcs = await startGcsFixture();
-  process.env.MULTISTORE_SECRETS_DIR = gcs.secretsDir;
   return {
-    driver: createGcsDriver(gcs.config(), gcs.secrets),
+    driver: createGcsDriver(gcs.config(), { secrets: gcs.secrets }),
+    secrets: gcs.secrets,
     configuration: gcs.yaml(),
     teardown: gcs.teardown,
   };

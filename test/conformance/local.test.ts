@@ -19,8 +19,8 @@ runConformanceSuite("local", async () => {
 
 describe("local drive allow-list (MULTISTORE_LOCAL_DRIVES)", () => {
   it("refuses a drive outside the allowed roots", () => {
-    expect(() => createLocalDriver(localConfigSchema.parse({ drives: ["/etc/kubernetes"] }), { allowedRoots: "/data:/mnt/store" })).toThrow(PermissionDeniedError);
-    expect(() => createLocalDriver(localConfigSchema.parse({ drives: ["/mnt/store-evil"] }), { allowedRoots: "/data:/mnt/store" })).toThrow(/not under a folder this plugin allows/);
-    expect(() => createLocalDriver(localConfigSchema.parse({ drives: ["/mnt/store/a"] }), { allowedRoots: "/data:/mnt/store" })).not.toThrow();
+    expect(() => createLocalDriver(localConfigSchema.parse({ drives: ["/etc/kubernetes"] }), { allowedRoots: ["/data", "/mnt/store"] })).toThrow(PermissionDeniedError);
+    expect(() => createLocalDriver(localConfigSchema.parse({ drives: ["/mnt/store-evil"] }), { allowedRoots: ["/data", "/mnt/store"] })).toThrow(/not under a folder this plugin allows/);
+    expect(() => createLocalDriver(localConfigSchema.parse({ drives: ["/mnt/store/a"] }), { allowedRoots: ["/data", "/mnt/store"] })).not.toThrow();
   });
 });

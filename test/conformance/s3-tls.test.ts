@@ -13,9 +13,9 @@ runConformanceSuite("s3 (MinIO over TLS, caFile)", async () => {
   const caFile = path.join(dir, "ca.crt");
   await writeFile(caFile, tls.ca);
   const s3 = await startS3Fixture({ tls, caFile });
-  process.env.MULTISTORE_SECRETS_DIR = s3.secretsDir;
   return {
-    driver: createS3Driver(s3.config(), s3.secrets),
+    driver: createS3Driver(s3.config(), { secrets: s3.secrets }),
+    secrets: s3.secrets,
     configuration: s3.yaml(),
     async teardown() {
       await s3.teardown();

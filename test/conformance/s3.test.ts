@@ -5,11 +5,9 @@ import { runConformanceSuite } from "./suite.ts";
 
 runConformanceSuite("s3 (MinIO)", async () => {
   const s3 = await startS3Fixture();
-  // The gRPC half of the suite goes through the server's own registry, whose
-  // resolver reads Secrets from the folder this variable names.
-  process.env.MULTISTORE_SECRETS_DIR = s3.secretsDir;
   return {
-    driver: createS3Driver(s3.config(), s3.secrets),
+    driver: createS3Driver(s3.config(), { secrets: s3.secrets }),
+    secrets: s3.secrets,
     configuration: s3.yaml(),
     teardown: s3.teardown,
   };

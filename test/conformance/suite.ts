@@ -17,12 +17,15 @@ import { InvalidKeyError, NotFoundError } from "../../src/errors.ts";
 import { PathPolicy } from "../../src/local-paths.ts";
 import { saveFromPath } from "../../src/transfer.ts";
 import { bytes, collect, failingStream, sha256, streamOf, uniquePrefix, writeTree } from "../helpers/data.ts";
+import type { SecretResolver } from "../../src/secrets.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 
 /** A backend under test: its driver, and the configuration string that selects the same store. */
 export interface BackendFixture {
   driver: Driver;
   configuration: string;
+  /** The Secrets the configuration refers to, for the server's drivers. */
+  secrets?: SecretResolver;
   teardown(): Promise<void>;
 }
 
@@ -45,7 +48,7 @@ export function runConformanceSuite(backend: string, setup: () => Promise<Backen
     beforeAll(async () => {
       fixture = await setup();
       driver = fixture.driver;
-      server = await startTestServer();
+      server = await startTestServer({ secrets: fixture.secrets });
       scratch = await mkdtemp(path.join(os.tmpdir(), `conformance-${backend}-`));
     });
     afterAll(async () => {

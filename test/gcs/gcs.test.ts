@@ -32,7 +32,7 @@ afterAll(async () => {
 });
 
 function driverFor(extra: Partial<GcsConfig> = {}): Driver {
-  const driver = createGcsDriver(gcs.config(extra), gcs.secrets);
+  const driver = createGcsDriver(gcs.config(extra), { secrets: gcs.secrets });
   drivers.push(driver);
   return driver;
 }

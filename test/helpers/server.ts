@@ -5,7 +5,8 @@ import path from "node:path";
 import { ArtifactClient } from "../../src/client.ts";
 import type { PathPolicy } from "../../src/local-paths.ts";
 import { silentLogger, type Logger } from "../../src/log.ts";
-import type { DriverRegistry } from "../../src/registry.ts";
+import { DriverRegistry, driverDepsFromEnv } from "../../src/registry.ts";
+import type { SecretResolver } from "../../src/secrets.ts";
 import { startServer, type RunningServer } from "../../src/server.ts";
 
 export interface TestServer {
@@ -20,12 +21,16 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(options: { log?: Logger; registry?: DriverRegistry; paths?: PathPolicy } = {}): Promise<TestServer> {
+/** `secrets`: the resolver the server's drivers use (a fixture's), instead of the environment's. */
+export async function startTestServer(
+  options: { log?: Logger; registry?: DriverRegistry; paths?: PathPolicy; secrets?: SecretResolver } = {},
+): Promise<TestServer> {
   const root = await mkdtemp(path.join(os.tmpdir(), "multistore-test-"));
   const socketPath = path.join(root, "plugin", "socket");
   const dataDir = path.join(root, "data");
   await mkdir(dataDir);
-  const server = await startServer({ socketPath, log: options.log ?? silentLogger, registry: options.registry, paths: options.paths });
+  const registry = options.registry ?? (options.secrets ? new DriverRegistry({ deps: { ...driverDepsFromEnv(), secrets: options.secrets } }) : undefined);
+  const server = await startServer({ socketPath, log: options.log ?? silentLogger, registry, paths: options.paths });
   const configuration = `local:\n  drives: [${JSON.stringify(dataDir)}]\n`;
   const clients: ArtifactClient[] = [];
   return {

@@ -84,7 +84,7 @@ describe("links on the drives", () => {
     await mkdir(allowed);
     await mkdir(elsewhere);
     await symlink(elsewhere, path.join(allowed, "drive"));
-    const driver = createLocalDriver(localConfigSchema.parse({ drives: [path.join(allowed, "drive")] }), { allowedRoots: allowed });
+    const driver = createLocalDriver(localConfigSchema.parse({ drives: [path.join(allowed, "drive")] }), { allowedRoots: [allowed] });
     const error = await driver.stat("k").then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(PermissionDeniedError);
     expect((error as Error).message).toBe(`local.drives[0]: ${path.join(allowed, "drive")} (at ${elsewhere}) is not under a folder this plugin allows (MULTISTORE_LOCAL_DRIVES)`);

@@ -39,7 +39,7 @@ afterAll(async () => {
 });
 
 function driverFor(extra: Partial<S3Config>): Driver {
-  const driver = createS3Driver(s3.config(extra), s3.secrets);
+  const driver = createS3Driver(s3.config(extra), { secrets: s3.secrets });
   drivers.push(driver);
   return driver;
 }

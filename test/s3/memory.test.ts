@@ -21,7 +21,7 @@ beforeAll(async () => {
 afterAll(() => s3?.teardown());
 
 it("uploads 2 GiB with memory bounded by the parts in flight", { timeout: 300_000 }, async () => {
-  const driver = createS3Driver(s3.config(), s3.secrets);
+  const driver = createS3Driver(s3.config(), { secrets: s3.secrets });
   global.gc?.();
   const key = `${uniquePrefix()}/two-gib.bin`;
   // Unknown length, as from SaveStream: the default 16 MiB parts.

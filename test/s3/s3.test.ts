@@ -34,8 +34,7 @@ const drivers: Driver[] = [];
 
 beforeAll(async () => {
   s3 = await startS3Fixture();
-  process.env.MULTISTORE_SECRETS_DIR = s3.secretsDir;
-  server = await startTestServer();
+  server = await startTestServer({ secrets: s3.secrets });
   scratch = await mkdtemp(path.join(os.tmpdir(), "s3-test-"));
 });
 afterAll(async () => {
@@ -46,7 +45,7 @@ afterAll(async () => {
 });
 
 function driverFor(extra: Partial<S3Config> = {}): Driver {
-  const driver = createS3Driver(s3.config(extra), s3.secrets);
+  const driver = createS3Driver(s3.config(extra), { secrets: s3.secrets });
   drivers.push(driver);
   return driver;
 }

@@ -10,7 +10,8 @@
  */
 import { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
-import { NotFoundError, UnavailableError } from "./errors.ts";
+import { backoffMs } from "../src/concurrency.ts";
+import { NotFoundError, UnavailableError } from "../src/errors.ts";
 
 export interface ResumableReadOptions {
   /** The object's length, when the first response gave it; without it nothing can be resumed. */
@@ -82,7 +83,7 @@ export function resumableRead(first: Readable, options: ResumableReadOptions): R
         if (!resumable(error) || retries >= options.maxRetries) throw fail(error);
         retries++;
         try {
-          await sleep(Math.random() * Math.min(20_000, 100 * 2 ** retries), undefined, { signal });
+          await sleep(backoffMs(retries), undefined, { signal });
           body = quiet(await options.reopen(received, signal));
         } catch (resumeError) {
           throw fail(resumeError);

@@ -17,7 +17,7 @@ import type { DriverRegistry } from "./registry.ts";
 import { ARGO_MAX_MESSAGE_BYTES, repeatedStringBytes } from "./proto.ts";
 import { RpcAdapter } from "./rpc.ts";
 import { clip } from "./text.ts";
-import { isDirectory, loadToPath, openArtifact, saveFromPath } from "./transfer.ts";
+import { artifactNotFound, isDirectory, loadToPath, openArtifact, saveFromPath, saveFromStream } from "./transfer.ts";
 
 /** The in-band failure reply of Load, Save and Delete (all share this shape). */
 const failed = (error: string): SaveArtifactResponse => ({ success: false, error });
@@ -43,14 +43,7 @@ export function createArtifactService(registry: DriverRegistry, log: Logger, pat
     SaveStream: rpc.clientStream("SaveStream", async (call, ctx) => {
       const upload = await receiveUpload(call);
       const { driver, key } = ctx.locate(upload.artifact);
-      // The driver sees a failed body through its own pipeline; this listener keeps a late
-      // failure (a cancel after the reply) from becoming an uncaught 'error' event.
-      upload.body.on("error", () => {});
-      try {
-        await driver.put(key, upload.body, { signal: ctx.signal });
-      } finally {
-        upload.body.destroy(); // stop reading the call if the driver gave up early
-      }
+      await saveFromStream(driver, key, upload.body, ctx.signal);
       ctx.fields["bytes"] = upload.received();
       return { success: true };
     }),
@@ -92,7 +85,7 @@ export function createArtifactService(registry: DriverRegistry, log: Logger, pat
       // As Argo's S3 driver: a plain object lists as empty; nothing at all is NotFound.
       if (objects.length === 0) {
         await driver.stat(key).catch((error: unknown) => {
-          throw error instanceof NotFoundError ? new NotFoundError(`artifact '${key}' not found`, { cause: error }) : error;
+          throw error instanceof NotFoundError ? artifactNotFound(key, error) : error;
         });
       }
       ctx.fields["objects"] = objects.length;
