@@ -13,6 +13,7 @@
  */
 import { lstat, opendir, type FileHandle } from "node:fs/promises";
 import { Readable } from "node:stream";
+import { RECYCLE } from "./driver.ts";
 import { errnoCode, InvalidRequestError, PermissionDeniedError } from "./errors.ts";
 import { MAX_KEY_BYTES } from "./keys.ts";
 import { inside, localFsError, openFolder, openRegularFile, type PathPolicy } from "./local-paths.ts";
@@ -119,27 +120,57 @@ function sourceFile(handle: FileHandle, size: number, relative: string, what: st
   return {
     relative,
     size,
-    stream: () => Readable.from(exactly(handle, size, what, close), { objectMode: false, highWaterMark: 1 }),
+    stream: () => {
+      const buffers = new ReadBuffers();
+      const stream = Readable.from(exactly(handle, size, what, close, buffers), { objectMode: false, highWaterMark: 1 });
+      return Object.assign(stream, { [RECYCLE]: (chunk: Buffer) => buffers.give(chunk) });
+    },
     close,
   };
 }
 
+/**
+ * A file's read buffers: a chunk the consumer gives back once it has copied
+ * it (RECYCLE: an upload into its part buffers, the local store into its
+ * stripes) is read into again, so a Save of a large file makes no garbage per
+ * chunk. Only the very chunks yielded come back, each once.
+ */
+class ReadBuffers {
+  private readonly lent = new WeakSet<Buffer>();
+  private readonly free: Buffer[] = [];
+
+  take(size: number): Buffer {
+    return size === READ_CHUNK ? (this.free.pop() ?? Buffer.allocUnsafeSlow(size)) : Buffer.allocUnsafe(size);
+  }
+
+  /** `chunk` (a view of `buffer`) goes to the consumer. */
+  lend(chunk: Buffer, buffer: Buffer): Buffer {
+    if (buffer.length === READ_CHUNK && chunk.length === READ_CHUNK) this.lent.add(chunk);
+    return chunk;
+  }
+
+  give(chunk: Buffer): void {
+    if (!this.lent.delete(chunk) || this.free.length >= 4) return;
+    this.free.push(chunk);
+  }
+}
+
 /** The bytes of `handle` from its start, failing unless there are exactly `size`; then `close`s it. */
-async function* exactly(handle: FileHandle, size: number, what: string, close: () => Promise<void>): AsyncGenerator<Buffer> {
+async function* exactly(handle: FileHandle, size: number, what: string, close: () => Promise<void>, buffers: ReadBuffers): AsyncGenerator<Buffer> {
   try {
     let position = 0;
     for (;;) {
       // No more than the rest of the file and one byte (which tells a file that grew): a small
       // file costs its size, not a whole chunk, in allocation and in garbage to collect.
       const want = Math.min(READ_CHUNK, Math.max(0, size - position) + 1);
-      const buffer = Buffer.allocUnsafe(want);
+      const buffer = buffers.take(want);
       const { bytesRead } = await handle.read(buffer, 0, want, position).catch((error: unknown) => {
         throw localFsError(error, `cannot read ${what}`);
       });
       if (bytesRead === 0) break;
       position += bytesRead;
       if (position > size) throw new InvalidRequestError(`${what} grew while being saved (${size} bytes when opened); nothing was stored`);
-      yield buffer.subarray(0, bytesRead);
+      yield buffers.lend(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead), buffer);
     }
     if (position < size) throw new InvalidRequestError(`${what} shrank while being saved (${size} bytes when opened, ${position} read); nothing was stored`);
   } finally {

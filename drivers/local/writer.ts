@@ -20,11 +20,11 @@ import { randomUUID } from "node:crypto";
 import { constants } from "node:fs";
 import { mkdir, open, rm, utimes, type FileHandle } from "node:fs/promises";
 import { addAbortSignal, type Readable } from "node:stream";
-import { UnavailableError } from "../../src/errors.ts";
+import { recyclerOf } from "../../src/driver.ts";
+import { errnoCode, UnavailableError } from "../../src/errors.ts";
 import { blockHasher, contentHasher, HASH_BYTES } from "./bitrot.ts";
 import { codecFor } from "./codec.ts";
 import { encodeHeader, Geometry, HEADER_BYTES, SHARD_FORMAT, shardSizeFor, type ShardHeader } from "./format.ts";
-import { errnoCode } from "../../src/errors.ts";
 import { newestVersionTime, publishVersion } from "./commit.ts";
 import { versionName, type DriveSet } from "./layout.ts";
 import { withLease } from "./lease.ts";
@@ -223,6 +223,7 @@ export async function stageObject(drives: DriveSet, layout: Layout, key: string,
     };
 
     const source = signal ? addAbortSignal(signal, body) : body;
+    const recycle = recyclerOf(body);
     for await (const chunk of source as AsyncIterable<Buffer>) {
       digest.update(chunk);
       size += chunk.length;
@@ -242,6 +243,7 @@ export async function stageObject(drives: DriveSet, layout: Layout, key: string,
           filled = 0;
         }
       }
+      recycle?.(chunk); // copied into the stripe: back to the body (a file's read buffers)
     }
     await Promise.all(inFlight);
     if (filled > 0) await writeBlock(stripe, block++, filled);

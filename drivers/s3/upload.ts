@@ -23,6 +23,7 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import type { Readable } from "node:stream";
+import { recyclerOf } from "../../src/driver.ts";
 import { InvalidConfigError, UnavailableError } from "../../src/errors.ts";
 import { destroyOnAbort } from "../object-store.ts";
 import type { WriteEncryption } from "./sse.ts";
@@ -184,6 +185,7 @@ class PartBuffers {
  * as parts are sent, and a part's buffer comes back with `buffers.give`.
  */
 async function* readParts(body: Readable, buffers: PartBuffers, partSize: number): AsyncGenerator<Part> {
+  const recycle = recyclerOf(body); // a chunk wholly copied goes back to the body (a file's read buffers)
   // Until a whole part has arrived the chunks are only collected, so a small object costs its own size, not a part buffer.
   let collected: Buffer[] | undefined = [];
   let current: Buffer | undefined;
@@ -198,7 +200,10 @@ async function* readParts(body: Readable, buffers: PartBuffers, partSize: number
       }
       current = buffers.take();
       let at = 0;
-      for (const earlier of collected) at += earlier.copy(current, at);
+      for (const earlier of collected) {
+        at += earlier.copy(current, at);
+        recycle?.(earlier);
+      }
       collected = undefined;
     }
     let offset = 0;
@@ -215,6 +220,7 @@ async function* readParts(body: Readable, buffers: PartBuffers, partSize: number
         filled = 0;
       }
     }
+    recycle?.(chunk);
   }
   if (collected) {
     yield { data: Buffer.concat(collected, filled), last: true };
