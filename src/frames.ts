@@ -14,7 +14,7 @@ import type { Artifact__Output } from "./generated/artifact/Artifact.ts";
 import type { OpenStreamResponse } from "./generated/artifact/OpenStreamResponse.ts";
 import type { SaveStreamArtifactRequest__Output } from "./generated/artifact/SaveStreamArtifactRequest.ts";
 import { ONCE_ENCODED } from "./proto.ts";
-import { GatheredBytes } from "./protobuf.ts";
+import { GatheredBytes } from "./protobuf-encode.ts";
 
 /** The largest OpenStream frame we send: Argo's Go client refuses messages over 4 MiB. */
 export const FRAME_BYTES = 1024 * 1024;

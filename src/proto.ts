@@ -7,7 +7,8 @@
 import * as grpc from "@grpc/grpc-js";
 import type { ProtoGrpcType as ArtifactProto } from "./generated/artifact.ts";
 import type { ProtoGrpcType as AdminProto } from "./generated/multistore.ts";
-import { decode, encode, type FieldDescriptor, type MessageDescriptor, type ScalarType } from "./protobuf.ts";
+import { encode } from "./protobuf-encode.ts";
+import { decode, type FieldDescriptor, type MessageDescriptor, type ScalarType } from "./protobuf.ts";
 
 function message(name: string, fields: Array<[string, number, ScalarType | MessageDescriptor, "repeated"?]>): MessageDescriptor {
   const list: FieldDescriptor[] = fields.map(([field, number, type, repeated]) => ({ name: field, number, type, repeated: repeated === "repeated" }));

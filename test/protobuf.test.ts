@@ -7,7 +7,8 @@ import { loadSync } from "@grpc/proto-loader";
 import protobufjs from "protobufjs";
 import { describe, expect, it } from "vitest";
 import { ADMIN_SERVICE, ARTIFACT_SERVICE, MESSAGES } from "../src/proto.ts";
-import { decode, encode, GatheredBytes, ProtobufError, type MessageDescriptor } from "../src/protobuf.ts";
+import { encode, GatheredBytes } from "../src/protobuf-encode.ts";
+import { decode, ProtobufError, type MessageDescriptor } from "../src/protobuf.ts";
 
 const root = new protobufjs.Root().loadSync(["proto/artifact.proto", "proto/multistore.proto"], { keepCase: true });
 root.resolveAll();
