@@ -229,3 +229,16 @@ export class UntilFailure<A extends unknown[], T> {
 export function backoffMs(attempt: number, baseMs = 100, capMs = 20_000): number {
   return Math.random() * Math.min(capMs, baseMs * 2 ** attempt);
 }
+
+/** Waits `ms`, or less if `signal` aborts (the caller then sees the abort). */
+export function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}

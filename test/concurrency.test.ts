@@ -1,6 +1,6 @@
 /** The small concurrency tools every layer shares (src/concurrency.ts). */
 import { describe, expect, it } from "vitest";
-import { backoffMs, KeyLocks, UntilFailure } from "../src/concurrency.ts";
+import { backoffMs, KeyLocks, pause, UntilFailure } from "../src/concurrency.ts";
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -75,5 +75,25 @@ describe("backoffMs", () => {
         expect(wait).toBeLessThanOrEqual(Math.min(20_000, 100 * 2 ** attempt));
       }
     }
+  });
+});
+
+describe("pause", () => {
+  it("ends at once when its signal aborts, and leaves no listener behind", async () => {
+    const controller = new AbortController();
+    const started = performance.now();
+    const paused = pause(60_000, controller.signal);
+    setImmediate(() => controller.abort());
+    await paused;
+    expect(performance.now() - started).toBeLessThan(5_000);
+    const quiet = new AbortController();
+    let added = 0;
+    let removed = 0;
+    const add = quiet.signal.addEventListener.bind(quiet.signal);
+    const remove = quiet.signal.removeEventListener.bind(quiet.signal);
+    quiet.signal.addEventListener = (...args: Parameters<typeof add>) => (added++, add(...args));
+    quiet.signal.removeEventListener = (...args: Parameters<typeof remove>) => (removed++, remove(...args));
+    await pause(1, quiet.signal);
+    expect([added, removed]).toEqual([1, 1]);
   });
 });

@@ -18,27 +18,15 @@
  * `objects/` folder is flagged for healing.
  */
 import { randomUUID } from "node:crypto";
-import { constants } from "node:fs";
-import { link, mkdir, open, realpath, rename, stat, unlink } from "node:fs/promises";
+import { mkdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { errnoCode, InvalidConfigError } from "../../src/errors.ts";
 import { readSmallFile } from "./files.ts";
-import { TEMP_OWNER, type DriveSet, type DriveState } from "./layout.ts";
+import type { DriveSet, DriveState } from "./layout.ts";
+import { parseMarker, writeHealingFlag, writeMarker, type Marker } from "./marker.ts";
 
 /** Folders the store never uses as drives, however they are spelled. */
 export const FORBIDDEN_ROOTS = ["/proc", "/sys", "/dev"];
-
-/** What `format.json` holds. */
-interface Marker {
-  format: "multistore-local";
-  version: 1;
-  /** The store's id: the same on every drive. */
-  store: string;
-  /** This drive's id. */
-  drive: string;
-  /** Every drive's id, in the configuration's order: this drive's position is its index here. */
-  drives: string[];
-}
 
 interface Probe {
   drive: number;
@@ -200,7 +188,7 @@ async function completeStore(drives: DriveSet, probes: Probe[], present: Probe[]
   const flagged: number[] = [];
   for (const p of marked.filter((q) => !q.hasObjects && !q.healing)) {
     // Marked, but its objects/ folder is gone (wiped by hand): as empty as a new disk.
-    await writeHealingFlag(p, "its objects/ folder was gone").then(() => flagged.push(p.drive), (error: unknown) => unwritable(p, error));
+    await writeHealingFlag(p.real as string, "its objects/ folder was gone").then(() => flag(p, flagged), (error: unknown) => unwritable(p, error));
   }
   for (const p of present.filter((q) => !q.marker)) {
     const reason = p.damagedMarker ? "its format.json was damaged" : "it had no format.json (a replaced disk?)";
@@ -218,14 +206,19 @@ async function completeStore(drives: DriveSet, probes: Probe[], present: Probe[]
 async function markDrive(p: Probe, marker: Marker, healing: string | undefined, flagged: number[]): Promise<void> {
   try {
     if (healing) {
-      await writeHealingFlag(p, healing);
-      flagged.push(p.drive);
+      await writeHealingFlag(p.real as string, healing);
+      flag(p, flagged);
     }
-    await writeMarker(p, marker, p.damagedMarker);
+    await writeMarker(p.real as string, marker, p.damagedMarker);
   } catch (error) {
     if (errnoCode(error) === "EEXIST") throw error; // another process got there first: look again
     unwritable(p, error);
   }
+}
+
+function flag(p: Probe, flagged: number[]): void {
+  p.healing = true;
+  flagged.push(p.drive);
 }
 
 /** A drive that could not take its marker or flag: read-only ones serve reads, others are offline. */
@@ -237,78 +230,6 @@ function unwritable(p: Probe, error: unknown): void {
   }
   p.offline = `cannot be written (${code ?? (error as Error).message})`;
   p.real = undefined;
-}
-
-function parseMarker(text: string): Marker | "foreign" | undefined {
-  let value: Partial<Marker>;
-  try {
-    value = JSON.parse(text) as Partial<Marker>;
-  } catch {
-    return text.includes('"multistore-local"') ? undefined : "foreign"; // ours, damaged; or someone else's file
-  }
-  if (value?.format !== "multistore-local") return "foreign";
-  const ids = Array.isArray(value.drives) && value.drives.every((id) => typeof id === "string");
-  if (value.version === 1 && typeof value.store === "string" && typeof value.drive === "string" && ids) return value as Marker;
-  return undefined;
-}
-
-/** Writes a marker: created exclusively (EEXIST if another process got there first), or replacing a damaged one. */
-async function writeMarker(p: Probe, marker: Marker, replace = false): Promise<void> {
-  const root = p.real as string;
-  const temp = await writeTemp(root, `${JSON.stringify(marker)}\n`);
-  try {
-    if (replace) await rename(temp, path.join(root, "format.json"));
-    else await link(temp, path.join(root, "format.json")); // atomic create-if-absent, also on NFS
-  } finally {
-    await unlink(temp).catch(() => {});
-  }
-  await syncFolder(root);
-}
-
-/** Marks a drive as needing a full heal before its emptiness counts (healing.json; one already there stays). */
-async function writeHealingFlag(p: Probe, reason: string): Promise<void> {
-  const root = p.real as string;
-  const temp = await writeTemp(root, `${JSON.stringify({ since: new Date().toISOString(), reason })}\n`);
-  try {
-    await link(temp, path.join(root, "healing.json"));
-  } catch (error) {
-    if (errnoCode(error) !== "EEXIST") throw error;
-  } finally {
-    await unlink(temp).catch(() => {});
-  }
-  await syncFolder(root);
-  p.healing = true;
-}
-
-/** Clears a drive's healing flag once a heal pass has rebuilt everything onto it. */
-export async function clearHealingFlag(drives: DriveSet, drive: number): Promise<void> {
-  await unlink(drives.healingPath(drive)).catch((error: unknown) => {
-    if (errnoCode(error) !== "ENOENT") throw error;
-  });
-  const state = drives.states[drive];
-  if (state?.kind === "online") state.healing = false;
-}
-
-/** Writes `text` to a fresh file in the drive's tmp/ (made if missing: the drive itself exists) and fsyncs it. */
-async function writeTemp(root: string, text: string): Promise<string> {
-  await mkdir(path.join(root, "tmp")).catch((error: unknown) => {
-    if (errnoCode(error) !== "EEXIST") throw error;
-  });
-  const temp = path.join(root, "tmp", `${TEMP_OWNER}-${randomUUID()}`);
-  const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  return temp;
-}
-
-async function syncFolder(folder: string): Promise<void> {
-  const handle = await open(folder, constants.O_RDONLY | constants.O_DIRECTORY).catch(() => undefined);
-  await handle?.sync().catch(() => {});
-  await handle?.close();
 }
 
 async function exists(p: string): Promise<boolean> {

@@ -24,7 +24,7 @@ import { constants } from "node:fs";
 import { link, open, readdir, rename, stat, unlink } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
 import path from "node:path";
-import { backoffMs } from "../../src/concurrency.ts";
+import { backoffMs, pause } from "../../src/concurrency.ts";
 import { errnoCode, UnavailableError } from "../../src/errors.ts";
 import { openRegular } from "../../src/local-paths.ts";
 import { readSmallFile } from "./files.ts";
@@ -123,21 +123,8 @@ async function acquire(drives: DriveSet, key: string, signal: AbortSignal | unde
     if (performance.now() > deadline) {
       throw new LeaseUnavailableError(`'${key}' is being written by another process (${lastHolder || "unknown"}) and stayed locked; try again`);
     }
-    await sleep(backoffMs(attempt, 5, 200), signal); // short: another process's commit takes milliseconds
+    await pause(backoffMs(attempt, 5, 200), signal); // short: another process's commit takes milliseconds
   }
-}
-
-/** Waits `ms`, or less if `signal` aborts (the caller then sees the abort). */
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }
 
 /** Creates the lease file, or finds who holds it, breaking it if stale. */
