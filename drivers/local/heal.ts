@@ -9,32 +9,25 @@
  * and a replaced one is not counted. Also removes temp files of writers
  * that died, and nothing else.
  */
-import { constants } from "node:fs";
-import { lstat, mkdir, open, readdir, rm, type FileHandle } from "node:fs/promises";
+import { lstat, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import type { HealResult, HealSummary } from "../../src/driver.ts";
 import { DataLossError, NotFoundError } from "../../src/errors.ts";
-import { blockHasher, HASH_BYTES } from "./bitrot.ts";
+import { blockHasher } from "./bitrot.ts";
+import { publish, removeOlderVersions } from "./commit.ts";
 import { pruneEmptyParents } from "./delete.ts";
-import { encodeHeader, HEADER_BYTES } from "./format.ts";
 import { attachDrives } from "./identity.ts";
 import { tempOwner, versionUuid, type DriveSet } from "./layout.ts";
 import { sweepLeases, withLease } from "./lease.ts";
 import { listKeys } from "./listing.ts";
 import { LeftoversError, openObject, resolveObject, type OpenObject } from "./resolve.ts";
+import {
+  appendShardBlock, dropTarget, liveTargets, onEachLive, openShardFile, removeShardFiles, shardOf, writeShardHeader, type ShardTarget,
+} from "./shard-file.ts";
 import { StripeReader } from "./shards.ts";
-import { publish, removeOlderVersions } from "./commit.ts";
 
 /** Files older than this are removed whoever of ours wrote them: no write stays silent so long. */
 const ABANDONED_MS = 60 * 60 * 1000;
-
-interface RebuildTarget {
-  index: number;
-  drive: number;
-  temp: string;
-  handle?: FileHandle;
-  failed?: boolean;
-}
 
 /** Drives a heal could not write to: a replaced drive stays flagged while any remain. */
 export type HealFailures = Set<number>;
@@ -57,7 +50,7 @@ export async function healObject(drives: DriveSet, key: string, failures: HealFa
     }
     throw error;
   }
-  const targets: RebuildTarget[] = [];
+  const targets: ShardTarget[] = [];
   try {
     const { dataShards: k, parityShards: m, version } = object.header;
     const reader = new StripeReader(key, object);
@@ -79,52 +72,32 @@ export async function healObject(drives: DriveSet, key: string, failures: HealFa
       const drive = free.includes(home) ? home : free[0];
       if (drive === undefined) break;
       free.splice(free.indexOf(drive), 1);
-      const target: RebuildTarget = { index, drive, temp: drives.tempPath(drive) };
-      try {
-        await mkdir(drives.tmpDir(drive)).catch(() => {}); // a wiped tmp/: recreate it, never the drive
-        target.handle = await open(target.temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
-      } catch {
-        target.failed = true; // this drive cannot take it now; the others still heal
-      }
+      const target: ShardTarget = { index, drive, temp: drives.tempPath(drive) };
+      await openShardFile(drives, target).catch((error: unknown) => dropTarget(target, error)); // the others still heal
       targets.push(target);
     }
-    const live = () => targets.filter((t) => !t.failed);
+    const live = () => liveTargets(targets);
     const hashers = new Map(targets.map((t) => [t.index, blockHasher(object.header.format, versionUuid(version), t.index)]));
     // Pass 2: rebuild the shards block by block from k good ones.
     for (let b = 0; b < reader.geometry.blocks; b++) {
       const stripe = await reader.read(b, live().map((t) => t.index));
-      await Promise.all(
-        live().map(async (t) => {
-          const slot = t.index < k ? stripe.data : stripe.parity;
-          const start = (t.index < k ? t.index : t.index - k) * stripe.shardSize;
-          const shard = slot.subarray(start, start + stripe.shardSize);
-          const hash = (hashers.get(t.index) as ReturnType<typeof blockHasher>)(b, shard);
-          const written = await (t.handle as FileHandle).writev([hash, shard], reader.geometry.offset(b)).catch(() => undefined);
-          if (written?.bytesWritten !== HASH_BYTES + stripe.shardSize) t.failed = true;
-        }),
-      );
+      await onEachLive(targets, async (t, handle) => {
+        const shard = shardOf(stripe, k, t.index, stripe.shardSize);
+        await appendShardBlock(handle, (hashers.get(t.index) as ReturnType<typeof blockHasher>)(b, shard), shard, reader.geometry.offset(b));
+      });
     }
-    for (const t of live()) {
-      try {
-        const handle = t.handle as FileHandle;
-        const { bytesWritten } = await handle.write(encodeHeader({ ...object.header, index: t.index }), 0, undefined, 0);
-        if (bytesWritten !== HEADER_BYTES) throw new Error("short header write");
-        await handle.sync();
-      } catch {
-        t.failed = true;
-      }
-    }
+    await onEachLive(targets, (t, handle) => writeShardHeader(handle, { ...object.header, index: t.index }));
     // Rewritten meanwhile: the new version stands, and nothing of this heal is published.
     const committed = await withLease(drives, key, (lease) =>
       whileCurrent(drives, key, version, async (current) => {
         await lease.assertHeld();
-        for (const t of live()) await publish(drives, t.drive, t.temp, drives.shardPath(t.drive, key, version)).catch(() => (t.failed = true));
+        for (const t of live()) await publish(drives, t.drive, t.temp, drives.shardPath(t.drive, key, version)).catch((error: unknown) => dropTarget(t, error));
         await cleanUp(drives, key, current);
       }),
     );
     if (!committed) return { key, state: "rewritten", drives: [] };
     lacking([...holding, ...live().map((t) => t.drive)]);
-    const unwritten = targets.filter((t) => t.failed).map((t) => t.drive);
+    const unwritten = targets.filter((t) => t.failure).map((t) => t.drive);
     const notes = [...reader.bad.values()];
     if (object.offlineDrives.length > 0) notes.push(`drives ${object.offlineDrives.join(", ")} offline`);
     if (unwritten.length > 0) notes.push(`could not write rebuilt shards to drives ${unwritten.join(", ")}`);
@@ -140,10 +113,7 @@ export async function healObject(drives: DriveSet, key: string, failures: HealFa
     throw error;
   } finally {
     await object.close();
-    for (const t of targets) {
-      await t.handle?.close().catch(() => {});
-      await rm(t.temp, { force: true }).catch(() => {});
-    }
+    await removeShardFiles(targets);
   }
 }
 

@@ -6,9 +6,11 @@
  *
  * - codec.ts: Reed-Solomon k+m; bitrot.ts: the keyed HighwayHash of blocks and of the content;
  * - format.ts: the shard file (header, blocks) and its geometry; layout.ts: drives, paths, placement;
- * - identity.ts: drive markers (aliases, reordered, foreign and replaced drives);
- * - writer.ts: a put streamed into temp shard files; commit.ts: their publishing under the key's
- *   lease (lease.ts); staging.ts: a directory Save committed as one unit;
+ * - identity.ts: which drive is which (aliases, reordered, foreign and replaced drives), from the
+ *   marker files of marker.ts;
+ * - writer.ts: a put streamed into temp shard files, each written by shard-file.ts (as heal.ts
+ *   writes rebuilt ones); commit.ts: their publishing under the key's lease (lease.ts);
+ *   staging.ts: a directory Save committed as one unit;
  * - resolve.ts: the version k drives agree on; shards.ts: stripes read and checked; reader.ts and
  *   block-window.ts: streamed reads, read-ahead, block buffers lent to the consumer;
  * - heal.ts: verify and rebuild; listing.ts, delete.ts; files.ts and fs-errors.ts: file helpers.

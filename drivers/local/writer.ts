@@ -18,16 +18,19 @@
  */
 import { randomUUID } from "node:crypto";
 import { constants } from "node:fs";
-import { mkdir, open, rm, utimes, type FileHandle } from "node:fs/promises";
+import { open, utimes, type FileHandle } from "node:fs/promises";
 import { addAbortSignal, type Readable } from "node:stream";
 import { recyclerOf } from "../../src/driver.ts";
-import { errnoCode, UnavailableError } from "../../src/errors.ts";
-import { blockHasher, contentHasher, HASH_BYTES } from "./bitrot.ts";
+import { UnavailableError } from "../../src/errors.ts";
+import { blockHasher, contentHasher } from "./bitrot.ts";
 import { codecFor } from "./codec.ts";
-import { encodeHeader, Geometry, HEADER_BYTES, SHARD_FORMAT, shardSizeFor, type ShardHeader } from "./format.ts";
 import { newestVersionTime, publishVersion } from "./commit.ts";
+import { Geometry, SHARD_FORMAT, shardSizeFor, type ShardHeader } from "./format.ts";
 import { versionName, type DriveSet } from "./layout.ts";
 import { withLease } from "./lease.ts";
+import {
+  appendShardBlock, dropTarget, liveTargets, onEachLive, openShardFile, removeShardFiles, shardOf, writeShardHeader, type ShardTarget,
+} from "./shard-file.ts";
 
 /** Blocks encoded and written at once; each holds a stripe of about (k+m)/k x blockSize. */
 const PIPELINE_DEPTH = 3;
@@ -40,12 +43,7 @@ export interface Layout {
   blockSize: number;
 }
 
-interface Target {
-  index: number;
-  drive: number;
-  temp: string;
-  handle?: FileHandle;
-  failure?: string;
+interface Target extends ShardTarget {
   /** A background flush in progress. */
   flushing?: Promise<void>;
 }
@@ -74,27 +72,13 @@ function targetsOf(drives: DriveSet, layout: Layout, key: string, uuid: string, 
   });
 }
 
-const aliveOf = (targets: Target[]) => targets.filter((t) => !t.failure);
-
 /** Throws UNAVAILABLE unless a write quorum of `targets` is still alive. */
 function requireQuorumOf(targets: Target[], layout: Layout, key: string, step: string): void {
-  const live = aliveOf(targets).length;
+  const live = liveTargets(targets).length;
   const quorum = writeQuorum(layout);
   if (live >= quorum) return;
   const reasons = targets.filter((t) => t.failure).map((t) => `drive ${t.drive}: ${t.failure}`);
   throw new UnavailableError(`cannot ${step} '${key}': ${live} of ${targets.length} drives usable, ${quorum} needed (${reasons.join("; ")})`);
-}
-
-/** Drops `target` from the write (closing its file); the others go on. */
-async function fail(target: Target, error: unknown): Promise<void> {
-  target.failure ??= (error as Error).message;
-  await target.handle?.close().catch(() => {});
-  target.handle = undefined;
-}
-
-/** Runs `step` on every live target; a target whose step throws is dropped. */
-function onEachLiveOf(targets: Target[], step: (t: Target, handle: FileHandle) => Promise<void>): Promise<unknown> {
-  return Promise.all(aliveOf(targets).map((t) => step(t, t.handle as FileHandle).catch((error: unknown) => fail(t, error))));
 }
 
 /**
@@ -138,19 +122,17 @@ export class StagedObject {
         dataShards: layout.dataShards, parityShards: layout.parityShards, blockSize: layout.blockSize,
         digest: this.digest,
       };
-      await onEachLiveOf(targets, async (t) => {
+      await onEachLive(targets, async (t) => {
         const handle = await open(t.temp, constants.O_WRONLY | constants.O_NOFOLLOW);
         try {
-          const { bytesWritten } = await handle.write(encodeHeader({ ...header, index: t.index }), 0, undefined, 0);
-          if (bytesWritten !== HEADER_BYTES) throw new Error("short header write: disk full?");
-          await handle.sync();
+          await writeShardHeader(handle, { ...header, index: t.index });
         } finally {
           await handle.close();
         }
       });
       requireQuorumOf(targets, layout, key, "store");
       await lease.assertHeld();
-      await publishVersion(drives, key, header.version, mtime, aliveOf(targets), writeQuorum(layout));
+      await publishVersion(drives, key, header.version, mtime, liveTargets(targets), writeQuorum(layout));
       requireQuorumOf(targets, layout, key, "commit");
     }, signal);
   }
@@ -158,12 +140,12 @@ export class StagedObject {
   /** Marks its temp files as in use, so no heal pass takes them for abandoned. */
   async touch(): Promise<void> {
     const now = new Date();
-    await Promise.all(aliveOf(targetsOf(this.drives, this.layout, this.key, this.uuid, this.failures)).map((t) => utimes(t.temp, now, now).catch(() => {})));
+    await Promise.all(liveTargets(targetsOf(this.drives, this.layout, this.key, this.uuid, this.failures)).map((t) => utimes(t.temp, now, now).catch(() => {})));
   }
 
   /** Removes its temp files (after a commit: whatever was not published). Safe to repeat. */
   discard(): Promise<void> {
-    return removeTemps(targetsOf(this.drives, this.layout, this.key, this.uuid));
+    return removeShardFiles(targetsOf(this.drives, this.layout, this.key, this.uuid));
   }
 }
 
@@ -174,19 +156,11 @@ export async function stageObject(drives: DriveSet, layout: Layout, key: string,
   const uuid = randomUUID();
   const targets = targetsOf(drives, layout, key, uuid);
   const requireQuorum = (step: string) => requireQuorumOf(targets, layout, key, step);
-  const onEachLive = (step: (t: Target, handle: FileHandle) => Promise<void>) => onEachLiveOf(targets, step);
-  const alive = () => aliveOf(targets);
 
   const digest = contentHasher();
   let size = 0;
   try {
-    await Promise.all(alive().map(async (t) => {
-      try {
-        t.handle = await openTemp(drives, t);
-      } catch (error) {
-        await fail(t, error);
-      }
-    }));
+    await Promise.all(liveTargets(targets).map((t) => openShardFile(drives, t).catch((error: unknown) => dropTarget(t, error))));
     requireQuorum("store");
 
     const geometry = new Geometry({ size: 0, dataShards: k, blockSize });
@@ -207,18 +181,15 @@ export async function stageObject(drives: DriveSet, layout: Layout, key: string,
       s.data.fill(0, bytes, k * shardSize); // padding of the last data shard(s)
       await codec.encode(s.data, s.parity, shardSize);
       const offset = geometry.offset(b);
-      await onEachLive(async (t, handle) => {
-        const source = t.index < k ? s.data : s.parity;
-        const start = (t.index < k ? t.index : t.index - k) * shardSize;
-        const shard = source.subarray(start, start + shardSize);
-        const { bytesWritten } = await handle.writev([(hashers[t.index] as (typeof hashers)[number])(b, shard), shard], offset);
-        if (bytesWritten !== HASH_BYTES + shardSize) throw new Error(`short write (${bytesWritten} bytes): disk full?`);
+      await onEachLive(targets, async (t, handle) => {
+        const shard = shardOf(s, k, t.index, shardSize);
+        await appendShardBlock(handle, (hashers[t.index] as (typeof hashers)[number])(b, shard), shard, offset);
       });
       requireQuorum("store");
       // Flush what is written so far every FLUSH_EVERY blocks, in the background: the disk
       // works while we encode, and the final fsync has little left to wait for.
       if (b % FLUSH_EVERY === FLUSH_EVERY - 1) {
-        for (const t of alive()) t.flushing ??= (t.handle as FileHandle).datasync().catch(() => {}).finally(() => (t.flushing = undefined));
+        for (const t of liveTargets(targets)) t.flushing ??= (t.handle as FileHandle).datasync().catch(() => {}).finally(() => (t.flushing = undefined));
       }
     };
 
@@ -249,7 +220,7 @@ export async function stageObject(drives: DriveSet, layout: Layout, key: string,
     if (filled > 0) await writeBlock(stripe, block++, filled);
     // The data reaches the disks before the lease is taken: the commit under it stays short.
     // Then the files are closed until the commit: a directory stages thousands of objects.
-    await onEachLive(async (t, handle) => {
+    await onEachLive(targets, async (t, handle) => {
       await t.flushing;
       await handle.datasync();
       await handle.close();
@@ -257,29 +228,9 @@ export async function stageObject(drives: DriveSet, layout: Layout, key: string,
     });
     requireQuorum("store");
   } catch (error) {
-    await removeTemps(targets);
+    await removeShardFiles(targets);
     throw error;
   }
   const failures = new Map(targets.flatMap((t) => (t.failure ? [[t.index, t.failure] as const] : [])));
   return new StagedObject(drives, layout, key, uuid, size, digest.digest(), failures.size > 0 ? failures : undefined);
-}
-
-async function removeTemps(targets: Target[]): Promise<void> {
-  await Promise.all(targets.map(async (t) => {
-    await t.handle?.close().catch(() => {});
-    t.handle = undefined;
-    await rm(t.temp, { force: true }).catch(() => {});
-  }));
-}
-
-/** Opens a fresh temp file, recreating the drive's tmp folder if it was wiped (never the drive itself). */
-async function openTemp(drives: DriveSet, target: Target): Promise<FileHandle> {
-  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
-  try {
-    return await open(target.temp, flags, 0o644);
-  } catch (error) {
-    if (errnoCode(error) !== "ENOENT") throw error;
-    await mkdir(drives.tmpDir(target.drive)); // fails (ENOENT) if the drive itself is gone: it stays failed
-    return open(target.temp, flags, 0o644);
-  }
 }
