@@ -21,7 +21,7 @@ import type { AzureConfig } from "./config.ts";
 import { azureError, type AzureTarget } from "./errors.ts";
 
 /** Block size and blocks in flight per upload: memory per upload is about their product plus one. */
-const BLOCK_BYTES = 8 * 1024 * 1024;
+export const BLOCK_BYTES = 8 * 1024 * 1024;
 const BLOCKS_IN_FLIGHT = 4;
 /** Retries of transient failures (5xx, throttling, resets), and of a download broken mid-body. */
 const MAX_RETRIES = 5;

@@ -25,9 +25,8 @@ import type { GcsConfig } from "./config.ts";
 import { gcsError, missingBucket, type GcsTarget } from "./errors.ts";
 
 /** Resumable-upload chunk: what one upload holds in memory, and the unit a retry resends. */
-const CHUNK_BYTES = 16 * 1024 * 1024;
-/** Transient failures are retried this often (also a broken download body). */
-/** Retries unless `maxRetries` says otherwise. */
+export const CHUNK_BYTES = 16 * 1024 * 1024;
+/** Transient failures (a broken download body too) are retried this often unless `maxRetries` says otherwise. */
 export const MAX_RETRIES = 5;
 const DELETE_CONCURRENCY = 16;
 const PAGE_SIZE = 1000;

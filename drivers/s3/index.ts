@@ -29,7 +29,7 @@ import { Encryption } from "./sse.ts";
 import { partSizeFor, uploadObject } from "./upload.ts";
 
 /** Part size when the configuration sets none: minio-go's, and what Argo's uploads use. */
-const DEFAULT_PART_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_PART_BYTES = 16 * 1024 * 1024;
 /** Parts in flight per upload: Argo's default upload threads. */
 const PART_QUEUE = 4;
 /** DeleteObjects takes at most this many keys per request. */

@@ -1,31 +1,25 @@
 /**
  * What the azure backend promises beyond the conformance suite, against
  * Azurite: Argo's layout and folder markers, blobPrefix, container creation,
- * bounded memory, retries and resumed downloads through a fault-injecting
- * proxy, and errors that say what to fix.
+ * credentials, and errors that say what to fix. Retries, resumed downloads
+ * and bounded memory are conformance groups (test/conformance/capabilities.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AzureConfig } from "../../drivers/azure/config.ts";
 import { createAzureDriver, isSasToken } from "../../drivers/azure/index.ts";
 import type { Driver } from "../../src/driver.ts";
 import { InvalidConfigError, PermissionDeniedError } from "../../src/errors.ts";
-import { bytes, collect, sha256, streamOf, uniquePrefix } from "../helpers/data.ts";
-import { startFaultProxy, type FaultProxy } from "../helpers/fault-proxy.ts";
-import { generatedBody, peakRssGrowthMiB } from "../helpers/memory.ts";
+import { streamOf, uniquePrefix } from "../helpers/data.ts";
 import { startAzureFixture, type AzureFixture } from "./fixture.ts";
 
-const MiB = 1024 * 1024;
 let azure: AzureFixture;
-let proxy: FaultProxy;
 const drivers: Driver[] = [];
 
 beforeAll(async () => {
   azure = await startAzureFixture();
-  proxy = await startFaultProxy(new URL(azure.azurite.endpoint).origin);
 });
 afterAll(async () => {
   await Promise.all(drivers.map((d) => d.dispose()));
-  await proxy?.close();
   await azure?.teardown();
 });
 
@@ -34,9 +28,6 @@ function driverFor(extra: Partial<AzureConfig> = {}): Driver {
   drivers.push(driver);
   return driver;
 }
-const viaProxy = (extra: Partial<AzureConfig> = {}) =>
-  driverFor({ endpoint: `http://${proxy.endpoint}${new URL(azure.azurite.endpoint).pathname}`, ...extra });
-
 async function blobsUnder(prefix: string): Promise<string[]> {
   const names: string[] = [];
   for await (const blob of azure.admin.listBlobsFlat({ prefix })) names.push(blob.name);
@@ -100,35 +91,5 @@ describe("credentials", () => {
   it("requires a key Secret unless useSDKCreds is set", () => {
     expect(() => azure.config({ accountKeySecret: undefined })).toThrow(/required unless useSDKCreds is true/);
     expect(() => azure.config({ accountKeySecret: undefined, useSDKCreds: true })).not.toThrow();
-  });
-});
-
-describe("transfers", () => {
-  it("retries throttling and 5xx, then succeeds", async () => {
-    const key = `${uniquePrefix()}/throttled`;
-    proxy.inject({ kind: "error", status: 503, code: "ServerBusy" }, (m) => m === "PUT");
-    proxy.inject({ kind: "error", status: 500, code: "InternalError" }, (m) => m === "PUT");
-    await viaProxy().put(key, streamOf(Buffer.from("patience")));
-    expect((await collect(await driverFor().get(key))).toString()).toBe("patience");
-  });
-
-  it("resumes a download whose connection drops mid-body", async () => {
-    const key = `${uniquePrefix()}/resumed.bin`;
-    const data = bytes(6 * MiB);
-    await driverFor().put(key, streamOf(data));
-    proxy.inject({ kind: "cut", afterBytes: 2 * MiB + 5 }, (m, url) => m === "GET" && url.includes("resumed.bin"));
-    const before = proxy.requests.length;
-    expect(sha256(await collect(await viaProxy().get(key)))).toBe(sha256(data));
-    expect(proxy.requests.slice(before).filter((r) => r.startsWith("GET"))).toHaveLength(2);
-  });
-
-  it("uploads 1 GiB with memory bounded by the blocks in flight", { timeout: 300_000 }, async () => {
-    const size = 1024 * MiB;
-    const key = `${uniquePrefix()}/one-gib.bin`;
-    const driver = driverFor();
-    const growth = await peakRssGrowthMiB(() => driver.put(key, generatedBody(size, 0x5a)));
-    expect((await driver.stat(key)).size).toBe(size);
-    expect(growth).toBeLessThan(160); // 4 blocks of 8 MiB in flight, buffers the SDK reuses
-    await driver.delete(key);
   });
 });

@@ -19,6 +19,7 @@ import { saveFromPath } from "../../src/transfer.ts";
 import { bytes, collect, failingStream, sha256, streamOf, uniquePrefix, writeTree } from "../helpers/data.ts";
 import type { SecretResolver } from "../../src/secrets.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
+import { capabilityCases, type Capabilities, type ProxiedStore } from "./capabilities.ts";
 
 /** A backend under test: its driver, and the configuration string that selects the same store. */
 export interface BackendFixture {
@@ -26,18 +27,20 @@ export interface BackendFixture {
   configuration: string;
   /** The Secrets the configuration refers to, for the server's drivers. */
   secrets?: SecretResolver;
+  /** The store behind a fault-injecting proxy: required when the backend declares `faults`. */
+  proxied?: ProxiedStore;
   teardown(): Promise<void>;
 }
 
 const MiB = 1024 * 1024;
 
-/** What a backend's server cannot do, documented limits rather than our bugs. */
-export interface ServerLimits {
+/** What a backend declares: its capabilities, and what its server cannot do (documented limits, not our bugs). */
+export interface SuiteOptions extends Capabilities {
   /** MinIO and fake-gcs-server's filesystem backend cannot hold an object `a` beside objects under `a/`. */
   noObjectBesidePrefix?: boolean;
 }
 
-export function runConformanceSuite(backend: string, setup: () => Promise<BackendFixture>, limits: ServerLimits = {}): void {
+export function runConformanceSuite(backend: string, setup: () => Promise<BackendFixture>, options: SuiteOptions = {}): void {
   describe(`conformance: ${backend}`, () => {
     let fixture: BackendFixture;
     let driver: Driver;
@@ -53,6 +56,7 @@ export function runConformanceSuite(backend: string, setup: () => Promise<Backen
     });
     afterAll(async () => {
       await server?.stop();
+      await driver?.dispose();
       await fixture?.teardown();
       await rm(scratch, { recursive: true, force: true });
     });
@@ -107,8 +111,8 @@ export function runConformanceSuite(backend: string, setup: () => Promise<Backen
         expect(partial.sort()).toEqual([`${root}/a.txt`, `${root}/a/1`, `${root}/a/sub/2`, `${root}/ab/3`]);
       });
 
-      // Registered only where the server can (see ServerLimits): not a skip, a case that does not apply.
-      if (!limits.noObjectBesidePrefix) it("holds an object 'a' and objects under 'a/' at once", async () => {
+      // Registered only where the server can (see SuiteOptions): not a skip, a case that does not apply.
+      if (!options.noObjectBesidePrefix) it("holds an object 'a' and objects under 'a/' at once", async () => {
         const root = uniquePrefix();
         await driver.put(`${root}/a/1`, streamOf(Buffer.from("inside")));
         await driver.put(`${root}/a`, streamOf(Buffer.from("beside")));
@@ -240,6 +244,10 @@ export function runConformanceSuite(backend: string, setup: () => Promise<Backen
         const stored = sha256(await collect(await driver.get(key)));
         expect(versions.map(sha256)).toContain(stored);
       });
+    });
+
+    describe("capabilities", () => {
+      capabilityCases(options, () => ({ driver, server, configuration: fixture.configuration, ...(fixture.proxied ? { proxied: fixture.proxied } : {}) }));
     });
 
     describe("through the gRPC server", () => {
