@@ -13,7 +13,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ensureInterop } from "../test/peers/interop.ts";
-import { measure, median, startProcess, startProgram, type Sample } from "./measure.ts";
+import { measure, median, type Sample, startProcess, startProgram } from "./measure.ts";
 import type { StoreUnderTest } from "./object-stores.ts";
 
 export interface ArgoRow {
@@ -67,13 +67,19 @@ export async function argoSideBySide(options: ArgoBenchOptions): Promise<ArgoRow
   };
   const go = (bytes: number, args: string[], socketPath = socket): Promise<Go> =>
     new Promise((resolve, reject) => {
-      execFile(interop, ["bench", ...args], { env: { ...env, PLUGIN_SOCKET: socketPath }, maxBuffer: 1024 * 1024 }, (error, stdout, stderr) => {
-        if (error) return reject(new Error(`interop bench ${args.join(" ")}: ${stderr || error.message}`));
-        const result = JSON.parse(stdout) as { seconds: number; cpuSeconds: number; bytes: number };
-        // A stream that came short would look fast: every read must deliver every byte.
-        if (args[0]?.endsWith("-open") && result.bytes !== bytes) return reject(new Error(`interop bench ${args.join(" ")}: read ${result.bytes} of ${bytes} bytes`));
-        resolve({ mbps: bytes / 1e6 / result.seconds, cpuSeconds: result.cpuSeconds });
-      });
+      execFile(
+        interop,
+        ["bench", ...args],
+        { env: { ...env, PLUGIN_SOCKET: socketPath }, maxBuffer: 1024 * 1024 },
+        (error, stdout, stderr) => {
+          if (error) return reject(new Error(`interop bench ${args.join(" ")}: ${stderr || error.message}`));
+          const result = JSON.parse(stdout) as { seconds: number; cpuSeconds: number; bytes: number };
+          // A stream that came short would look fast: every read must deliver every byte.
+          if (args[0]?.endsWith("-open") && result.bytes !== bytes)
+            return reject(new Error(`interop bench ${args.join(" ")}: read ${result.bytes} of ${bytes} bytes`));
+          resolve({ mbps: bytes / 1e6 / result.seconds, cpuSeconds: result.cpuSeconds });
+        },
+      );
     });
   const viaPlugin = async (bytes: number, args: string[]) => {
     let client: Go | undefined;
@@ -85,10 +91,22 @@ export async function argoSideBySide(options: ArgoBenchOptions): Promise<ArgoRow
   const treeBytes = await smallTree(tree);
   const dest = path.join(root, "argo-dest");
   const fresh = () => rm(dest, { recursive: true, force: true });
-  const rows: ArgoRow[] = ["Save file", "Load file", "OpenStream file", "SaveStream file (v4.1 client)", "Save dir (2,000 files)", "Load dir (2,000 files)"].map(
-    (name) => ({ name, argo: [], plugin: [] }),
-  );
-  const [saveFile, loadFile, openFile, saveStream, saveDir, loadDir] = rows as [ArgoRow, ArgoRow, ArgoRow, ArgoRow, ArgoRow, ArgoRow];
+  const rows: ArgoRow[] = [
+    "Save file",
+    "Load file",
+    "OpenStream file",
+    "SaveStream file (v4.1 client)",
+    "Save dir (2,000 files)",
+    "Load dir (2,000 files)",
+  ].map((name) => ({ name, argo: [], plugin: [] }));
+  const [saveFile, loadFile, openFile, saveStream, saveDir, loadDir] = rows as [
+    ArgoRow,
+    ArgoRow,
+    ArgoRow,
+    ArgoRow,
+    ArgoRow,
+    ArgoRow,
+  ];
   for (let run = 0; run < runs; run++) {
     process.stderr.write(`Argo side by side: run ${run + 1}/${runs}\n`);
     const [a, p] = [`argo/${run}/big.bin`, `plugin/${run}/big.bin`];
@@ -115,11 +133,19 @@ export async function argoSideBySide(options: ArgoBenchOptions): Promise<ArgoRow
   const goSocket = path.join(root, "ceiling-go.sock");
   const jsServer = await startProcess(path.resolve("bench/ceiling-server.ts"), [jsSocket, String(size)]);
   const goServer = await startProgram(interop, ["bench", "serve-ceiling", goSocket, String(size)]);
-  const ceiling: ArgoRow = { name: "bare OpenStream: grpc-js server (ours) vs grpc-go server (a Go plugin's)", argo: [], plugin: [] };
+  const ceiling: ArgoRow = {
+    name: "bare OpenStream: grpc-js server (ours) vs grpc-go server (a Go plugin's)",
+    argo: [],
+    plugin: [],
+  };
   for (let run = 0; run < runs; run++) {
     ceiling.argo.push(await go(size, ["ceiling-open", "-", "any"], goSocket));
     let client: Go | undefined;
-    const server = await measure(jsServer.pid as number, size, async () => (client = await go(size, ["ceiling-open", "-", "any"], jsSocket)));
+    const server = await measure(
+      jsServer.pid as number,
+      size,
+      async () => (client = await go(size, ["ceiling-open", "-", "any"], jsSocket)),
+    );
     ceiling.plugin.push({ client: client as Go, server });
   }
   jsServer.kill("SIGTERM");
@@ -148,4 +174,3 @@ export function argoTable(rows: ArgoRow[]): string {
   }
   return lines.join("\n");
 }
-

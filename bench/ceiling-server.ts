@@ -4,9 +4,10 @@
  * preallocated FRAME_BYTES buffer again and again (no storage, no copies),
  * honouring backpressure as the plugin does. Usage: ceiling-server.ts <socket> <bytes>
  */
-import * as grpc from "@grpc/grpc-js";
+
 import { once } from "node:events";
 import { rm } from "node:fs/promises";
+import * as grpc from "@grpc/grpc-js";
 import { FRAME_BYTES } from "../src/frames.ts";
 import { artifactProto } from "../src/proto.ts";
 

@@ -20,11 +20,17 @@ async function perCpu(bytes: number, work: () => Promise<void>): Promise<number>
 
 export async function codecFigures(totalMiB = 512): Promise<CodecFigure[]> {
   const figures: CodecFigure[] = [];
-  for (const [k, m] of [[4, 2], [8, 4]] as const) {
+  for (const [k, m] of [
+    [4, 2],
+    [8, 4],
+  ] as const) {
     const codec = new ErasureCodec(k, m);
     const shard = shardSizeFor(MiB, k);
     // 64 stripes (~100 MiB) in rotation, so the figures are not those of a cache-hot buffer.
-    const stripes = Array.from({ length: 64 }, () => ({ data: randomBytes(k * shard), parity: Buffer.alloc(m * shard) }));
+    const stripes = Array.from({ length: 64 }, () => ({
+      data: randomBytes(k * shard),
+      parity: Buffer.alloc(m * shard),
+    }));
     const blocks = totalMiB;
     figures.push({
       name: `Reed-Solomon encode ${k}+${m}`,
@@ -36,7 +42,9 @@ export async function codecFigures(totalMiB = 512): Promise<CodecFigure[]> {
       }),
     });
     const lost = Array.from({ length: m }, (_, i) => i); // m data shards lost: the worst case
-    const present = Array.from({ length: k + m }, (_, i) => i).filter((i) => !lost.includes(i)).slice(0, k);
+    const present = Array.from({ length: k + m }, (_, i) => i)
+      .filter((i) => !lost.includes(i))
+      .slice(0, k);
     figures.push({
       name: `Reed-Solomon rebuild ${m} data shards ${k}+${m}`,
       mbPerCpu: await perCpu(blocks * MiB, async () => {

@@ -1,5 +1,5 @@
 /** Measuring helpers for the benchmark: processes, throughput, CPU and peak RSS. */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
 

@@ -5,11 +5,12 @@
  * download), so the ratio shows what the plugin layer costs: the gRPC hop,
  * the second process, our upload and download code.
  */
-import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
+
 import { createReadStream, createWriteStream } from "node:fs";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
 import { startAzureFixture } from "../test/azure/fixture.ts";
 import { startGcsFixture } from "../test/gcs/fixture.ts";
 import { startS3Fixture } from "../test/s3/fixture.ts";
@@ -40,15 +41,26 @@ export async function startS3Store(): Promise<StoreUnderTest> {
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
   });
-  const get = async (key: string) => (await client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }))).Body as Readable;
+  const get = async (key: string) =>
+    (await client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }))).Body as Readable;
   return {
     name: "s3 (MinIO)",
     configuration: s3.yaml(),
     secretsDir: s3.secretsDir,
-    argoS3: { endpoint: s3.minio.endpoint, bucket: s3.bucket, accessKey: s3.minio.accessKey, secretKey: s3.minio.secretKey },
+    argoS3: {
+      endpoint: s3.minio.endpoint,
+      bucket: s3.bucket,
+      accessKey: s3.minio.accessKey,
+      secretKey: s3.minio.secretKey,
+    },
     async upload(file, key) {
       // The SDK's own streaming upload, with the plugin's part size and concurrency.
-      const upload = new Upload({ client, params: { Bucket: s3.bucket, Key: key, Body: createReadStream(file) }, partSize: 16 * 1024 * 1024, queueSize: 4 });
+      const upload = new Upload({
+        client,
+        params: { Bucket: s3.bucket, Key: key, Body: createReadStream(file) },
+        partSize: 16 * 1024 * 1024,
+        queueSize: 4,
+      });
       await upload.done();
     },
     async download(key, file) {
@@ -94,7 +106,10 @@ export async function startGcsStore(): Promise<StoreUnderTest> {
     secretsDir: gcs.secretsDir,
     async upload(file, key) {
       // The SDK's resumable upload with the plugin's chunk size and check.
-      await pipeline(createReadStream(file), bucket.file(key).createWriteStream({ resumable: true, chunkSize: 16 * 1024 * 1024, validation: "md5" }));
+      await pipeline(
+        createReadStream(file),
+        bucket.file(key).createWriteStream({ resumable: true, chunkSize: 16 * 1024 * 1024, validation: "md5" }),
+      );
     },
     async download(key, file) {
       await pipeline(bucket.file(key).createReadStream({ validation: "md5" }), createWriteStream(file));

@@ -25,10 +25,10 @@ import { performance } from "node:perf_hooks";
 import { pipeline } from "node:stream/promises";
 import { DriveSet } from "../drivers/local/layout.ts";
 import { ArtifactClient } from "../src/client.ts";
-import { argoSideBySide, argoTable, type ArgoRow } from "./argo.ts";
+import { type ArgoRow, argoSideBySide, argoTable } from "./argo.ts";
 import { codecFigures } from "./codec.ts";
-import { startAzureStore, startGcsStore, startS3Store, type StoreUnderTest } from "./object-stores.ts";
-import { drain, measure, median, MiB, quiesce, startProcess, stopProcesses, timed, type Sample } from "./measure.ts";
+import { drain, MiB, measure, median, quiesce, type Sample, startProcess, stopProcesses, timed } from "./measure.ts";
+import { type StoreUnderTest, startAzureStore, startGcsStore, startS3Store } from "./object-stores.ts";
 
 const size = Number(process.env["BENCH_SIZE_MIB"] ?? 1024) * MiB;
 const treeSize = Number(process.env["BENCH_TREE_MIB"] ?? 128) * MiB;
@@ -36,7 +36,12 @@ const runs = Number(process.env["BENCH_RUNS"] ?? 3);
 const largeGiB = Number(process.env["BENCH_LARGE_GIB"] ?? 10);
 const root = await mkdtemp(path.join(process.env["BENCH_DIR"] ?? os.tmpdir(), "multistore-bench-"));
 
-interface Row { name: string; reference: string; plugin: Sample[]; ref: number[] }
+interface Row {
+  name: string;
+  reference: string;
+  plugin: Sample[];
+  ref: number[];
+}
 const rows: Row[] = [];
 const row = (name: string, reference: string): Row => {
   const r: Row = { name, reference, plugin: [], ref: [] };
@@ -55,16 +60,22 @@ const single = path.join(root, "single");
 const ecDrives = Array.from({ length: 6 }, (_, i) => path.join(root, `ec${i}`));
 for (const dir of [single, ...ecDrives]) await mkdir(dir);
 
-const storeFactories: Record<string, () => Promise<StoreUnderTest>> = { s3: startS3Store, azure: startAzureStore, gcs: startGcsStore };
+const storeFactories: Record<string, () => Promise<StoreUnderTest>> = {
+  s3: startS3Store,
+  azure: startAzureStore,
+  gcs: startGcsStore,
+};
 const stores: StoreUnderTest[] = [];
 const secretsDir = path.join(root, "secrets"); // every store's Secrets, as the plugin process sees them
 await mkdir(secretsDir);
 for (const name of (process.env["BENCH_STORES"] ?? "s3,azure,gcs").split(",").filter(Boolean)) {
   const start = storeFactories[name];
-  if (!start) throw new Error(`BENCH_STORES: unknown store '${name}' (known: ${Object.keys(storeFactories).join(", ")})`);
+  if (!start)
+    throw new Error(`BENCH_STORES: unknown store '${name}' (known: ${Object.keys(storeFactories).join(", ")})`);
   const store = await start();
   stores.push(store);
-  for (const secret of await readdir(store.secretsDir)) await symlink(path.join(store.secretsDir, secret), path.join(secretsDir, secret));
+  for (const secret of await readdir(store.secretsDir))
+    await symlink(path.join(store.secretsDir, secret), path.join(secretsDir, secret));
 }
 process.env["MULTISTORE_SECRETS_DIR"] = secretsDir; // inherited by the plugin process
 process.env["MULTISTORE_PATHS"] = root; // the bench's files are where the plugin may Save from and Load to
@@ -73,7 +84,9 @@ const socket = path.join(root, "plugin.sock");
 const plugin = await startProcess(path.resolve("src/main.ts"), [socket]);
 const pid = plugin.pid as number;
 const plain = new ArtifactClient(socket, { configuration: `local: {drives: [${single}]}` });
-const ec = new ArtifactClient(socket, { configuration: `local: {drives: [${ecDrives.join(", ")}], dataShards: 4, parityShards: 2}` });
+const ec = new ArtifactClient(socket, {
+  configuration: `local: {drives: [${ecDrives.join(", ")}], dataShards: 4, parityShards: 2}`,
+});
 const ceilingSocket = path.join(root, "ceiling.sock");
 const ceilingServer = await startProcess(path.resolve("bench/ceiling-server.ts"), [ceilingSocket, String(size)]);
 const ceiling = new ArtifactClient(ceilingSocket, { configuration: "" });
@@ -129,7 +142,11 @@ for (const [label, client, drives, dataShards] of sections) {
     save.ref.push(await cpFsync());
     save.plugin.push(await measure(pid, size, () => client.save(bigFile, key)));
     saveStream.ref.push(await cpFsync());
-    saveStream.plugin.push(await measure(pid, size, () => client.saveStream(`${key}-s`, createReadStream(bigFile, { highWaterMark: 2 * MiB }))));
+    saveStream.plugin.push(
+      await measure(pid, size, () =>
+        client.saveStream(`${key}-s`, createReadStream(bigFile, { highWaterMark: 2 * MiB })),
+      ),
+    );
     await client.delete(`${key}-s`);
     load.ref.push(await catShards(drives, dataShards, key));
     load.plugin.push(await measure(pid, size, () => client.load(key, copy)));
@@ -173,7 +190,9 @@ for (const store of stores) {
 }
 
 const s3Store = stores.find((store) => store.argoS3);
-const argoRows: ArgoRow[] = s3Store ? await argoSideBySide({ store: s3Store, pluginPid: pid, socket, root, bigFile, size, runs }) : [];
+const argoRows: ArgoRow[] = s3Store
+  ? await argoSideBySide({ store: s3Store, pluginPid: pid, socket, root, bigFile, size, runs })
+  : [];
 
 const tarRow = row("directory as tar.gz (OpenStream)", "GNU tar cz");
 await plain.save(tree, "bench/tree");
@@ -182,7 +201,11 @@ for (let run = 0; run < runs; run++) {
   tarRow.plugin.push(await measure(pid, treeSize, () => drain(plain.openStream("bench/tree"))));
 }
 const tarGzBytes = await drain(plain.openStream("bench/tree"));
-const gnuBytes = Number(execFileSync("sh", ["-c", `tar czf - -C "${root}" tree | wc -c`]).toString().trim());
+const gnuBytes = Number(
+  execFileSync("sh", ["-c", `tar czf - -C "${root}" tree | wc -c`])
+    .toString()
+    .trim(),
+);
 
 const large: { name: string; sample: Sample }[] = [];
 if (largeGiB > 0) {
@@ -192,32 +215,53 @@ if (largeGiB > 0) {
   function* generated(): Generator<Buffer> {
     for (let sent = 0; sent < bytes; sent += block.length) yield block;
   }
-  large.push({ name: `SaveStream ${largeGiB} GiB (generated)`, sample: await measure(pid, bytes, () => ec.saveStream("bench/large", generated())) });
-  large.push({ name: `OpenStream ${largeGiB} GiB`, sample: await measure(pid, bytes, () => drain(ec.openStream("bench/large"))) });
+  large.push({
+    name: `SaveStream ${largeGiB} GiB (generated)`,
+    sample: await measure(pid, bytes, () => ec.saveStream("bench/large", generated())),
+  });
+  large.push({
+    name: `OpenStream ${largeGiB} GiB`,
+    sample: await measure(pid, bytes, () => drain(ec.openStream("bench/large"))),
+  });
   await ec.delete("bench/large");
 }
 const codec = await codecFigures();
 
 // --- report ---------------------------------------------------------------------------------
 const fmt = (n: number) => n.toFixed(0).padStart(6);
-console.log(`\nmultistore benchmark: ${size / MiB} MiB file, ${treeSize / MiB} MiB tree, median of ${runs} runs, node ${process.version}, ${os.cpus().length} CPUs`);
-console.log("(page-cached inputs; MB = 10^6 bytes; RSS = the server's peak RSS growth during the operation, worst run)\n");
-console.log("| operation | plugin MB/s | reference | reference MB/s | ratio | server MB per CPU-s | server peak RSS growth |");
+console.log(
+  `\nmultistore benchmark: ${size / MiB} MiB file, ${treeSize / MiB} MiB tree, median of ${runs} runs, node ${process.version}, ${os.cpus().length} CPUs`,
+);
+console.log(
+  "(page-cached inputs; MB = 10^6 bytes; RSS = the server's peak RSS growth during the operation, worst run)\n",
+);
+console.log(
+  "| operation | plugin MB/s | reference | reference MB/s | ratio | server MB per CPU-s | server peak RSS growth |",
+);
 console.log("|---|---:|---|---:|---:|---:|---:|");
 for (const r of rows) {
   const mbps = median(r.plugin.map((p) => p.mbps));
   const ratio = `${((mbps / median(r.ref)) * 100).toFixed(0)} %`;
   const rss = `${Math.max(...r.plugin.map((p) => p.rssMiB)).toFixed(1)} MiB`;
-  console.log(`| ${r.name} | ${fmt(mbps)} | ${r.reference} | ${fmt(median(r.ref))} | ${ratio} | ${fmt(median(r.plugin.map((p) => p.mbPerCpu)))} | ${rss} |`);
+  console.log(
+    `| ${r.name} | ${fmt(mbps)} | ${r.reference} | ${fmt(median(r.ref))} | ${ratio} | ${fmt(median(r.plugin.map((p) => p.mbPerCpu)))} | ${rss} |`,
+  );
 }
 if (argoRows.length > 0) {
-  console.log("\nBeside Argo's built-in S3 driver on the same MinIO (both from argo-workflows v4.0.5; the plugin driven by Argo's plugin client):\n");
+  console.log(
+    "\nBeside Argo's built-in S3 driver on the same MinIO (both from argo-workflows v4.0.5; the plugin driven by Argo's plugin client):\n",
+  );
   console.log(argoTable(argoRows));
 }
-console.log(`\ntar.gz size: plugin ${(tarGzBytes / MiB).toFixed(1)} MiB, GNU tar cz ${(gnuBytes / MiB).toFixed(1)} MiB (tree ${treeSize / MiB} MiB, half text, half random)`);
+console.log(
+  `\ntar.gz size: plugin ${(tarGzBytes / MiB).toFixed(1)} MiB, GNU tar cz ${(gnuBytes / MiB).toFixed(1)} MiB (tree ${treeSize / MiB} MiB, half text, half random)`,
+);
 if (large.length > 0) {
-  console.log("\n| large stream (memory check) | MB/s | server MB per CPU-s | server peak RSS growth |\n|---|---:|---:|---:|");
-  for (const { name, sample } of large) console.log(`| ${name} | ${fmt(sample.mbps)} | ${fmt(sample.mbPerCpu)} | ${sample.rssMiB.toFixed(1)} MiB |`);
+  console.log(
+    "\n| large stream (memory check) | MB/s | server MB per CPU-s | server peak RSS growth |\n|---|---:|---:|---:|",
+  );
+  for (const { name, sample } of large)
+    console.log(`| ${name} | ${fmt(sample.mbps)} | ${fmt(sample.mbPerCpu)} | ${sample.rssMiB.toFixed(1)} MiB |`);
 }
 console.log("\n| building block (bench process) | MB of data per CPU-s |\n|---|---:|");
 for (const figure of codec) console.log(`| ${figure.name} | ${fmt(figure.mbPerCpu)} |`);

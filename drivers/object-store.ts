@@ -47,8 +47,16 @@ export const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
  * speaking plain HTTP: an `https://` endpoint on a plain-HTTP port.
  */
 export function isPlainHttpAnswer(error: unknown): boolean {
-  for (let e = error as { code?: string; message?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
-    if (e.code === "ERR_SSL_WRONG_VERSION_NUMBER" || /wrong version number|packet length too long/i.test(e.message ?? "")) return true;
+  for (
+    let e = error as { code?: string; message?: string; cause?: unknown } | undefined, depth = 0;
+    e && depth < 5;
+    e = e.cause as typeof e, depth++
+  ) {
+    if (
+      e.code === "ERR_SSL_WRONG_VERSION_NUMBER" ||
+      /wrong version number|packet length too long/i.test(e.message ?? "")
+    )
+      return true;
   }
   return false;
 }

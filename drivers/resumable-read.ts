@@ -34,7 +34,14 @@ const DEFAULT_IDLE_MS = 120_000;
 /** Why a backoff or reopen in flight ends: the stream was destroyed (nobody reads it any more). One error for all: its stack says nothing. */
 const STREAM_DESTROYED = new Error("the stream was destroyed");
 
-const RESUMABLE_CODES = new Set(["ECONNRESET", "EPIPE", "ETIMEDOUT", "ECONNABORTED", "ERR_STREAM_PREMATURE_CLOSE", "UND_ERR_SOCKET"]);
+const RESUMABLE_CODES = new Set([
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "ECONNABORTED",
+  "ERR_STREAM_PREMATURE_CLOSE",
+  "UND_ERR_SOCKET",
+]);
 const RESUMABLE_MESSAGES = /^aborted$|socket hang up|premature close|received less data than required/i;
 
 export function resumableRead(first: Readable, options: ResumableReadOptions): Readable {
@@ -53,7 +60,9 @@ export function resumableRead(first: Readable, options: ResumableReadOptions): R
   // After the first byte, "not found" means the object went away while being read.
   const fail = (error: unknown): Error => {
     const mapped = options.mapError(error);
-    return mapped instanceof NotFoundError ? new UnavailableError(`${mapped.message}: it was deleted or replaced while being read`, { cause: error }) : mapped;
+    return mapped instanceof NotFoundError
+      ? new UnavailableError(`${mapped.message}: it was deleted or replaced while being read`, { cause: error })
+      : mapped;
   };
 
   async function* resumed(): AsyncGenerator<Buffer> {
@@ -63,7 +72,8 @@ export function resumableRead(first: Readable, options: ResumableReadOptions): R
       try {
         const current = body;
         const chunks = (current as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-        const stalled = () => current.destroy(Object.assign(new Error(`no data for ${idleMs / 1000} s`), { code: "ETIMEDOUT" }));
+        const stalled = () =>
+          current.destroy(Object.assign(new Error(`no data for ${idleMs / 1000} s`), { code: "ETIMEDOUT" }));
         for (;;) {
           const idle = setTimeout(stalled, idleMs); // armed only while we wait for the body, not the consumer
           let next: IteratorResult<Buffer>;

@@ -2,7 +2,7 @@
  * Our own `multistore.v1.Admin` service, on the same socket as Argo's: what
  * the CLI needs and Argo's protocol cannot ask (an object's size, healing).
  */
-import { isHealing, type HealResult } from "./driver.ts";
+import { type HealResult, isHealing } from "./driver.ts";
 import { NotFoundError, UnimplementedError } from "./errors.ts";
 import type { AdminHandlers } from "./generated/multistore/v1/Admin.ts";
 import type { HealedObject } from "./generated/multistore/v1/HealedObject.ts";
@@ -12,61 +12,81 @@ import type { DriverRegistry } from "./registry.ts";
 import { RpcAdapter } from "./rpc.ts";
 import { resolveArtifact } from "./transfer.ts";
 
-const healedObject = (r: HealResult): HealedObject => ({ key: r.key, state: r.state, drives: r.drives, detail: r.detail ?? "" });
+const healedObject = (r: HealResult): HealedObject => ({
+  key: r.key,
+  state: r.state,
+  drives: r.drives,
+  detail: r.detail ?? "",
+});
 
 export function createAdminService(registry: DriverRegistry, log: Logger): AdminHandlers {
   const rpc = new RpcAdapter(registry, log);
   return {
-    Stat: rpc.unary("Stat", async (request, ctx) => {
-      const { driver, key } = ctx.locate(request.artifact);
-      const artifact = await resolveArtifact(driver, key, () => driver.stat(key)).catch((error: unknown) => {
-        if (error instanceof NotFoundError) return { kind: "missing" as const };
-        throw error;
-      });
-      if (artifact.kind === "missing") return { kind: "missing", size: 0, objects: 0, modified_ms: 0, error: "" };
-      if (artifact.kind === "object") {
-        const info = artifact.object;
-        return { kind: "file", size: info.size, objects: 1, modified_ms: info.modified?.getTime() ?? 0, error: "" };
-      }
-      let size = 0;
-      let objects = 0;
-      let modified = 0;
-      for await (const object of driver.list(directoryPrefix(key))) {
-        size += object.size;
-        objects++;
-        modified = Math.max(modified, object.modified?.getTime() ?? 0);
-      }
-      return { kind: objects > 0 ? "directory" : "missing", size, objects, modified_ms: modified, error: "" }; // emptied meanwhile: missing
-    }, (error) => ({ kind: "", error })),
+    Stat: rpc.unary(
+      "Stat",
+      async (request, ctx) => {
+        const { driver, key } = ctx.locate(request.artifact);
+        const artifact = await resolveArtifact(driver, key, () => driver.stat(key)).catch((error: unknown) => {
+          if (error instanceof NotFoundError) return { kind: "missing" as const };
+          throw error;
+        });
+        if (artifact.kind === "missing") return { kind: "missing", size: 0, objects: 0, modified_ms: 0, error: "" };
+        if (artifact.kind === "object") {
+          const info = artifact.object;
+          return { kind: "file", size: info.size, objects: 1, modified_ms: info.modified?.getTime() ?? 0, error: "" };
+        }
+        let size = 0;
+        let objects = 0;
+        let modified = 0;
+        for await (const object of driver.list(directoryPrefix(key))) {
+          size += object.size;
+          objects++;
+          modified = Math.max(modified, object.modified?.getTime() ?? 0);
+        }
+        return { kind: objects > 0 ? "directory" : "missing", size, objects, modified_ms: modified, error: "" }; // emptied meanwhile: missing
+      },
+      (error) => ({ kind: "", error }),
+    ),
 
-    Heal: rpc.unary("Heal", async (request, ctx) => {
-      const located = request.all ? undefined : ctx.locate(request.artifact);
-      const driver = located?.driver ?? ctx.driverOf(request.artifact);
-      if (!isHealing(driver)) throw new UnimplementedError(`the '${ctx.fields["backend"]}' backend repairs its own storage; nothing to heal`);
-      if (request.all) {
-        const summary = await driver.healAll();
-        Object.assign(ctx.fields, { objects: summary.objects, healed: summary.healed, unrecoverable: summary.unrecoverable });
+    Heal: rpc.unary(
+      "Heal",
+      async (request, ctx) => {
+        const located = request.all ? undefined : ctx.locate(request.artifact);
+        const driver = located?.driver ?? ctx.driverOf(request.artifact);
+        if (!isHealing(driver))
+          throw new UnimplementedError(
+            `the '${ctx.fields["backend"]}' backend repairs its own storage; nothing to heal`,
+          );
+        if (request.all) {
+          const summary = await driver.healAll();
+          Object.assign(ctx.fields, {
+            objects: summary.objects,
+            healed: summary.healed,
+            unrecoverable: summary.unrecoverable,
+          });
+          return {
+            objects: summary.results.map(healedObject),
+            scanned: summary.objects,
+            healthy: summary.healthy,
+            healed: summary.healed,
+            unrecoverable: summary.unrecoverable,
+            temp_files_removed: summary.tempFilesRemoved,
+            error: "",
+          };
+        }
+        const result = await driver.heal(located?.key as string);
+        ctx.fields["state"] = result.state;
         return {
-          objects: summary.results.map(healedObject),
-          scanned: summary.objects,
-          healthy: summary.healthy,
-          healed: summary.healed,
-          unrecoverable: summary.unrecoverable,
-          temp_files_removed: summary.tempFilesRemoved,
+          objects: result.state === "healthy" ? [] : [healedObject(result)],
+          scanned: 1,
+          healthy: result.state === "healthy" ? 1 : 0,
+          healed: result.state === "healed" ? 1 : 0,
+          unrecoverable: result.state === "unrecoverable" ? 1 : 0,
+          temp_files_removed: 0,
           error: "",
         };
-      }
-      const result = await driver.heal(located?.key as string);
-      ctx.fields["state"] = result.state;
-      return {
-        objects: result.state === "healthy" ? [] : [healedObject(result)],
-        scanned: 1,
-        healthy: result.state === "healthy" ? 1 : 0,
-        healed: result.state === "healed" ? 1 : 0,
-        unrecoverable: result.state === "unrecoverable" ? 1 : 0,
-        temp_files_removed: 0,
-        error: "",
-      };
-    }, (error) => ({ error })),
+      },
+      (error) => ({ error }),
+    ),
   };
 }

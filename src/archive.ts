@@ -31,7 +31,13 @@ export function directoryTarGz(driver: Driver, key: string, options: TarGzOption
       options.signal?.throwIfAborted();
       const name = `${top}/${relativeToDirectory(key, object.key)}`;
       const source = await driver.get(object.key, { signal: options.signal });
-      const entry = tar.entry({ name, size: object.size, mtime: object.modified ?? new Date(), mode: 0o644, type: "file" });
+      const entry = tar.entry({
+        name,
+        size: object.size,
+        mtime: object.modified ?? new Date(),
+        mode: 0o644,
+        type: "file",
+      });
       // tar-stream fails the entry if the object's length differs from the listed size.
       await pipeline(source, entry);
     }

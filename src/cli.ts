@@ -12,9 +12,9 @@ import { pipeline } from "node:stream/promises";
 import { parseArgs } from "node:util";
 import { ArtifactClient, ArtifactClientError } from "./client.ts";
 import { PathPolicy } from "./local-paths.ts";
-import { parseConfiguration } from "./registry.ts";
-import { createProgress } from "./progress.ts";
 import { serve } from "./main.ts";
+import { createProgress } from "./progress.ts";
+import { parseConfiguration } from "./registry.ts";
 
 const DEFAULT_SOCKET = "/tmp/artifact-plugins/multistore/socket";
 
@@ -54,7 +54,8 @@ async function main(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   // A developer's server: besides Argo's folders, Save and Load may use the folder it runs in.
-  if (command === "serve") process.exit(await serve(args[0], undefined, PathPolicy.fromEnv(process.env, [process.cwd()])));
+  if (command === "serve")
+    process.exit(await serve(args[0], undefined, PathPolicy.fromEnv(process.env, [process.cwd()])));
 
   const run = commands[command];
   if (!run) return usage(`unknown command '${command}'`);
@@ -110,7 +111,13 @@ const commands: Record<string, Command> = {
         await client.load(key, path.resolve(dest)); // the server writes the tree, as for Argo's Load
         return;
       }
-      if (await stat(dest).then(() => true, () => false)) throw new Error(`${dest} already exists`);
+      if (
+        await stat(dest).then(
+          () => true,
+          () => false,
+        )
+      )
+        throw new Error(`${dest} already exists`);
       const progress = createProgress(`get ${key}`, info.size);
       const partial = `${dest}.partial`;
       try {
@@ -158,13 +165,16 @@ const commands: Record<string, Command> = {
       const report = await client.heal(key || ".", key === "");
       for (const object of report.objects) {
         const drives = object.drives.length > 0 ? ` (drives ${object.drives.join(", ")})` : "";
-        process.stdout.write(`${object.state.padEnd(13)} ${object.key}${drives}${object.detail ? `: ${object.detail}` : ""}\n`);
+        process.stdout.write(
+          `${object.state.padEnd(13)} ${object.key}${drives}${object.detail ? `: ${object.detail}` : ""}\n`,
+        );
       }
       process.stdout.write(
         `scanned ${report.scanned}, healthy ${report.healthy}, healed ${report.healed}, unrecoverable ${report.unrecoverable}` +
           `${key === "" ? `, temp files removed ${report.temp_files_removed}` : ""}\n`,
       );
-      if (Number(report.unrecoverable) > 0) throw new Error(`${report.unrecoverable} object(s) cannot be rebuilt: too few good shards left`);
+      if (Number(report.unrecoverable) > 0)
+        throw new Error(`${report.unrecoverable} object(s) cannot be rebuilt: too few good shards left`);
     },
   },
 };

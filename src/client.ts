@@ -4,14 +4,15 @@
  * Unary failures come back in-band; this client turns them into
  * `ArtifactClientError` carrying the status name from the trailing metadata.
  */
-import * as grpc from "@grpc/grpc-js";
+
 import { Readable } from "node:stream";
+import * as grpc from "@grpc/grpc-js";
+import { ERROR_CODE_METADATA } from "./errors.ts";
 import type { Artifact } from "./generated/artifact/Artifact.ts";
 import type { ArtifactServiceClient } from "./generated/artifact/ArtifactService.ts";
 import type { AdminClient } from "./generated/multistore/v1/Admin.ts";
 import type { HealResponse__Output } from "./generated/multistore/v1/HealResponse.ts";
 import type { StatResponse__Output } from "./generated/multistore/v1/StatResponse.ts";
-import { ERROR_CODE_METADATA } from "./errors.ts";
 import { adminProto, artifactProto } from "./proto.ts";
 
 /** A failed call: `code` is the gRPC status name (e.g. `NOT_FOUND`), `message` the server's text. */
@@ -71,13 +72,19 @@ export class ArtifactClient {
 
   /** Load: writes the file or directory `key` at `path` (on the server's filesystem). */
   async load(key: string, path: string): Promise<void> {
-    const res = await this.unary<{ success: boolean; error: string }>("Load", { input_artifact: this.artifact(key), path });
+    const res = await this.unary<{ success: boolean; error: string }>("Load", {
+      input_artifact: this.artifact(key),
+      path,
+    });
     if (!res.response.success) throw this.failure(res);
   }
 
   /** Save: stores the file or directory at `path` (read by the server) as `key`. */
   async save(path: string, key: string): Promise<void> {
-    const res = await this.unary<{ success: boolean; error: string }>("Save", { path, output_artifact: this.artifact(key) });
+    const res = await this.unary<{ success: boolean; error: string }>("Save", {
+      path,
+      output_artifact: this.artifact(key),
+    });
     if (!res.response.success) throw this.failure(res);
   }
 
@@ -135,7 +142,10 @@ export class ArtifactClient {
       } catch (error) {
         if (error instanceof ArtifactClientError) throw error;
         const status = error as grpc.ServiceError;
-        throw new ArtifactClientError(grpc.status[status.code] ?? "UNKNOWN", frameError ?? status.details ?? String(error));
+        throw new ArtifactClientError(
+          grpc.status[status.code] ?? "UNKNOWN",
+          frameError ?? status.details ?? String(error),
+        );
       } finally {
         call.cancel();
       }
@@ -155,7 +165,9 @@ export class ArtifactClient {
   }
 
   async isDirectory(key: string): Promise<boolean> {
-    const res = await this.unary<{ is_directory: boolean; error: string }>("IsDirectory", { artifact: this.artifact(key) });
+    const res = await this.unary<{ is_directory: boolean; error: string }>("IsDirectory", {
+      artifact: this.artifact(key),
+    });
     if (res.response.error) throw this.failure(res);
     return res.response.is_directory;
   }

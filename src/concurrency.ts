@@ -23,10 +23,13 @@ export async function forEachConcurrently<T>(
   try {
     for await (const item of items) {
       if (failure || controller.signal.aborted) break;
-      const task: Promise<void> = work(item, controller.signal).then(() => void running.delete(task), (error: unknown) => {
-        running.delete(task);
-        fail(error);
-      });
+      const task: Promise<void> = work(item, controller.signal).then(
+        () => void running.delete(task),
+        (error: unknown) => {
+          running.delete(task);
+          fail(error);
+        },
+      );
       running.add(task);
       if (running.size >= limit) await Promise.race(running);
     }
@@ -68,10 +71,13 @@ export class ByteBudget {
     signal?.throwIfAborted();
     if (this.waiters.length > 0 || this.used + want > this.capacity) {
       await new Promise<void>((grant, reject) => {
-        const waiter = { bytes: want, grant: () => {
-          signal?.removeEventListener("abort", abandon);
-          grant();
-        } };
+        const waiter = {
+          bytes: want,
+          grant: () => {
+            signal?.removeEventListener("abort", abandon);
+            grant();
+          },
+        };
         const abandon = () => {
           const at = this.waiters.indexOf(waiter);
           if (at >= 0) this.waiters.splice(at, 1);

@@ -5,7 +5,7 @@
  * was expected (`local.drives[1]: expected an absolute path`) and never echo
  * a value from the configuration: it may hold a secret.
  */
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from "yaml";
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import { z } from "zod";
 import { InvalidConfigError } from "./errors.ts";
 
@@ -24,7 +24,10 @@ export type SecretSelector = z.infer<typeof secretSelector>;
  */
 export const secretsNamespace = z
   .string({ error: "expected a namespace name or {{workflow.namespace}}" })
-  .regex(/^(?:[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?|\{\{[^{}]{1,100}\}\})$/, "expected a namespace name or {{workflow.namespace}}");
+  .regex(
+    /^(?:[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?|\{\{[^{}]{1,100}\}\})$/,
+    "expected a namespace name or {{workflow.namespace}}",
+  );
 
 /** A real configuration is a few hundred bytes; anything this large is a mistake or an attack. */
 export const MAX_CONFIGURATION_BYTES = 64 * 1024;
@@ -49,20 +52,27 @@ const MAX_ALIASES = 20;
  */
 export function parseYaml(text: string): unknown {
   if (text.length > MAX_CONFIGURATION_BYTES || Buffer.byteLength(text) > MAX_CONFIGURATION_BYTES) {
-    throw new InvalidConfigError(`configuration is ${Buffer.byteLength(text)} bytes; at most ${MAX_CONFIGURATION_BYTES} are accepted`);
+    throw new InvalidConfigError(
+      `configuration is ${Buffer.byteLength(text)} bytes; at most ${MAX_CONFIGURATION_BYTES} are accepted`,
+    );
   }
   let structure = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     // A comment (`#` at a line's start or after a blank) runs to the line's end: not structure.
-    if (c === 35 && (i === 0 || text.charCodeAt(i - 1) === 10 || text.charCodeAt(i - 1) === 32 || text.charCodeAt(i - 1) === 9)) {
+    if (
+      c === 35 &&
+      (i === 0 || text.charCodeAt(i - 1) === 10 || text.charCodeAt(i - 1) === 32 || text.charCodeAt(i - 1) === 9)
+    ) {
       const end = text.indexOf("\n", i);
       i = end < 0 ? text.length : end - 1;
       continue;
     }
     // : , - [ { and newline
     if ((c === 58 || c === 44 || c === 45 || c === 91 || c === 123 || c === 10) && ++structure > MAX_STRUCTURE) {
-      throw new InvalidConfigError(`configuration holds too many entries (more than ${MAX_STRUCTURE} separators); a configuration is a few dozen fields`);
+      throw new InvalidConfigError(
+        `configuration holds too many entries (more than ${MAX_STRUCTURE} separators); a configuration is a few dozen fields`,
+      );
     }
   }
   const lineCounter = new LineCounter();
@@ -74,7 +84,9 @@ export function parseYaml(text: string): unknown {
   const error = doc.errors[0];
   if (error) {
     // error.code is a fixed vocabulary (BAD_INDENT, MISSING_CHAR, ...): safe to show.
-    throw new InvalidConfigError(`configuration is not valid YAML${at(error.pos[0])}: ${error.code.toLowerCase().replaceAll("_", " ")}`);
+    throw new InvalidConfigError(
+      `configuration is not valid YAML${at(error.pos[0])}: ${error.code.toLowerCase().replaceAll("_", " ")}`,
+    );
   }
   checkShape(doc.contents, at);
   try {
@@ -99,7 +111,10 @@ function checkShape(root: Node | null, at: (offset: number) => string): void {
         if (!isPair(pair)) continue;
         const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
         if (key !== undefined) {
-          if (seen.has(key)) throw new InvalidConfigError(`configuration is not valid YAML${at((pair.key as Node).range?.[0] ?? 0)}: duplicate key`);
+          if (seen.has(key))
+            throw new InvalidConfigError(
+              `configuration is not valid YAML${at((pair.key as Node).range?.[0] ?? 0)}: duplicate key`,
+            );
           seen.add(key);
         }
         stack.push(pair.key as Node | null, pair.value as Node | null);
@@ -157,8 +172,10 @@ function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
   let node: z.ZodType | undefined = schema;
   for (const segment of [...path, undefined]) {
     for (;;) {
-      if (node instanceof z.ZodOptional || node instanceof z.ZodDefault || node instanceof z.ZodNullable) node = node.unwrap() as z.ZodType;
-      else if (node instanceof z.ZodPipe) node = node.in as z.ZodType; // .transform() wraps the object
+      if (node instanceof z.ZodOptional || node instanceof z.ZodDefault || node instanceof z.ZodNullable)
+        node = node.unwrap() as z.ZodType;
+      else if (node instanceof z.ZodPipe)
+        node = node.in as z.ZodType; // .transform() wraps the object
       else break;
     }
     if (segment === undefined) break;
@@ -205,3 +222,10 @@ export const keyPrefix = z
   .string({ error: "expected a key prefix" })
   .refine((value) => !value.split("/").includes(".."), "expected a prefix without '..' segments")
   .refine((value) => !value.startsWith("/"), "expected a relative prefix (no leading '/')");
+
+/** How often a transient failure is retried (`maxRetries`): a bound, so a configuration cannot retry for ever. */
+export const retries = z
+  .number({ error: "expected a number" })
+  .int()
+  .min(0, "expected 0 or more")
+  .max(20, "expected at most 20");

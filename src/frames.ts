@@ -24,7 +24,10 @@ type FrameData = Buffer | GatheredBytes;
 
 /** The parts of a grpc-js server-streaming call that framing needs. */
 export interface FrameSink {
-  write(frame: OpenStreamResponse & { [ONCE_ENCODED]?: () => void }, callback?: (error?: Error | null) => void): boolean;
+  write(
+    frame: OpenStreamResponse & { [ONCE_ENCODED]?: () => void },
+    callback?: (error?: Error | null) => void,
+  ): boolean;
   readonly cancelled: boolean;
   on(event: "drain" | "cancelled", listener: () => void): unknown;
   removeListener(event: "drain" | "cancelled", listener: () => void): unknown;
@@ -38,7 +41,11 @@ export interface FrameSink {
  * back to the source through `recycle` (the stream's RECYCLE) once its
  * frame is encoded. Returns the bytes sent.
  */
-export async function sendFrames(source: AsyncIterable<Buffer>, sink: FrameSink, recycle?: (chunk: Buffer) => void): Promise<number> {
+export async function sendFrames(
+  source: AsyncIterable<Buffer>,
+  sink: FrameSink,
+  recycle?: (chunk: Buffer) => void,
+): Promise<number> {
   // grpc-js queues up to 16 messages per call before write() says to wait: 16 MiB a call, whatever
   // the client reads. So each frame is written only once HTTP/2 has taken the one before, and
   // the next is not even read from the source until then. While a frame waits, nothing here
@@ -120,7 +127,12 @@ class Framer {
  * the frame's bytes are not kept alive by the wait (and go back to the
  * source, if it takes them back: recycle ignores a slice of a chunk).
  */
-function writeFrame(sink: FrameSink, data: FrameData, cancelled: Promise<never>, recycle?: (chunk: Buffer) => void): Promise<void> {
+function writeFrame(
+  sink: FrameSink,
+  data: FrameData,
+  cancelled: Promise<never>,
+  recycle?: (chunk: Buffer) => void,
+): Promise<void> {
   let taken: () => void = () => {};
   const written = new Promise<void>((resolve) => (taken = resolve));
   const unwatch = STALLED_OUTPUT.watch(data.length);
@@ -135,11 +147,19 @@ function writeFrame(sink: FrameSink, data: FrameData, cancelled: Promise<never>,
  * field, hence the cast); built apart, so the closure that gives the chunks
  * back once encoded shares no scope with writeFrame's callbacks.
  */
-function frameOf(data: FrameData, recycle?: (chunk: Buffer) => void): OpenStreamResponse & { [ONCE_ENCODED]?: () => void } {
+function frameOf(
+  data: FrameData,
+  recycle?: (chunk: Buffer) => void,
+): OpenStreamResponse & { [ONCE_ENCODED]?: () => void } {
   const message = { data: data as Buffer };
   if (!recycle) return message;
   const chunks = data instanceof GatheredBytes ? (data.parts as Buffer[]) : [data];
-  return { ...message, [ONCE_ENCODED]: () => chunks.forEach((chunk) => recycle(chunk)) };
+  return {
+    ...message,
+    [ONCE_ENCODED]: () => {
+      for (const chunk of chunks) recycle(chunk);
+    },
+  };
 }
 
 /** Resolves when the sink can take more, rejects with CancelledError if the client goes away first. */
@@ -171,10 +191,13 @@ export interface SaveStreamUpload {
  * when the client half-closes; a cancelled call destroys it with an error, so
  * a driver never commits a cut-off upload.
  */
-export async function receiveUpload(frames: AsyncIterable<SaveStreamArtifactRequest__Output>): Promise<SaveStreamUpload> {
+export async function receiveUpload(
+  frames: AsyncIterable<SaveStreamArtifactRequest__Output>,
+): Promise<SaveStreamUpload> {
   const iterator = frames[Symbol.asyncIterator]();
   const first = await iterator.next();
-  if (first.done) throw new InvalidRequestError("SaveStream ended before its first frame, which must carry output_artifact");
+  if (first.done)
+    throw new InvalidRequestError("SaveStream ended before its first frame, which must carry output_artifact");
   const artifact = first.value.output_artifact;
   if (!artifact) throw new InvalidRequestError("the first SaveStream frame must carry output_artifact");
   const head = first.value.chunk;
@@ -195,7 +218,10 @@ export async function receiveUpload(frames: AsyncIterable<SaveStreamArtifactRequ
         return;
       }
       // One call stores one artifact: a second metadata frame is a client bug, not more data.
-      if (next.value.output_artifact) throw new InvalidRequestError("a SaveStream frame after the first carries output_artifact; one call stores one artifact, and nothing was stored");
+      if (next.value.output_artifact)
+        throw new InvalidRequestError(
+          "a SaveStream frame after the first carries output_artifact; one call stores one artifact, and nothing was stored",
+        );
       received += next.value.chunk.length;
       if (next.value.chunk.length > 0) yield next.value.chunk;
     }

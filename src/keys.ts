@@ -16,7 +16,9 @@ export function normaliseKey(raw: string, what = "key"): string {
   if (raw.length === 0) throw new InvalidKeyError(`${what} is empty`);
   if (raw.includes("\0")) throw new InvalidKeyError(`${what} ${JSON.stringify(clip(raw))} contains a NUL byte`);
   if (raw.startsWith("/")) {
-    throw new InvalidKeyError(`${what} ${JSON.stringify(clip(raw))} is absolute: keys are relative paths inside the store`);
+    throw new InvalidKeyError(
+      `${what} ${JSON.stringify(clip(raw))} is absolute: keys are relative paths inside the store`,
+    );
   }
   const segments: string[] = [];
   for (const segment of raw.split("/")) {

@@ -13,7 +13,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { constants } from "node:fs";
-import { lstat, mkdir, open, readdir, readlink, rename, rmdir, unlink, type FileHandle } from "node:fs/promises";
+import { type FileHandle, lstat, mkdir, open, readdir, readlink, rename, rmdir, unlink } from "node:fs/promises";
 import path from "node:path";
 import { errnoCode, InvalidRequestError, PermissionDeniedError } from "./errors.ts";
 import { inside, localFsError, openFolder, type PathPolicy } from "./local-paths.ts";
@@ -36,14 +36,16 @@ export async function openLoadTarget(spelled: string, policy: PathPolicy): Promi
   if (name === "" || name === "." || name === "..") throw new InvalidRequestError(`${what} names no file`);
   policy.checkSpelled("the Load path", spelled);
   const parent = await openFolder(parentPath).catch((error: unknown) => {
-    if (errnoCode(error) === "ELOOP") throw new InvalidRequestError(`${what}: its folder is a symbolic link; refusing to follow it`);
+    if (errnoCode(error) === "ELOOP")
+      throw new InvalidRequestError(`${what}: its folder is a symbolic link; refusing to follow it`);
     throw localFsError(error, `${what}: its folder ${clip(parentPath)}`);
   });
   try {
     await policy.check(parent, "the Load path's folder", parentPath);
     const dest = path.join(await readlink(`/proc/self/fd/${parent.fd}`), name);
     const holds = policy.refusedBelow(dest);
-    if (holds) throw new PermissionDeniedError(`${what} holds ${holds}, which the plugin never writes; it will not replace it`);
+    if (holds)
+      throw new PermissionDeniedError(`${what} holds ${holds}, which the plugin never writes; it will not replace it`);
     await removeStaleSiblings(parent);
   } catch (error) {
     await parent.close();

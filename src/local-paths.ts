@@ -19,9 +19,15 @@
  * mid-walk cannot redirect it either (Linux only, as the plugin is).
  */
 import { constants, realpathSync, statSync } from "node:fs";
-import { open, readlink, type FileHandle } from "node:fs/promises";
+import { type FileHandle, open, readlink } from "node:fs/promises";
 import path from "node:path";
-import { errnoCode, InvalidRequestError, PermissionDeniedError, PluginError, ResourceExhaustedError } from "./errors.ts";
+import {
+  errnoCode,
+  InvalidRequestError,
+  PermissionDeniedError,
+  PluginError,
+  ResourceExhaustedError,
+} from "./errors.ts";
 import { clip } from "./text.ts";
 
 /** Where Argo's executor hands artifacts to a plugin. */
@@ -62,14 +68,19 @@ export class PathPolicy {
    */
   static fromEnv(env: NodeJS.ProcessEnv = process.env, defaults: readonly string[] = []): PathPolicy {
     const listed = (env["MULTISTORE_PATHS"] ?? "").split(":").filter(Boolean);
-    const secrets = [env["MULTISTORE_SECRETS_DIR"], env["MULTISTORE_SERVICE_ACCOUNT_DIR"]].filter((p): p is string => Boolean(p));
+    const secrets = [env["MULTISTORE_SECRETS_DIR"], env["MULTISTORE_SERVICE_ACCOUNT_DIR"]].filter((p): p is string =>
+      Boolean(p),
+    );
     return new PathPolicy(listed.length > 0 ? listed : [...ARGO_PATHS, ...defaults], secrets);
   }
 
   /** Refuses, before touching the filesystem, a path spelled inside a refused folder. */
   checkSpelled(what: string, spelled: string): void {
     const refused = this.refused.find((root) => spelled === root || spelled.startsWith(`${root}/`));
-    if (refused) throw new PermissionDeniedError(`${what} ${clip(spelled)} is under ${refused}, which the plugin never reads or writes`);
+    if (refused)
+      throw new PermissionDeniedError(
+        `${what} ${clip(spelled)} is under ${refused}, which the plugin never reads or writes`,
+      );
   }
 
   /**
@@ -82,9 +93,12 @@ export class PathPolicy {
     const within = (root: string) => root === "/" || real === root || real.startsWith(`${root}/`);
     const named = `${what} ${clip(spelled)}${real === spelled ? "" : ` (at ${clip(real)})`}`;
     const refused = this.refused.find(within);
-    if (refused) throw new PermissionDeniedError(`${named} is under ${refused}, which the plugin never reads or writes`);
+    if (refused)
+      throw new PermissionDeniedError(`${named} is under ${refused}, which the plugin never reads or writes`);
     if (!this.allowed.some(within)) {
-      throw new PermissionDeniedError(`${named} is outside the folders the plugin reads and writes (${this.source}: ${this.allowed.join(":")})`);
+      throw new PermissionDeniedError(
+        `${named} is outside the folders the plugin reads and writes (${this.source}: ${this.allowed.join(":")})`,
+      );
     }
   }
 
@@ -187,7 +201,10 @@ export function localFsError(error: unknown, what: string): unknown {
     case "EACCES":
     case "EPERM":
     case "EROFS":
-      return new PermissionDeniedError(`${what}: the plugin may not ${code === "EROFS" ? "write there (read-only)" : "access it"} (${code}); check the container's user and the volume's permissions`, options);
+      return new PermissionDeniedError(
+        `${what}: the plugin may not ${code === "EROFS" ? "write there (read-only)" : "access it"} (${code}); check the container's user and the volume's permissions`,
+        options,
+      );
     case "ENOSPC":
     case "EDQUOT":
       return new ResourceExhaustedError(`${what}: no space left (${code})`, options);

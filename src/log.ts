@@ -32,14 +32,22 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 
   const emit = (lvl: LogLevel, msg: string, fields: LogFields = {}): void => {
     if (LEVELS[lvl] < threshold) return;
-    const record: Record<string, string | number | boolean> = { time: new Date().toISOString(), level: lvl, msg: redact(msg) };
+    const record: Record<string, string | number | boolean> = {
+      time: new Date().toISOString(),
+      level: lvl,
+      msg: redact(msg),
+    };
     for (const [key, value] of Object.entries(fields)) {
       if (value !== undefined) record[key] = typeof value === "string" ? redact(value) : value;
     }
     if (format === "json") {
       write(JSON.stringify(record));
     } else {
-      write(Object.entries(record).map(([k, v]) => `${k}=${typeof v === "string" && /[\s"=]/.test(v) ? JSON.stringify(v) : v}`).join(" "));
+      write(
+        Object.entries(record)
+          .map(([k, v]) => `${k}=${typeof v === "string" && /[\s"=]/.test(v) ? JSON.stringify(v) : v}`)
+          .join(" "),
+      );
     }
   };
   return {

@@ -12,7 +12,11 @@ import { startServer } from "./server.ts";
 const VERSION = "0.1.0";
 
 /** Runs the server until a termination signal; resolves with the exit code. */
-export async function serve(socketPath: string | undefined, log: Logger = createLogger(), paths = PathPolicy.fromEnv()): Promise<number> {
+export async function serve(
+  socketPath: string | undefined,
+  log: Logger = createLogger(),
+  paths = PathPolicy.fromEnv(),
+): Promise<number> {
   if (!socketPath) {
     log.error("usage: main <socket path>, e.g. /tmp/artifact-plugins/multistore/socket");
     return 2;
@@ -23,14 +27,20 @@ export async function serve(socketPath: string | undefined, log: Logger = create
     return 2;
   }
   const graceMs = graceSeconds * 1000;
-  let server;
+  let server: Awaited<ReturnType<typeof startServer>>;
   try {
     server = await startServer({ socketPath, log, paths });
   } catch (error) {
     log.error("cannot start", { error: (error as Error).message });
     return 1;
   }
-  log.info("ready", { socket: server.socketPath, version: VERSION, node: process.version, pid: process.pid, paths: paths.allowed.join(":") });
+  log.info("ready", {
+    socket: server.socketPath,
+    version: VERSION,
+    node: process.version,
+    pid: process.pid,
+    paths: paths.allowed.join(":"),
+  });
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGTERM", () => resolve("SIGTERM"));

@@ -25,7 +25,9 @@ export function createProgress(label: string, total?: number, out: NodeJS.WriteS
     lastDraw = now;
     const seconds = Math.max((now - started) / 1000, 0.001);
     const rate = `${(moved / MiB / seconds).toFixed(1)} MiB/s`;
-    const amount = total ? `${(moved / MiB).toFixed(1)} / ${(total / MiB).toFixed(1)} MiB` : `${(moved / MiB).toFixed(1)} MiB`;
+    const amount = total
+      ? `${(moved / MiB).toFixed(1)} / ${(total / MiB).toFixed(1)} MiB`
+      : `${(moved / MiB).toFixed(1)} MiB`;
     let bar = "";
     if (total) {
       const fraction = Math.min(moved / total, 1);

@@ -7,11 +7,19 @@
 import * as grpc from "@grpc/grpc-js";
 import type { ProtoGrpcType as ArtifactProto } from "./generated/artifact.ts";
 import type { ProtoGrpcType as AdminProto } from "./generated/multistore.ts";
-import { encode } from "./protobuf-encode.ts";
 import { decode, type FieldDescriptor, type MessageDescriptor, type ScalarType } from "./protobuf.ts";
+import { encode } from "./protobuf-encode.ts";
 
-function message(name: string, fields: Array<[string, number, ScalarType | MessageDescriptor, "repeated"?]>): MessageDescriptor {
-  const list: FieldDescriptor[] = fields.map(([field, number, type, repeated]) => ({ name: field, number, type, repeated: repeated === "repeated" }));
+function message(
+  name: string,
+  fields: Array<[string, number, ScalarType | MessageDescriptor, "repeated"?]>,
+): MessageDescriptor {
+  const list: FieldDescriptor[] = fields.map(([field, number, type, repeated]) => ({
+    name: field,
+    number,
+    type,
+    repeated: repeated === "repeated",
+  }));
   return { name, fields: list.sort((a, b) => a.number - b.number) };
 }
 
@@ -39,7 +47,11 @@ const HealedObject = message("multistore.v1.HealedObject", [
   ["drives", 3, "int32", "repeated"],
   ["detail", 4, "string"],
 ]);
-const Outcome = (name: string) => message(name, [["success", 1, "bool"], ["error", 2, "string"]]);
+const Outcome = (name: string) =>
+  message(name, [
+    ["success", 1, "bool"],
+    ["error", 2, "string"],
+  ]);
 const ArtifactOnly = (name: string) => message(name, [["artifact", 1, Artifact]]);
 
 /** Every message of proto/, by fully qualified name. */
@@ -47,19 +59,38 @@ export const MESSAGES: Readonly<Record<string, MessageDescriptor>> = Object.from
   [
     PluginArtifact,
     Artifact,
-    message("artifact.LoadArtifactRequest", [["input_artifact", 1, Artifact], ["path", 2, "string"]]),
+    message("artifact.LoadArtifactRequest", [
+      ["input_artifact", 1, Artifact],
+      ["path", 2, "string"],
+    ]),
     Outcome("artifact.LoadArtifactResponse"),
     ArtifactOnly("artifact.OpenStreamRequest"),
-    message("artifact.OpenStreamResponse", [["data", 1, "bytes"], ["is_end", 2, "bool"], ["error", 3, "string"]]),
-    message("artifact.SaveArtifactRequest", [["path", 1, "string"], ["output_artifact", 2, Artifact]]),
+    message("artifact.OpenStreamResponse", [
+      ["data", 1, "bytes"],
+      ["is_end", 2, "bool"],
+      ["error", 3, "string"],
+    ]),
+    message("artifact.SaveArtifactRequest", [
+      ["path", 1, "string"],
+      ["output_artifact", 2, Artifact],
+    ]),
     Outcome("artifact.SaveArtifactResponse"),
     ArtifactOnly("artifact.DeleteArtifactRequest"),
     Outcome("artifact.DeleteArtifactResponse"),
     ArtifactOnly("artifact.ListObjectsRequest"),
-    message("artifact.ListObjectsResponse", [["objects", 1, "string", "repeated"], ["error", 2, "string"]]),
+    message("artifact.ListObjectsResponse", [
+      ["objects", 1, "string", "repeated"],
+      ["error", 2, "string"],
+    ]),
     ArtifactOnly("artifact.IsDirectoryRequest"),
-    message("artifact.IsDirectoryResponse", [["is_directory", 1, "bool"], ["error", 2, "string"]]),
-    message("artifact.SaveStreamArtifactRequest", [["output_artifact", 1, Artifact], ["chunk", 2, "bytes"]]),
+    message("artifact.IsDirectoryResponse", [
+      ["is_directory", 1, "bool"],
+      ["error", 2, "string"],
+    ]),
+    message("artifact.SaveStreamArtifactRequest", [
+      ["output_artifact", 1, Artifact],
+      ["chunk", 2, "bytes"],
+    ]),
     message("artifact.GetCapabilitiesRequest", []),
     message("artifact.GetCapabilitiesResponse", [["supports_save_stream", 1, "bool"]]),
     ArtifactOnly("multistore.v1.StatRequest"),
@@ -70,7 +101,10 @@ export const MESSAGES: Readonly<Record<string, MessageDescriptor>> = Object.from
       ["modified_ms", 4, "int64"],
       ["error", 5, "string"],
     ]),
-    message("multistore.v1.HealRequest", [["artifact", 1, Artifact], ["all", 2, "bool"]]),
+    message("multistore.v1.HealRequest", [
+      ["artifact", 1, Artifact],
+      ["all", 2, "bool"],
+    ]),
     HealedObject,
     message("multistore.v1.HealResponse", [
       ["objects", 1, HealedObject, "repeated"],
@@ -83,7 +117,6 @@ export const MESSAGES: Readonly<Record<string, MessageDescriptor>> = Object.from
     ]),
   ].map((descriptor) => [descriptor.name, descriptor]),
 );
-
 
 /**
  * A message may carry a callback run once its bytes have been copied into
@@ -160,7 +193,6 @@ export const artifactProto = {
 export const adminProto = {
   multistore: { v1: { Admin: grpc.makeGenericClientConstructor(ADMIN_SERVICE, "multistore.v1.Admin") } },
 } as unknown as AdminProto;
-
 
 /** The largest message Argo's Go client accepts: grpc-go's default receive limit. */
 export const ARGO_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;

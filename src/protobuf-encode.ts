@@ -3,7 +3,15 @@
  * order, defaults omitted, in one allocation (or into a scratch buffer the
  * caller lends), with bytes fields optionally gathered from pieces.
  */
-import { EMPTY, ProtobufError, WIRE_LENGTH, wireType, type FieldDescriptor, type Message, type MessageDescriptor } from "./protobuf.ts";
+import {
+  EMPTY,
+  type FieldDescriptor,
+  type Message,
+  type MessageDescriptor,
+  ProtobufError,
+  WIRE_LENGTH,
+  wireType,
+} from "./protobuf.ts";
 
 function varintBytes(value: number): number {
   if (value < 0) return 10;
@@ -122,7 +130,8 @@ function messageBytes(descriptor: MessageDescriptor, message: Message): number {
       total += tagBytes(field) + varintBytes(packed) + packed;
       continue;
     }
-    for (const value of values) total += tagBytes(field) + payloadBytes(field, normalise(field, value) ?? emptyOf(field));
+    for (const value of values)
+      total += tagBytes(field) + payloadBytes(field, normalise(field, value) ?? emptyOf(field));
   }
   return total;
 }
@@ -219,13 +228,16 @@ class Writer {
   }
 }
 
-
 /**
  * `message` as proto3 bytes, in one allocation; or into the start of the
  * buffer `scratch` gives for its size, if it gives one (the result is then
  * a view of that buffer).
  */
-export function encode(descriptor: MessageDescriptor, message: Message, scratch?: (bytes: number) => Buffer | undefined): Buffer {
+export function encode(
+  descriptor: MessageDescriptor,
+  message: Message,
+  scratch?: (bytes: number) => Buffer | undefined,
+): Buffer {
   const bytes = messageBytes(descriptor, message);
   const writer = new Writer(scratch?.(bytes)?.subarray(0, bytes) ?? Buffer.allocUnsafe(bytes));
   writer.message(descriptor, message);

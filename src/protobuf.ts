@@ -101,8 +101,7 @@ class Reader {
     else if (wire === WIRE_LENGTH) {
       const length = this.length(); // before reading offset: length() moves it
       this.offset += length;
-    }
-    else if (wire === WIRE_FIXED32) this.offset += 4;
+    } else if (wire === WIRE_FIXED32) this.offset += 4;
     else throw new ProtobufError(`unsupported wire type ${wire}`);
     if (this.offset > this.end) throw new ProtobufError("field past the end of the message");
   }

@@ -21,5 +21,8 @@ export function redact(text: string): string {
   // user:password@ in URLs, and signature-like query parameters (SAS tokens, presigned URLs).
   return out
     .replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+:[^/\s@]+@/gi, "$1[REDACTED]@")
-    .replace(/([?&](?:sig|signature|x-amz-signature|x-goog-signature|x-amz-security-token)=)[^&\s"']+/gi, "$1[REDACTED]");
+    .replace(
+      /([?&](?:sig|signature|x-amz-signature|x-goog-signature|x-amz-security-token)=)[^&\s"']+/gi,
+      "$1[REDACTED]",
+    );
 }

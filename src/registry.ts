@@ -7,16 +7,16 @@
  */
 import { createHash } from "node:crypto";
 import type { z } from "zod";
-import { azureConfigSchema, type AzureConfig } from "../drivers/azure/config.ts";
-import { gcsConfigSchema, type GcsConfig } from "../drivers/gcs/config.ts";
+import { type AzureConfig, azureConfigSchema } from "../drivers/azure/config.ts";
+import { type GcsConfig, gcsConfigSchema } from "../drivers/gcs/config.ts";
 import { localConfigSchema } from "../drivers/local/config.ts";
 import { createLocalDriver } from "../drivers/local/index.ts";
-import { s3ConfigSchema, type S3Config } from "../drivers/s3/config.ts";
-import { parseYaml, validate } from "./config.ts";
+import { type S3Config, s3ConfigSchema } from "../drivers/s3/config.ts";
 import { UntilFailure } from "./concurrency.ts";
+import { parseYaml, validate } from "./config.ts";
 import type { Driver, DriverDeps, ObjectInfo } from "./driver.ts";
 import { InvalidConfigError } from "./errors.ts";
-import { silentLogger, type Logger } from "./log.ts";
+import { type Logger, silentLogger } from "./log.ts";
 import { SecretResolver, secretOptionsFromEnv } from "./secrets.ts";
 
 /** One storage backend: how its configuration looks, and how to make its driver. */
@@ -45,7 +45,10 @@ export function driverDepsFromEnv(env: NodeJS.ProcessEnv = process.env, log: Log
  * three of them took 0.35 s and 45 MiB at every start). The schema is cheap
  * and loaded at once, so configurations are still checked before any I/O.
  */
-export function lazyBackend<C>(schema: z.ZodType<C>, load: () => Promise<(config: C, deps: DriverDeps) => Driver>): Backend {
+export function lazyBackend<C>(
+  schema: z.ZodType<C>,
+  load: () => Promise<(config: C, deps: DriverDeps) => Driver>,
+): Backend {
   return backend(schema, (config, deps) => deferredDriver(() => load().then((create) => create(config, deps))));
 }
 
@@ -81,9 +84,14 @@ function deferredDriver(make: () => Promise<Driver>): Driver {
 
 /** Every backend this build knows, by the name users write as the configuration's key. */
 export const backends: Readonly<Record<string, Backend>> = {
-  local: backend(localConfigSchema, (config, deps) => createLocalDriver(config, { allowedRoots: deps.localDriveRoots, log: deps.log })),
+  local: backend(localConfigSchema, (config, deps) =>
+    createLocalDriver(config, { allowedRoots: deps.localDriveRoots, log: deps.log }),
+  ),
   s3: lazyBackend<S3Config>(s3ConfigSchema, async () => (await import("../drivers/s3/index.ts")).createS3Driver),
-  azure: lazyBackend<AzureConfig>(azureConfigSchema, async () => (await import("../drivers/azure/index.ts")).createAzureDriver),
+  azure: lazyBackend<AzureConfig>(
+    azureConfigSchema,
+    async () => (await import("../drivers/azure/index.ts")).createAzureDriver,
+  ),
   gcs: lazyBackend<GcsConfig>(gcsConfigSchema, async () => (await import("../drivers/gcs/index.ts")).createGcsDriver),
 };
 
@@ -94,7 +102,10 @@ export interface ParsedConfiguration {
 }
 
 /** Parses and validates a configuration string; throws InvalidConfigError naming the field. */
-export function parseConfiguration(text: string, known: Readonly<Record<string, Backend>> = backends): ParsedConfiguration {
+export function parseConfiguration(
+  text: string,
+  known: Readonly<Record<string, Backend>> = backends,
+): ParsedConfiguration {
   const names = Object.keys(known).join(", ");
   if (text.trim() === "") throw new InvalidConfigError(`configuration is empty: expected one of ${names}`);
   const value = parseYaml(text);
@@ -191,7 +202,9 @@ export class DriverRegistry {
     const cached = this.parsed.get(configuration);
     if (cached) return cached;
     const parsed = parseConfiguration(configuration, this.backends);
-    const id = createHash("sha256").update(`${parsed.backend}\0${stableJson(parsed.config)}`).digest("hex");
+    const id = createHash("sha256")
+      .update(`${parsed.backend}\0${stableJson(parsed.config)}`)
+      .digest("hex");
     const result = { ...parsed, id };
     // Bounded in entries and in bytes: many distinct large configurations must not grow memory.
     this.parsedBytes += configuration.length;
@@ -223,7 +236,9 @@ function disposeQuietly(driver: Driver): void {
 function stableJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
   if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1));
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(",")}}`;
   }
   return JSON.stringify(value);

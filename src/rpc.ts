@@ -12,16 +12,23 @@
  * reply to a call it was still sending would be lost. OpenStream sends an
  * `error` frame and then ends the call with that gRPC status.
  */
-import * as grpc from "@grpc/grpc-js";
+
 import { performance } from "node:perf_hooks";
+import * as grpc from "@grpc/grpc-js";
 import type { Driver } from "./driver.ts";
-import { CancelledError, ERROR_CODE_METADATA, InvalidRequestError, statusName, toRpcError, type RpcError } from "./errors.ts";
+import {
+  CancelledError,
+  ERROR_CODE_METADATA,
+  InvalidRequestError,
+  type RpcError,
+  statusName,
+  toRpcError,
+} from "./errors.ts";
 import type { Artifact__Output } from "./generated/artifact/Artifact.ts";
 import { normaliseKey } from "./keys.ts";
-import { clip } from "./text.ts";
 import type { LogFields, Logger } from "./log.ts";
 import type { DriverLease, DriverRegistry } from "./registry.ts";
-
+import { clip } from "./text.ts";
 
 /** What a handler gets besides its request. */
 export class CallContext {

@@ -11,7 +11,7 @@
  * must add up to the size it had when opened: a file that grows or shrinks
  * while being saved fails the Save instead of being stored at another length.
  */
-import { lstat, opendir, type FileHandle } from "node:fs/promises";
+import { type FileHandle, lstat, opendir } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { RECYCLE } from "./driver.ts";
 import { errnoCode, InvalidRequestError, PermissionDeniedError } from "./errors.ts";
@@ -33,7 +33,9 @@ export interface SourceFile {
   close(): Promise<void>;
 }
 
-export type SaveSource = { kind: "file"; file: SourceFile } | { kind: "folder"; files: AsyncGenerator<SourceFile>; close(): Promise<void> };
+export type SaveSource =
+  | { kind: "file"; file: SourceFile }
+  | { kind: "folder"; files: AsyncGenerator<SourceFile>; close(): Promise<void> };
 
 /** Opens the Save path `spelled` (absolute) as a file or a folder tree, checked against `policy`. */
 export async function openSaveSource(spelled: string, policy: PathPolicy): Promise<SaveSource> {
@@ -59,7 +61,8 @@ export async function openSaveSource(spelled: string, policy: PathPolicy): Promi
   const opened = await openRegularFile(spelled).catch((error: unknown) => {
     throw localFsError(error, `cannot open ${what}`);
   });
-  if (!opened) throw new InvalidRequestError(`${what} is not a regular file or a folder (or changed while being opened)`);
+  if (!opened)
+    throw new InvalidRequestError(`${what} is not a regular file or a folder (or changed while being opened)`);
   try {
     await policy.check(opened.handle, "the Save path", spelled);
   } catch (error) {
@@ -75,7 +78,12 @@ export async function openSaveSource(spelled: string, policy: PathPolicy): Promi
  * a folder reached twice (a bind mount looping back) is walked once; a
  * refused folder inside the tree (a mounted Secret, /proc) fails the Save.
  */
-async function* walk(dir: FileHandle, relative: string, seen: Set<string>, policy: PathPolicy): AsyncGenerator<SourceFile> {
+async function* walk(
+  dir: FileHandle,
+  relative: string,
+  seen: Set<string>,
+  policy: PathPolicy,
+): AsyncGenerator<SourceFile> {
   try {
     const info = await dir.stat();
     const identity = `${info.dev}:${info.ino}`;
@@ -83,7 +91,10 @@ async function* walk(dir: FileHandle, relative: string, seen: Set<string>, polic
     seen.add(identity);
     if (relative !== "") {
       const refused = await policy.refusedFolder(dir);
-      if (refused) throw new PermissionDeniedError(`the folder ${clip(relative)} of the Save path is ${refused}, which the plugin never reads`);
+      if (refused)
+        throw new PermissionDeniedError(
+          `the folder ${clip(relative)} of the Save path is ${refused}, which the plugin never reads`,
+        );
     }
     if (Buffer.byteLength(relative) > MAX_KEY_BYTES) {
       throw new InvalidRequestError(`the Save path nests deeper than a key can name (${clip(relative)})`);
@@ -122,7 +133,10 @@ function sourceFile(handle: FileHandle, size: number, relative: string, what: st
     size,
     stream: () => {
       const buffers = new ReadBuffers();
-      const stream = Readable.from(exactly(handle, size, what, close, buffers), { objectMode: false, highWaterMark: 1 });
+      const stream = Readable.from(exactly(handle, size, what, close, buffers), {
+        objectMode: false,
+        highWaterMark: 1,
+      });
       return Object.assign(stream, { [RECYCLE]: (chunk: Buffer) => buffers.give(chunk) });
     },
     close,
@@ -156,7 +170,13 @@ class ReadBuffers {
 }
 
 /** The bytes of `handle` from its start, failing unless there are exactly `size`; then `close`s it. */
-async function* exactly(handle: FileHandle, size: number, what: string, close: () => Promise<void>, buffers: ReadBuffers): AsyncGenerator<Buffer> {
+async function* exactly(
+  handle: FileHandle,
+  size: number,
+  what: string,
+  close: () => Promise<void>,
+  buffers: ReadBuffers,
+): AsyncGenerator<Buffer> {
   try {
     let position = 0;
     for (;;) {
@@ -169,10 +189,14 @@ async function* exactly(handle: FileHandle, size: number, what: string, close: (
       });
       if (bytesRead === 0) break;
       position += bytesRead;
-      if (position > size) throw new InvalidRequestError(`${what} grew while being saved (${size} bytes when opened); nothing was stored`);
+      if (position > size)
+        throw new InvalidRequestError(`${what} grew while being saved (${size} bytes when opened); nothing was stored`);
       yield buffers.lend(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead), buffer);
     }
-    if (position < size) throw new InvalidRequestError(`${what} shrank while being saved (${size} bytes when opened, ${position} read); nothing was stored`);
+    if (position < size)
+      throw new InvalidRequestError(
+        `${what} shrank while being saved (${size} bytes when opened, ${position} read); nothing was stored`,
+      );
   } finally {
     await close();
   }

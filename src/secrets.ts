@@ -70,7 +70,10 @@ export function secretOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Secr
     serviceAccountDir: env.MULTISTORE_SERVICE_ACCOUNT_DIR || DEFAULT_SERVICE_ACCOUNT_DIR,
     apiServer: host ? `https://${host.includes(":") ? `[${host}]` : host}:${port}` : undefined,
     namespace: env.MULTISTORE_SECRETS_NAMESPACE || undefined,
-    allowedNamespaces: (env.MULTISTORE_SECRETS_NAMESPACES ?? "").split(",").map((n) => n.trim()).filter(Boolean),
+    allowedNamespaces: (env.MULTISTORE_SECRETS_NAMESPACES ?? "")
+      .split(",")
+      .map((n) => n.trim())
+      .filter(Boolean),
     ttlMs: Number(env.MULTISTORE_SECRETS_TTL_SECONDS || 60) * 1000,
   };
 }
@@ -100,7 +103,10 @@ export class SecretResolver {
   forNamespace(namespace: string | undefined): SecretResolver {
     if (!namespace) return this;
     const unsubstituted = namespace.startsWith("{{");
-    return new SecretResolver(unsubstituted ? { ...this.options, unsubstituted: namespace } : { ...this.options, requested: namespace }, this.cache);
+    return new SecretResolver(
+      unsubstituted ? { ...this.options, unsubstituted: namespace } : { ...this.options, requested: namespace },
+      this.cache,
+    );
   }
 
   /**
@@ -145,7 +151,9 @@ export class SecretResolver {
   /** The pod's own namespace: the override, else the service account's; undefined outside a pod. */
   private async ownNamespace(): Promise<string | undefined> {
     if (this.options.namespace) return this.options.namespace;
-    return (await readFile(path.join(this.options.serviceAccountDir, "namespace"), "utf8").catch(() => undefined))?.trim();
+    return (
+      await readFile(path.join(this.options.serviceAccountDir, "namespace"), "utf8").catch(() => undefined)
+    )?.trim();
   }
 
   /**
@@ -181,10 +189,14 @@ export class SecretResolver {
     const namespace = podNamespace.trim();
     const url = `${this.options.apiServer}/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`;
     const response = await getJson(url, token.trim(), ca).catch((error: unknown) => {
-      throw new UnavailableError(`${field}: cannot reach the Kubernetes API to read Secret '${name}': ${(error as Error).message}`);
+      throw new UnavailableError(
+        `${field}: cannot reach the Kubernetes API to read Secret '${name}': ${(error as Error).message}`,
+      );
     });
     const where = `Secret '${name}' in namespace '${namespace}'${
-      this.options.unsubstituted ? ` (the configuration's secretsNamespace '${this.options.unsubstituted}' came unsubstituted, as Argo sends key-only artifacts to argo-server and GC pods, so the pod's namespace was used)` : ""
+      this.options.unsubstituted
+        ? ` (the configuration's secretsNamespace '${this.options.unsubstituted}' came unsubstituted, as Argo sends key-only artifacts to argo-server and GC pods, so the pod's namespace was used)`
+        : ""
     }`;
     if (response.status === 404) throw new InvalidConfigError(`${field}: ${where} not found`);
     if (response.status === 401 || response.status === 403) {
@@ -215,7 +227,9 @@ function serviceAccountOf(body: unknown, token: string): string {
   const named = typeof message === "string" ? /system:serviceaccount:([^:"\s]+):([^"\s]+)/.exec(message) : null;
   if (named) return `service account '${named[2]}' of namespace '${named[1]}'`;
   try {
-    const claims = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as { sub?: unknown };
+    const claims = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as {
+      sub?: unknown;
+    };
     const subject = typeof claims.sub === "string" ? /^system:serviceaccount:([^:]+):(.+)$/.exec(claims.sub) : null;
     if (subject) return `service account '${subject[2]}' of namespace '${subject[1]}'`;
   } catch {
@@ -231,25 +245,30 @@ function isSafeName(value: string): boolean {
 /** One GET with a bearer token, trusting only `ca`; the body is parsed as JSON when it is JSON. */
 function getJson(url: string, token: string, ca: string): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {
-    const request = https.get(url, { ca, headers: { authorization: `Bearer ${token}`, accept: "application/json" }, timeout: API_TIMEOUT_MS }, (response) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      response.on("data", (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_RESPONSE_BYTES) return void request.destroy(new Error(`the answer is larger than ${MAX_RESPONSE_BYTES} bytes`));
-        chunks.push(chunk);
-      });
-      response.on("error", reject);
-      response.on("end", () => {
-        let body: unknown;
-        try {
-          body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-        } catch {
-          body = undefined;
-        }
-        resolve({ status: response.statusCode ?? 0, body });
-      });
-    });
+    const request = https.get(
+      url,
+      { ca, headers: { authorization: `Bearer ${token}`, accept: "application/json" }, timeout: API_TIMEOUT_MS },
+      (response) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        response.on("data", (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_RESPONSE_BYTES)
+            return void request.destroy(new Error(`the answer is larger than ${MAX_RESPONSE_BYTES} bytes`));
+          chunks.push(chunk);
+        });
+        response.on("error", reject);
+        response.on("end", () => {
+          let body: unknown;
+          try {
+            body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+          } catch {
+            body = undefined;
+          }
+          resolve({ status: response.statusCode ?? 0, body });
+        });
+      },
+    );
     request.on("timeout", () => request.destroy(new Error(`no answer within ${API_TIMEOUT_MS / 1000} s`)));
     request.on("error", reject);
   });

@@ -3,16 +3,17 @@
  * socket from another server), permissions for clients of other UIDs, and
  * graceful shutdown.
  */
-import * as grpc from "@grpc/grpc-js";
+
 import { chmod, lstat, mkdir, unlink } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
-import { PathPolicy } from "./local-paths.ts";
-import { silentLogger, type Logger } from "./log.ts";
-import { adminProto, artifactProto } from "./proto.ts";
-import { DriverRegistry, driverDepsFromEnv } from "./registry.ts";
+import * as grpc from "@grpc/grpc-js";
 import { createAdminService } from "./admin-service.ts";
 import { createArtifactService } from "./artifact-service.ts";
+import { PathPolicy } from "./local-paths.ts";
+import { type Logger, silentLogger } from "./log.ts";
+import { adminProto, artifactProto } from "./proto.ts";
+import { DriverRegistry, driverDepsFromEnv } from "./registry.ts";
 
 export interface ServerOptions {
   socketPath: string;
@@ -51,7 +52,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // Argo opens a connection per operation and never closes it: reap idle ones.
     "grpc.max_connection_idle_ms": 5 * 60 * 1000,
   });
-  server.addService(artifactProto.artifact.ArtifactService.service, createArtifactService(registry, log, options.paths ?? PathPolicy.fromEnv()));
+  server.addService(
+    artifactProto.artifact.ArtifactService.service,
+    createArtifactService(registry, log, options.paths ?? PathPolicy.fromEnv()),
+  );
   server.addService(adminProto.multistore.v1.Admin.service, createAdminService(registry, log));
 
   await new Promise<void>((resolve, reject) =>
@@ -67,7 +71,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   return {
     socketPath,
     shutdown(graceMs: number): Promise<void> {
-      return (stopping ??= (async () => {
+      stopping ??= (async () => {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(() => {
             log.warn("calls still running after the grace period; cancelling them", { graceMs });
@@ -83,7 +87,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         // Remove the socket only if it is still ours (a successor may have bound the path).
         const current = await lstat(socketPath).catch(() => undefined);
         if (current?.ino === socketInode) await unlink(socketPath).catch(() => {});
-      })());
+      })();
+      return stopping;
     },
   };
 }

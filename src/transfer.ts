@@ -7,10 +7,10 @@ import type { FileHandle } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { directoryTarGz } from "./archive.ts";
 import { forEachConcurrently } from "./concurrency.ts";
-import { isStaging, recyclerOf, type Driver } from "./driver.ts";
+import { type Driver, isStaging, recyclerOf } from "./driver.ts";
 import { errnoCode, InvalidRequestError, NotFoundError } from "./errors.ts";
 import { childKey, directoryPrefix, relativeToDirectory } from "./keys.ts";
-import { openLoadTarget, type LoadTarget } from "./load-target.ts";
+import { type LoadTarget, openLoadTarget } from "./load-target.ts";
 import { localFsError, type PathPolicy } from "./local-paths.ts";
 import { openSaveSource, type SourceFile } from "./save-source.ts";
 import { clip } from "./text.ts";
@@ -33,7 +33,11 @@ export interface TransferStats {
  * stats it) and rejects with NotFoundError when there is none; only then
  * is `key/` listed, so an object costs one request.
  */
-export async function resolveArtifact<T>(driver: Driver, key: string, probe: () => Promise<T>): Promise<{ kind: "object"; object: T } | { kind: "directory" }> {
+export async function resolveArtifact<T>(
+  driver: Driver,
+  key: string,
+  probe: () => Promise<T>,
+): Promise<{ kind: "object"; object: T } | { kind: "directory" }> {
   try {
     return { kind: "object", object: await probe() };
   } catch (error) {
@@ -82,7 +86,13 @@ export async function saveFromStream(driver: Driver, key: string, body: Readable
  * place once complete, so `dest` never holds a partial artifact, and a
  * failure removes only what this call wrote.
  */
-export async function loadToPath(driver: Driver, key: string, dest: string, paths: PathPolicy, signal?: AbortSignal): Promise<TransferStats> {
+export async function loadToPath(
+  driver: Driver,
+  key: string,
+  dest: string,
+  paths: PathPolicy,
+  signal?: AbortSignal,
+): Promise<TransferStats> {
   const target = await openLoadTarget(dest, paths);
   try {
     const stats = await loadInto(driver, key, target, signal);
@@ -95,25 +105,35 @@ export async function loadToPath(driver: Driver, key: string, dest: string, path
 
 async function loadInto(driver: Driver, key: string, target: LoadTarget, signal?: AbortSignal): Promise<TransferStats> {
   const artifact = await resolveArtifact(driver, key, () => driver.get(key, { signal }));
-  if (artifact.kind === "object") return { objects: 1, bytes: await download(artifact.object, () => target.createFile(""), signal) };
+  if (artifact.kind === "object")
+    return { objects: 1, bytes: await download(artifact.object, () => target.createFile(""), signal) };
   const stats: TransferStats = { objects: 0, bytes: 0 };
-  await forEachConcurrently(driver.list(directoryPrefix(key)), DIRECTORY_CONCURRENCY, async (object, taskSignal) => {
-    const relative = relativeToDirectory(key, object.key);
-    try {
-      stats.bytes += await download(await driver.get(object.key, { signal: taskSignal }), () => target.createFile(relative), taskSignal);
-    } catch (error) {
-      // S3 allows objects `k/a` and `k/a/b` side by side; a filesystem tree cannot hold both.
-      const code = errnoCode((error as Error).cause) ?? errnoCode(error) ?? "";
-      if (["EEXIST", "ENOTDIR", "EISDIR"].includes(code)) {
-        throw new InvalidRequestError(
-          `cannot write '${clip(key)}' as a folder tree: '${clip(relative)}' collides with another object (storage can hold both 'x' and 'x/y'; a folder tree cannot)`,
-          { cause: error },
+  await forEachConcurrently(
+    driver.list(directoryPrefix(key)),
+    DIRECTORY_CONCURRENCY,
+    async (object, taskSignal) => {
+      const relative = relativeToDirectory(key, object.key);
+      try {
+        stats.bytes += await download(
+          await driver.get(object.key, { signal: taskSignal }),
+          () => target.createFile(relative),
+          taskSignal,
         );
+      } catch (error) {
+        // S3 allows objects `k/a` and `k/a/b` side by side; a filesystem tree cannot hold both.
+        const code = errnoCode((error as Error).cause) ?? errnoCode(error) ?? "";
+        if (["EEXIST", "ENOTDIR", "EISDIR"].includes(code)) {
+          throw new InvalidRequestError(
+            `cannot write '${clip(key)}' as a folder tree: '${clip(relative)}' collides with another object (storage can hold both 'x' and 'x/y'; a folder tree cannot)`,
+            { cause: error },
+          );
+        }
+        throw error;
       }
-      throw error;
-    }
-    stats.objects++;
-  }, signal);
+      stats.objects++;
+    },
+    signal,
+  );
   if (stats.objects === 0) throw artifactNotFound(key); // its objects were deleted since it was resolved
   return stats;
 }
@@ -133,7 +153,13 @@ async function loadInto(driver: Driver, key: string, target: LoadTarget, signal?
  * Save is visible until every file is stored, so a failure before then
  * leaves `key/` exactly as it was.
  */
-export async function saveFromPath(driver: Driver, key: string, source: string, paths: PathPolicy, signal?: AbortSignal): Promise<TransferStats> {
+export async function saveFromPath(
+  driver: Driver,
+  key: string,
+  source: string,
+  paths: PathPolicy,
+  signal?: AbortSignal,
+): Promise<TransferStats> {
   const opened = await openSaveSource(source, paths);
   if (opened.kind === "file") {
     try {
@@ -154,16 +180,21 @@ export async function saveFromPath(driver: Driver, key: string, source: string, 
     }
   }
   try {
-    await forEachConcurrently(files(), DIRECTORY_CONCURRENCY, async (file, taskSignal) => {
-      unsent.delete(file);
-      try {
-        await target.put(childKey(key, file.relative), file.stream(), { signal: taskSignal, size: file.size });
-      } finally {
-        await file.close();
-      }
-      stats.objects++;
-      stats.bytes += file.size;
-    }, signal);
+    await forEachConcurrently(
+      files(),
+      DIRECTORY_CONCURRENCY,
+      async (file, taskSignal) => {
+        unsent.delete(file);
+        try {
+          await target.put(childKey(key, file.relative), file.stream(), { signal: taskSignal, size: file.size });
+        } finally {
+          await file.close();
+        }
+        stats.objects++;
+        stats.bytes += file.size;
+      },
+      signal,
+    );
     if (staged) {
       signal?.throwIfAborted(); // cancelled as the last file ended: commit nothing
       await staged.commit();

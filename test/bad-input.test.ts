@@ -5,7 +5,7 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ArtifactClientError, type ArtifactClient } from "../src/client.ts";
+import { type ArtifactClient, ArtifactClientError } from "../src/client.ts";
 import { normaliseKey } from "../src/keys.ts";
 import { collect, streamOf } from "./helpers/data.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
@@ -23,19 +23,49 @@ const badConfigurations: [label: string, configuration: string, code: string, me
   ["empty", "", "INVALID_ARGUMENT", /configuration is empty: expected one of local, s3, azure, gcs/],
   ["not YAML", "local: {drives: [/x]", "INVALID_ARGUMENT", /not valid YAML at line 1, column \d+/],
   ["a list", "- local", "INVALID_ARGUMENT", /must be a mapping/],
-  ["unknown backend", "ftp: {host: x}", "INVALID_ARGUMENT", /unknown backend 'ftp': expected one of local, s3, azure, gcs/],
+  [
+    "unknown backend",
+    "ftp: {host: x}",
+    "INVALID_ARGUMENT",
+    /unknown backend 'ftp': expected one of local, s3, azure, gcs/,
+  ],
   ["two backends", "local: {drives: [/x]}\ns3: {}", "INVALID_ARGUMENT", /exactly one backend .*found 'local', 's3'/],
   ["missing field", "local: {}", "INVALID_ARGUMENT", /^local\.drives: required field is missing$/],
-  ["unknown field", "local: {drives: [/x], drivs: [/y]}", "INVALID_ARGUMENT", /^local\.drivs: unknown field \(did you mean 'drives'\?\)$/],
+  [
+    "unknown field",
+    "local: {drives: [/x], drivs: [/y]}",
+    "INVALID_ARGUMENT",
+    /^local\.drivs: unknown field \(did you mean 'drives'\?\)$/,
+  ],
   ["wrong item type", "local: {drives: [3]}", "INVALID_ARGUMENT", /^local\.drives\[0\]: expected a path$/],
   ["relative path", "local: {drives: [data]}", "INVALID_ARGUMENT", /^local\.drives\[0\]: expected an absolute path$/],
   ["wrong section type", "local: [/x]", "INVALID_ARGUMENT", /^local: expected object, got a list$/],
   ["s3 missing bucket", "s3: {endpoint: minio:9000}", "INVALID_ARGUMENT", /^s3\.bucket: required field is missing$/],
-  ["s3 nested typo", "s3: {endpoint: e, bucket: b, accessKeySecret: {name: n, kee: k}}", "INVALID_ARGUMENT", /s3\.accessKeySecret\.kee: unknown field \(did you mean 'key'\?\)/],
-  ["missing drive", "local: {drives: [/nonexistent/drive]}", "UNAVAILABLE", /local drive \/nonexistent\/drive does not exist/],
-  ["azure without credentials", "azure: {endpoint: 'https://a.blob.core.windows.net', container: c}", "INVALID_ARGUMENT", /^azure\.accountKeySecret: required unless useSDKCreds is true$/],
+  [
+    "s3 nested typo",
+    "s3: {endpoint: e, bucket: b, accessKeySecret: {name: n, kee: k}}",
+    "INVALID_ARGUMENT",
+    /s3\.accessKeySecret\.kee: unknown field \(did you mean 'key'\?\)/,
+  ],
+  [
+    "missing drive",
+    "local: {drives: [/nonexistent/drive]}",
+    "UNAVAILABLE",
+    /local drive \/nonexistent\/drive does not exist/,
+  ],
+  [
+    "azure without credentials",
+    "azure: {endpoint: 'https://a.blob.core.windows.net', container: c}",
+    "INVALID_ARGUMENT",
+    /^azure\.accountKeySecret: required unless useSDKCreds is true$/,
+  ],
   // Resolved before any request: nothing is sent anywhere.
-  ["gcs key Secret missing", "gcs: {bucket: b, serviceAccountKeySecret: {name: absent, key: key.json}}", "INVALID_ARGUMENT", /^gcs\.serviceAccountKeySecret: Secret 'absent' key 'key\.json' not found/],
+  [
+    "gcs key Secret missing",
+    "gcs: {bucket: b, serviceAccountKeySecret: {name: absent, key: key.json}}",
+    "INVALID_ARGUMENT",
+    /^gcs\.serviceAccountKeySecret: Secret 'absent' key 'key\.json' not found/,
+  ],
 ];
 
 /** Calls every RPC that takes an artifact, and returns each one's error. */
@@ -55,8 +85,12 @@ async function everyRpcError(client: ArtifactClient, key: string): Promise<Recor
   };
   const errors: Record<string, ArtifactClientError> = {};
   for (const [rpc, call] of Object.entries(calls)) {
-    const error = await call().then(() => undefined, (e: unknown) => e);
-    if (!(error instanceof ArtifactClientError)) throw new Error(`${rpc} did not fail with an ArtifactClientError: ${String(error)}`);
+    const error = await call().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    if (!(error instanceof ArtifactClientError))
+      throw new Error(`${rpc} did not fail with an ArtifactClientError: ${String(error)}`);
     errors[rpc] = error;
   }
   return errors;
@@ -79,7 +113,9 @@ describe("bad configurations", () => {
       call.on("data", (frame) => frames.push(frame));
       call.on("error", (error: { code: number; details: string }) => resolve(error));
     });
-    expect(frames).toEqual([{ data: Buffer.alloc(0), is_end: false, error: "local.drives: required field is missing" }]);
+    expect(frames).toEqual([
+      { data: Buffer.alloc(0), is_end: false, error: "local.drives: required field is missing" },
+    ]);
     expect(status).toMatchObject({ code: 3, details: "local.drives: required field is missing" });
   });
 
@@ -114,8 +150,14 @@ describe("bad requests", () => {
 
   it("refuses relative and empty local paths", async () => {
     const client = t.client();
-    await expect(client.save("relative/file", "k")).rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: expect.stringMatching(/absolute/) });
-    await expect(client.load("k", "")).rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: "Load path is empty" });
+    await expect(client.save("relative/file", "k")).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      message: expect.stringMatching(/absolute/),
+    });
+    await expect(client.load("k", "")).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      message: "Load path is empty",
+    });
   });
 
   it("refuses a request without an artifact", async () => {

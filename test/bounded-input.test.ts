@@ -17,8 +17,18 @@ beforeAll(async () => {
 });
 afterAll(() => t.stop());
 
-const manyKeys = (n: number) => `local: {drives: [/x]}\n${Array.from({ length: n }, (_, i) => `k${i}: 1`).join("\n")}\n`;
-const laughs = ["a: &a [x, x, x, x, x, x, x, x, x]", ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9).fill(`*${String.fromCharCode(97 + i)}`).join(", ")}]`)].join("\n");
+const manyKeys = (n: number) =>
+  `local: {drives: [/x]}\n${Array.from({ length: n }, (_, i) => `k${i}: 1`).join("\n")}\n`;
+const laughs = [
+  "a: &a [x, x, x, x, x, x, x, x, x]",
+  ...Array.from(
+    { length: 8 },
+    (_, i) =>
+      `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9)
+        .fill(`*${String.fromCharCode(97 + i)}`)
+        .join(", ")}]`,
+  ),
+].join("\n");
 
 describe("hostile configurations", () => {
   it.each([
@@ -29,7 +39,10 @@ describe("hostile configurations", () => {
     ["a repeated key", "local: {drives: [/x]}\nlocal: {drives: [/y]}", /line 2, column 1: duplicate key/],
   ])("refuses %s with INVALID_ARGUMENT within milliseconds", async (_label, configuration, message) => {
     const started = performance.now();
-    await expect(t.client(configuration).delete("k")).rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: expect.stringMatching(message) });
+    await expect(t.client(configuration).delete("k")).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      message: expect.stringMatching(message),
+    });
     expect(performance.now() - started).toBeLessThan(500);
   });
 
@@ -39,7 +52,12 @@ describe("hostile configurations", () => {
   });
 
   it("does not delay a concurrent call", async () => {
-    const hostile = Array.from({ length: 20 }, (_, i) => t.client(manyKeys(6_000 + i).slice(0, 64 * 1024 - 1)).delete("k").catch(() => {}));
+    const hostile = Array.from({ length: 20 }, (_, i) =>
+      t
+        .client(manyKeys(6_000 + i).slice(0, 64 * 1024 - 1))
+        .delete("k")
+        .catch(() => {}),
+    );
     const started = performance.now();
     expect(await t.client().supportsSaveStream()).toBe(true);
     expect(performance.now() - started).toBeLessThan(100);
@@ -60,7 +78,13 @@ describe("huge keys", () => {
   it("are cut in the reply and in the log line", async () => {
     logs.length = 0;
     const key = "k".repeat(7 * 1024 * 1024);
-    const error = await t.client().delete(key).then(() => undefined, (e: unknown) => e as Error);
+    const error = await t
+      .client()
+      .delete(key)
+      .then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
     expect(error).toMatchObject({ code: "INVALID_ARGUMENT" });
     expect((error as Error).message.length).toBeLessThan(1024);
     const line = logs.find((l) => l.includes('"Delete failed"')) ?? "";

@@ -1,6 +1,6 @@
 /** The `multistore` CLI against our real server, as a person would use it. */
 import { execFile } from "node:child_process";
-import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -22,11 +22,15 @@ afterAll(() => t.stop());
 /** Runs the CLI; resolves with its exit code and output instead of throwing. */
 async function multistore(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [cli, "--socket", t.socketPath, "--config", config, ...args], {
-      cwd: t.root,
-      encoding: "buffer",
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    const { stdout, stderr } = await run(
+      process.execPath,
+      [cli, "--socket", t.socketPath, "--config", config, ...args],
+      {
+        cwd: t.root,
+        encoding: "buffer",
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
     return { code: 0, stdout: stdout.toString("latin1"), stderr: stderr.toString() };
   } catch (error) {
     const e = error as { code: number; stdout: Buffer; stderr: Buffer };
@@ -56,7 +60,10 @@ describe("multistore CLI", () => {
     const tree = { "a.txt": bytes(10), "sub/b.bin": bytes(2000) };
     await writeTree(path.join(t.root, "tree"), tree);
     expect((await multistore("put", "tree", "cli/tree")).code).toBe(0);
-    expect((await multistore("ls", "cli/tree")).stdout.trim().split("\n")).toEqual(["cli/tree/a.txt", "cli/tree/sub/b.bin"]);
+    expect((await multistore("ls", "cli/tree")).stdout.trim().split("\n")).toEqual([
+      "cli/tree/a.txt",
+      "cli/tree/sub/b.bin",
+    ]);
     expect((await multistore("get", "cli/tree", "tree-copy")).code).toBe(0);
     expect((await readdir(path.join(t.root, "tree-copy"))).sort()).toEqual(["a.txt", "sub"]);
   });
@@ -80,13 +87,17 @@ describe("multistore CLI", () => {
   });
 
   it("fails clearly without a server, on a bad config and on bad usage", async () => {
-    const noServer = await run(process.execPath, [cli, "--socket", path.join(t.root, "nothing"), "ls", "x"]).catch((e) => e);
+    const noServer = await run(process.execPath, [cli, "--socket", path.join(t.root, "nothing"), "ls", "x"]).catch(
+      (e) => e,
+    );
     expect(noServer.code).toBe(1);
     expect(String(noServer.stderr)).toContain("no plugin is listening");
     await mkdir(path.join(t.root, "bad"), { recursive: true });
     const bad = path.join(t.root, "bad", "config.yaml");
     await writeFile(bad, "local: {drivez: [/x]}");
-    const badConfig = await run(process.execPath, [cli, "--socket", t.socketPath, "--config", bad, "ls", "x"]).catch((e) => e);
+    const badConfig = await run(process.execPath, [cli, "--socket", t.socketPath, "--config", bad, "ls", "x"]).catch(
+      (e) => e,
+    );
     expect(String(badConfig.stderr)).toContain("local.drivez: unknown field (did you mean 'drives'?)");
     expect((await multistore("frobnicate", "x")).code).toBe(2);
     expect((await multistore("get", "only-one-arg")).code).toBe(2);

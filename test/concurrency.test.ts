@@ -38,7 +38,10 @@ describe("KeyLocks", () => {
 describe("UntilFailure", () => {
   it("makes the promise once for every caller, with the first caller's arguments", async () => {
     let made = 0;
-    const memo = new UntilFailure(async (n: number) => (made++, n * 2));
+    const memo = new UntilFailure(async (n: number) => {
+      made++;
+      return n * 2;
+    });
     const results = await Promise.all([memo.get(1), memo.get(5), memo.get(9)]);
     expect(results).toEqual([2, 2, 2]);
     expect(made).toBe(1);
@@ -91,8 +94,14 @@ describe("pause", () => {
     let removed = 0;
     const add = quiet.signal.addEventListener.bind(quiet.signal);
     const remove = quiet.signal.removeEventListener.bind(quiet.signal);
-    quiet.signal.addEventListener = (...args: Parameters<typeof add>) => (added++, add(...args));
-    quiet.signal.removeEventListener = (...args: Parameters<typeof remove>) => (removed++, remove(...args));
+    quiet.signal.addEventListener = (...args: Parameters<typeof add>) => {
+      added++;
+      add(...args);
+    };
+    quiet.signal.removeEventListener = (...args: Parameters<typeof remove>) => {
+      removed++;
+      remove(...args);
+    };
     await pause(1, quiet.signal);
     expect([added, removed]).toEqual([1, 1]);
   });

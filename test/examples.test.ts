@@ -41,7 +41,8 @@ describe("examples", () => {
     const locations = documents.flatMap((doc) => pluginLocations(doc.toJS()));
     for (const location of locations) {
       if (location.name !== undefined) expect(location.name).toBe(PLUGIN_NAME);
-      if (location.configuration !== undefined) expect(() => parseConfiguration(location.configuration as string)).not.toThrow();
+      if (location.configuration !== undefined)
+        expect(() => parseConfiguration(location.configuration as string)).not.toThrow();
     }
     if (file.startsWith("workflow-")) expect(locations.length).toBeGreaterThan(0);
   });

@@ -14,7 +14,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { killPlugins, startPlugin } from "./helpers/plugin-process.ts";
 import { interopCases, runInterop } from "./peers/interop.ts";
-import { startS3Fixture, type S3Fixture } from "./s3/fixture.ts";
+import { type S3Fixture, startS3Fixture } from "./s3/fixture.ts";
 
 const cases = await interopCases();
 let root: string;
@@ -76,7 +76,9 @@ describe("Argo's own client and S3 driver", () => {
     });
   }
 
-  it("connects, started as the image starts it (socket folder not there yet), within Argo's default 5 s, and stops on SIGTERM with 0", { timeout: 60_000 }, async () => {
+  it("connects, started as the image starts it (socket folder not there yet), within Argo's default 5 s, and stops on SIGTERM with 0", {
+    timeout: 60_000,
+  }, async () => {
     const folder = await mkdtemp(path.join(os.tmpdir(), "interop-start-"));
     const socket = path.join(folder, "artifact-plugins", "multistore", "socket");
     const started = performance.now();

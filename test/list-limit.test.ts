@@ -39,7 +39,9 @@ function createListingDriver(config: z.infer<typeof listingSchema>): Driver {
 
 let t: TestServer;
 beforeAll(async () => {
-  t = await startTestServer({ registry: new DriverRegistry({ backends: { ...backends, listing: backend(listingSchema, createListingDriver) } }) });
+  t = await startTestServer({
+    registry: new DriverRegistry({ backends: { ...backends, listing: backend(listingSchema, createListingDriver) } }),
+  });
 });
 afterAll(() => t.stop());
 
@@ -48,14 +50,19 @@ describe("a ListObjects reply", () => {
   const exact = 756;
   it("of exactly 4 MiB goes out whole", async () => {
     const keys = keysOf(exact);
-    expect(repeatedStringBytes("") + keys.reduce((sum, key) => sum + repeatedStringBytes(key), 0)).toBe(ARGO_MAX_MESSAGE_BYTES);
+    expect(repeatedStringBytes("") + keys.reduce((sum, key) => sum + repeatedStringBytes(key), 0)).toBe(
+      ARGO_MAX_MESSAGE_BYTES,
+    );
     const listed = await t.client(`listing: {lastKeyBytes: ${exact}}`).listObjects("big");
     expect(listed).toHaveLength(keys.length);
     expect(listed).toEqual([...keys].sort());
   });
 
   it("one byte over is RESOURCE_EXHAUSTED, naming the count and the limit", async () => {
-    const error = await t.client(`listing: {lastKeyBytes: ${exact + 1}}`).listObjects("big").catch((e: unknown) => e);
+    const error = await t
+      .client(`listing: {lastKeyBytes: ${exact + 1}}`)
+      .listObjects("big")
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "RESOURCE_EXHAUSTED" });
     expect((error as Error).message).toContain("at least 4182 objects");
     expect((error as Error).message).toContain("over the 4194304 bytes (4 MiB)");

@@ -4,7 +4,7 @@
  * not write is PERMISSION_DENIED, a name too long is INVALID_ARGUMENT, never
  * INTERNAL. The plugin runs as an unprivileged user here, as in its image.
  */
-import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -76,11 +76,16 @@ describe("Load and Save report the plugin's filesystem errors by kind", () => {
     await mkdir(tree, { mode: 0o755 });
     await writeFile(path.join(tree, "ok.txt"), "readable", { mode: 0o644 });
     await writeFile(path.join(tree, "private.txt"), "only root", { mode: 0o600 });
-    await expect(client.save(tree, "tree")).rejects.toMatchObject({ code: "PERMISSION_DENIED", message: expect.stringContaining("the file private.txt of the Save path") });
+    await expect(client.save(tree, "tree")).rejects.toMatchObject({
+      code: "PERMISSION_DENIED",
+      message: expect.stringContaining("the file private.txt of the Save path"),
+    });
   });
 
   it("a name too long is INVALID_ARGUMENT", async () => {
     await client.saveStream("small", streamOf(Buffer.from("x")));
-    await expect(client.load("small", path.join(root, `${"n".repeat(300)}.tmp`))).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    await expect(client.load("small", path.join(root, `${"n".repeat(300)}.tmp`))).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+    });
   });
 });

@@ -1,6 +1,7 @@
 /** Multi-member gzip: any gunzip reads it whole; incompressible pieces are stored, not deflated. */
-import { randomBytes } from "node:crypto";
+
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { pipeline } from "node:stream/promises";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";

@@ -6,13 +6,24 @@
  * did not have when opened.
  */
 import { execFileSync } from "node:child_process";
-import { appendFile, mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, truncate, writeFile } from "node:fs/promises";
+import {
+  appendFile,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  symlink,
+  truncate,
+  writeFile,
+} from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvalidRequestError } from "../src/errors.ts";
-import { PathPolicy } from "../src/local-paths.ts";
 import { openLoadTarget } from "../src/load-target.ts";
+import { PathPolicy } from "../src/local-paths.ts";
 import { openSaveSource } from "../src/save-source.ts";
 import { collect, uniquePrefix, writeTree } from "./helpers/data.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
@@ -24,14 +35,19 @@ beforeAll(async () => {
   allowed = await mkdtemp(path.join(os.tmpdir(), "paths-allowed-"));
   secrets = path.join(allowed, "secrets");
   await mkdir(secrets);
-  t = await startTestServer({ paths: PathPolicy.fromEnv({ MULTISTORE_PATHS: allowed, MULTISTORE_SECRETS_DIR: secrets }) });
+  t = await startTestServer({
+    paths: PathPolicy.fromEnv({ MULTISTORE_PATHS: allowed, MULTISTORE_SECRETS_DIR: secrets }),
+  });
 });
 afterAll(async () => {
   await t.stop();
   await rm(allowed, { recursive: true, force: true });
 });
 
-const denied = (message: string | RegExp) => ({ code: "PERMISSION_DENIED", message: typeof message === "string" ? expect.stringContaining(message) : expect.stringMatching(message) });
+const denied = (message: string | RegExp) => ({
+  code: "PERMISSION_DENIED",
+  message: typeof message === "string" ? expect.stringContaining(message) : expect.stringMatching(message),
+});
 
 describe("what Save may read", () => {
   it.each([
@@ -44,23 +60,38 @@ describe("what Save may read", () => {
 
   it("refuses the secrets folder even inside an allowed one", async () => {
     await writeFile(path.join(secrets, "token"), "s3cr3t");
-    await expect(t.client().save(path.join(secrets, "token"), `${uniquePrefix()}/x`)).rejects.toMatchObject(denied(`is under ${secrets}`));
+    await expect(t.client().save(path.join(secrets, "token"), `${uniquePrefix()}/x`)).rejects.toMatchObject(
+      denied(`is under ${secrets}`),
+    );
   });
 
   it("refuses the secrets folder through a link, and a folder Save that holds it", async () => {
     await writeFile(path.join(secrets, "token"), "s3cr3t");
     const link = path.join(allowed, uniquePrefix("to-secrets"));
     await symlink(secrets, link);
-    await expect(t.client().save(path.join(link, "token"), `${uniquePrefix()}/x`)).rejects.toMatchObject(denied(`is under ${secrets}`));
+    await expect(t.client().save(path.join(link, "token"), `${uniquePrefix()}/x`)).rejects.toMatchObject(
+      denied(`is under ${secrets}`),
+    );
     const key = `${uniquePrefix()}/whole`;
-    await expect(t.client().save(allowed, key)).rejects.toMatchObject(denied(/the folder secrets of the Save path is .*secrets, which the plugin never reads/));
-    expect((await t.client().listObjects(key).catch(() => [])).filter((k: string) => k.includes("token"))).toEqual([]);
+    await expect(t.client().save(allowed, key)).rejects.toMatchObject(
+      denied(/the folder secrets of the Save path is .*secrets, which the plugin never reads/),
+    );
+    expect(
+      (
+        await t
+          .client()
+          .listObjects(key)
+          .catch(() => [])
+      ).filter((k: string) => k.includes("token")),
+    ).toEqual([]);
   });
 
   it("checks where a path really is: a folder link on the way cannot lead out", async () => {
     const via = path.join(allowed, uniquePrefix("via"));
     await symlink("/etc", via);
-    await expect(t.client().save(path.join(via, "hostname"), `${uniquePrefix()}/x`)).rejects.toMatchObject(denied(/\(at \/etc\/hostname\) is outside the folders/));
+    await expect(t.client().save(path.join(via, "hostname"), `${uniquePrefix()}/x`)).rejects.toMatchObject(
+      denied(/\(at \/etc\/hostname\) is outside the folders/),
+    );
   });
 
   it("the default folders are Argo's", () => {
@@ -75,7 +106,9 @@ describe("what Load may write", () => {
     const client = t.client();
     const key = `${uniquePrefix()}/k`;
     await client.saveStream(key, [Buffer.from("x")]);
-    await expect(client.load(key, path.join(os.tmpdir(), uniquePrefix("outside")))).rejects.toMatchObject(denied("is outside the folders"));
+    await expect(client.load(key, path.join(os.tmpdir(), uniquePrefix("outside")))).rejects.toMatchObject(
+      denied("is outside the folders"),
+    );
     await expect(client.load(key, "/proc/self/x")).rejects.toMatchObject(denied("is under /proc"));
     await expect(client.load(key, path.join(secrets, "x"))).rejects.toMatchObject(denied(`is under ${secrets}`));
     // Nor may it replace a folder that holds a refused one.
@@ -104,7 +137,9 @@ describe("a directory Load's staging folder", () => {
 });
 
 describe("the folder walk", () => {
-  it("never leaves the tree while a subfolder is swapped for a link, round after round", { timeout: 120_000 }, async () => {
+  it("never leaves the tree while a subfolder is swapped for a link, round after round", {
+    timeout: 120_000,
+  }, async () => {
     const client = t.client();
     const outside = path.join(allowed, uniquePrefix("outside"));
     await writeTree(outside, { "secret.txt": Buffer.from("never upload this") });
@@ -130,7 +165,8 @@ describe("the folder walk", () => {
         await client.save(source, key).catch(() => {}); // a folder vanishing mid-walk may fail the Save: fine
         const listed = await client.listObjects(key).catch(() => [] as string[]);
         expect(listed.filter((k) => k.endsWith("secret.txt"))).toEqual([]);
-        for (const object of listed) expect((await collect(client.openStream(object))).toString()).not.toContain("never upload");
+        for (const object of listed)
+          expect((await collect(client.openStream(object))).toString()).not.toContain("never upload");
       }
     } finally {
       racing = false;
@@ -146,16 +182,26 @@ describe("the folder walk", () => {
     const key = `${uniquePrefix()}/fifo`;
     await client.save(source, key);
     expect(await client.listObjects(key)).toEqual([`${key}/a.txt`]);
-    await expect(client.save(path.join(source, "pipe"), `${key}-pipe`)).rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: expect.stringContaining("not a regular file") });
+    await expect(client.save(path.join(source, "pipe"), `${key}-pipe`)).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      message: expect.stringContaining("not a regular file"),
+    });
   });
 
   it("sixteen Saves of FIFOs at once hold no thread: an unrelated call answers within 100 ms", async () => {
-    const fifos = await Promise.all(Array.from({ length: 16 }, async (_, i) => {
-      const fifo = path.join(allowed, uniquePrefix(`pipe-${i}`));
-      execFileSync("mkfifo", [fifo]);
-      return fifo;
-    }));
-    const saves = fifos.map((fifo) => t.client().save(fifo, `${uniquePrefix()}/p`).catch((e: unknown) => e));
+    const fifos = await Promise.all(
+      Array.from({ length: 16 }, async (_, i) => {
+        const fifo = path.join(allowed, uniquePrefix(`pipe-${i}`));
+        execFileSync("mkfifo", [fifo]);
+        return fifo;
+      }),
+    );
+    const saves = fifos.map((fifo) =>
+      t
+        .client()
+        .save(fifo, `${uniquePrefix()}/p`)
+        .catch((e: unknown) => e),
+    );
     const started = performance.now();
     expect(await t.client().supportsSaveStream()).toBe(true);
     expect(performance.now() - started).toBeLessThan(100);
@@ -167,15 +213,26 @@ describe("a file that changes while being saved", () => {
   const policy = () => new PathPolicy([allowed]);
 
   it.each([
-    ["grows", (file: string) => appendFile(file, "more"), /grew while being saved \(1000 bytes when opened\); nothing was stored/],
-    ["shrinks", (file: string) => truncate(file, 10), /shrank while being saved \(1000 bytes when opened, 10 read\); nothing was stored/],
+    [
+      "grows",
+      (file: string) => appendFile(file, "more"),
+      /grew while being saved \(1000 bytes when opened\); nothing was stored/,
+    ],
+    [
+      "shrinks",
+      (file: string) => truncate(file, 10),
+      /shrank while being saved \(1000 bytes when opened, 10 read\); nothing was stored/,
+    ],
   ])("fails when it %s, and nothing is stored", async (_label, change, message) => {
     const file = path.join(allowed, uniquePrefix("changing"));
     await writeFile(file, Buffer.alloc(1000, 7));
     const opened = await openSaveSource(file, policy());
     if (opened.kind !== "file") throw new Error("expected a file");
     await change(file);
-    const error = await collect(opened.file.stream()).then(() => undefined, (e: unknown) => e);
+    const error = await collect(opened.file.stream()).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(InvalidRequestError);
     expect((error as Error).message).toMatch(message);
     expect(await readFile(file).then((b) => b.length)).toBeGreaterThan(0);

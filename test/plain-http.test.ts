@@ -40,10 +40,17 @@ beforeAll(async () => {
   await write("s3", "secretKey", "minioadmin");
   await write("azure", "accountKey", Buffer.from("k".repeat(64)).toString("base64"));
   const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  await write("gcs", "key.json", JSON.stringify({
-    type: "service_account", project_id: "p", private_key_id: "1", client_email: "a@p.iam.gserviceaccount.com",
-    private_key: privateKey.export({ type: "pkcs8", format: "pem" }),
-  }));
+  await write(
+    "gcs",
+    "key.json",
+    JSON.stringify({
+      type: "service_account",
+      project_id: "p",
+      private_key_id: "1",
+      client_email: "a@p.iam.gserviceaccount.com",
+      private_key: privateKey.export({ type: "pkcs8", format: "pem" }),
+    }),
+  );
   secrets = new SecretResolver({ secretsDir, serviceAccountDir: path.join(secretsDir, "none"), ttlMs: 60_000 });
 });
 afterAll(async () => {
@@ -53,15 +60,42 @@ afterAll(async () => {
 
 const drivers: Record<string, [() => Driver, RegExp]> = {
   s3: [
-    () => createS3Driver(s3ConfigSchema.parse({ endpoint, bucket: "b", maxRetries: 0, accessKeySecret: { name: "s3", key: "accessKey" }, secretKeySecret: { name: "s3", key: "secretKey" } }), { secrets }),
+    () =>
+      createS3Driver(
+        s3ConfigSchema.parse({
+          endpoint,
+          bucket: "b",
+          maxRetries: 0,
+          accessKeySecret: { name: "s3", key: "accessKey" },
+          secretKeySecret: { name: "s3", key: "secretKey" },
+        }),
+        { secrets },
+      ),
     /give the endpoint as http:\/\/…, or without a scheme and with insecure: true/,
   ],
   azure: [
-    () => createAzureDriver(azureConfigSchema.parse({ endpoint: `${endpoint}/devstoreaccount1`, container: "c", accountKeySecret: { name: "azure", key: "accountKey" } }), { secrets }),
+    () =>
+      createAzureDriver(
+        azureConfigSchema.parse({
+          endpoint: `${endpoint}/devstoreaccount1`,
+          container: "c",
+          accountKeySecret: { name: "azure", key: "accountKey" },
+        }),
+        { secrets },
+      ),
     /give azure\.endpoint as http:\/\/…/,
   ],
   gcs: [
-    () => createGcsDriver(gcsConfigSchema.parse({ endpoint, bucket: "b", maxRetries: 0, serviceAccountKeySecret: { name: "gcs", key: "key.json" } }), { secrets }),
+    () =>
+      createGcsDriver(
+        gcsConfigSchema.parse({
+          endpoint,
+          bucket: "b",
+          maxRetries: 0,
+          serviceAccountKeySecret: { name: "gcs", key: "key.json" },
+        }),
+        { secrets },
+      ),
     /give gcs\.endpoint as http:\/\/…/,
   ],
 };
@@ -71,7 +105,10 @@ describe("an https endpoint that answers plain HTTP", () => {
     const [make, hint] = drivers[name] as [() => Driver, RegExp];
     const driver = make();
     try {
-      const error = await driver.stat("some/key").then(() => undefined, (e: unknown) => e);
+      const error = await driver.stat("some/key").then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(UnavailableError);
       expect((error as Error).message).toMatch(/answered plain HTTP to a TLS \(https\) request/);
       expect((error as Error).message).toMatch(hint);

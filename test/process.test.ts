@@ -2,7 +2,7 @@
  * The plugin as Argo runs it: a child process given only the socket path, in
  * a folder that does not exist yet; SIGTERM drains and exits 0.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -88,7 +88,10 @@ describe("the plugin process", () => {
   it("replaces a stale socket left by a dead server", async () => {
     const socketPath = path.join(root, "socket");
     // A server killed with SIGKILL leaves its socket file behind, with nobody accepting on it.
-    const dead = spawn(process.execPath, ["-e", `require("net").createServer().listen(${JSON.stringify(socketPath)}, () => console.log("up"))`]);
+    const dead = spawn(process.execPath, [
+      "-e",
+      `require("net").createServer().listen(${JSON.stringify(socketPath)}, () => console.log("up"))`,
+    ]);
     await once(dead.stdout, "data");
     dead.kill("SIGKILL");
     await once(dead, "exit");

@@ -8,7 +8,10 @@ import { collect, streamOf } from "./helpers/data.ts";
 function fakeTerminal(isTTY: boolean): NodeJS.WriteStream & { text(): string } {
   const out = new PassThrough() as unknown as NodeJS.WriteStream & { text(): string };
   let written = "";
-  out.write = ((chunk: string) => ((written += chunk), true)) as NodeJS.WriteStream["write"];
+  out.write = ((chunk: string) => {
+    written += chunk;
+    return true;
+  }) as NodeJS.WriteStream["write"];
   Object.assign(out, { isTTY, text: () => written });
   return out;
 }

@@ -22,11 +22,16 @@ it("src/generated is up to date with proto/ (run `npm run gen:proto`)", async ()
     const args = script.split("&&")[1]?.trim().split(/\s+/).slice(1) ?? [];
     const outIndex = args.indexOf("-O");
     args[outIndex + 1] = out;
-    execFileSync(process.execPath, [path.resolve("node_modules/@grpc/proto-loader/build/bin/proto-loader-gen-types.js"), ...args]);
+    execFileSync(process.execPath, [
+      path.resolve("node_modules/@grpc/proto-loader/build/bin/proto-loader-gen-types.js"),
+      ...args,
+    ]);
     const committed = await files("src/generated");
     expect(await files(out)).toEqual(committed);
     for (const file of committed) {
-      expect(await readFile(path.join(out, file), "utf8"), file).toBe(await readFile(path.join("src/generated", file), "utf8"));
+      expect(await readFile(path.join(out, file), "utf8"), file).toBe(
+        await readFile(path.join("src/generated", file), "utf8"),
+      );
     }
   } finally {
     await rm(out, { recursive: true, force: true });

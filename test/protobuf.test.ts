@@ -7,8 +7,8 @@ import { loadSync } from "@grpc/proto-loader";
 import protobufjs from "protobufjs";
 import { describe, expect, it } from "vitest";
 import { ADMIN_SERVICE, ARTIFACT_SERVICE, MESSAGES } from "../src/proto.ts";
+import { decode, type MessageDescriptor, ProtobufError } from "../src/protobuf.ts";
 import { encode, GatheredBytes } from "../src/protobuf-encode.ts";
-import { decode, ProtobufError, type MessageDescriptor } from "../src/protobuf.ts";
 
 const root = new protobufjs.Root().loadSync(["proto/artifact.proto", "proto/multistore.proto"], { keepCase: true });
 root.resolveAll();
@@ -38,7 +38,7 @@ const INT64 = ["0", "1", "-1", "127", "128", "9223372036854775807", "-9223372036
 const INT32 = [0, 1, -1, 127, 128, 300, 2147483647, -2147483648];
 
 function sample(descriptor: MessageDescriptor, next: () => number, depth = 0): Record<string, unknown> {
-  const pick = <T,>(values: readonly T[]): T => values[Math.floor(next() * values.length)] as T;
+  const pick = <T>(values: readonly T[]): T => values[Math.floor(next() * values.length)] as T;
   const message: Record<string, unknown> = {};
   for (const field of descriptor.fields) {
     const one = (): unknown => {
@@ -76,7 +76,16 @@ function withoutDefaults(descriptor: MessageDescriptor, message: Record<string, 
       out[field.name] = field.repeated
         ? (value as Record<string, unknown>[]).map((entry) => withoutDefaults(field.type as MessageDescriptor, entry))
         : withoutDefaults(field.type, value as Record<string, unknown>);
-    } else if (field.repeated || !(value === "" || value === 0 || value === "0" || value === false || (value instanceof Uint8Array && value.length === 0))) {
+    } else if (
+      field.repeated ||
+      !(
+        value === "" ||
+        value === 0 ||
+        value === "0" ||
+        value === false ||
+        (value instanceof Uint8Array && value.length === 0)
+      )
+    ) {
       out[field.name] = value;
     }
   }
@@ -87,7 +96,8 @@ function withoutDefaults(descriptor: MessageDescriptor, message: Record<string, 
 function plain(value: unknown): unknown {
   if (value instanceof Uint8Array) return [...value];
   if (Array.isArray(value)) return value.map(plain);
-  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([key, entry]) => [key, plain(entry)]));
+  if (value && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([key, entry]) => [key, plain(entry)]));
   return value;
 }
 
@@ -97,9 +107,19 @@ describe("protobuf codec", () => {
     expect(Object.keys(MESSAGES).sort()).toEqual(types.map((type) => type.fullName.slice(1)).sort());
     for (const type of types) {
       const descriptor = MESSAGES[type.fullName.slice(1)] as MessageDescriptor;
-      const ours = descriptor.fields.map((field) => [field.name, field.number, typeof field.type === "string" ? field.type : field.type.name, Boolean(field.repeated)]);
+      const ours = descriptor.fields.map((field) => [
+        field.name,
+        field.number,
+        typeof field.type === "string" ? field.type : field.type.name,
+        Boolean(field.repeated),
+      ]);
       const theirs = type.fieldsArray
-        .map((field) => [field.name, field.id, field.resolvedType ? field.resolvedType.fullName.slice(1) : field.type, field.repeated])
+        .map((field) => [
+          field.name,
+          field.id,
+          field.resolvedType ? field.resolvedType.fullName.slice(1) : field.type,
+          field.repeated,
+        ])
         .sort((a, b) => (a[1] as number) - (b[1] as number));
       expect(ours, type.fullName).toEqual(theirs);
     }
@@ -107,10 +127,22 @@ describe("protobuf codec", () => {
 
   it("serves every method of both services, with its paths and streaming", () => {
     const definition = loadSync(["artifact.proto", "multistore.proto"], { keepCase: true, includeDirs: ["proto"] });
-    for (const [service, ours] of [["artifact.ArtifactService", ARTIFACT_SERVICE], ["multistore.v1.Admin", ADMIN_SERVICE]] as const) {
-      const theirs = definition[service] as Record<string, { path: string; requestStream: boolean; responseStream: boolean; originalName: string }>;
+    for (const [service, ours] of [
+      ["artifact.ArtifactService", ARTIFACT_SERVICE],
+      ["multistore.v1.Admin", ADMIN_SERVICE],
+    ] as const) {
+      const theirs = definition[service] as Record<
+        string,
+        { path: string; requestStream: boolean; responseStream: boolean; originalName: string }
+      >;
       const shape = (methods: typeof theirs) =>
-        Object.entries(methods).map(([name, method]) => [name, method.path, method.requestStream, method.responseStream, method.originalName]);
+        Object.entries(methods).map(([name, method]) => [
+          name,
+          method.path,
+          method.requestStream,
+          method.responseStream,
+          method.originalName,
+        ]);
       expect(shape(ours as unknown as typeof theirs), service).toEqual(shape(theirs));
     }
   });
@@ -148,7 +180,12 @@ describe("protobuf codec", () => {
     writer.uint32((22 << 3) | 2).bytes(Buffer.from("ignored"));
     writer.uint32((23 << 3) | 5).fixed32(9);
     const bytes = Buffer.concat([Buffer.from(writer.finish()), known]);
-    expect(decode(MESSAGES["artifact.PluginArtifact"] as MessageDescriptor, bytes)).toEqual({ name: "p", configuration: "", connection_timeout_seconds: 0, key: "k" });
+    expect(decode(MESSAGES["artifact.PluginArtifact"] as MessageDescriptor, bytes)).toEqual({
+      name: "p",
+      configuration: "",
+      connection_timeout_seconds: 0,
+      key: "k",
+    });
   });
 
   it("reads a repeated int32 packed or not, as proto3 readers must", () => {

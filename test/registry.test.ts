@@ -20,8 +20,12 @@ function inFreshNode(body: string): Promise<unknown> {
     ${body}
   `;
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ["--input-type=module", "-e", script], { cwd: process.cwd() }, (error, stdout, stderr) =>
-      error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout)),
+    execFile(
+      process.execPath,
+      ["--input-type=module", "-e", script],
+      { cwd: process.cwd() },
+      (error, stdout, stderr) =>
+        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout)),
     );
   });
 }
@@ -76,7 +80,10 @@ describe("the driver registry", () => {
     expect(deps.localDriveRoots).toEqual(["/data", "/mnt/store"]);
     const seen: DriverDeps[] = [];
     const stub = { dispose: async () => {} } as unknown as Driver;
-    const recording = backend(z.strictObject({ n: z.number() }), (_config, given) => (seen.push(given), stub));
+    const recording = backend(z.strictObject({ n: z.number() }), (_config, given) => {
+      seen.push(given);
+      return stub;
+    });
     const registry = new DriverRegistry({ backends: { recording }, deps });
     registry.acquire("recording: {n: 1}").release();
     registry.acquire("recording: {n: 2}").release();
@@ -86,7 +93,9 @@ describe("the driver registry", () => {
 
     // The local store's allow-list comes from the registry's deps, not from process.env.
     const confined = new DriverRegistry({ deps });
-    expect(() => confined.acquire("local: {drives: [/etc/multistore-test]}")).toThrow(/not under a folder this plugin allows/);
+    expect(() => confined.acquire("local: {drives: [/etc/multistore-test]}")).toThrow(
+      /not under a folder this plugin allows/,
+    );
     confined.acquire("local: {drives: [/mnt/store/d1]}").release();
     await confined.dispose();
   });

@@ -10,7 +10,7 @@
  * 8737 with every capability dropped. Run as another user the test can do
  * neither, and runs the plugin as that user on the normal filesystem.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -28,20 +28,33 @@ let client: ArtifactClient;
 
 beforeAll(async () => {
   volume = await mkdtemp(path.join(os.tmpdir(), "restricted-"));
-  for (const dir of ["plugin", "drives/d0", "drives/d1", "drives/d2", "outputs", "inputs"]) await mkdir(path.join(volume, dir), { recursive: true });
+  for (const dir of ["plugin", "drives/d0", "drives/d1", "drives/d2", "outputs", "inputs"])
+    await mkdir(path.join(volume, dir), { recursive: true });
   // Volumes as Argo mounts them: writable by the pod's user.
-  for (const dir of ["", "plugin", "drives", "drives/d0", "drives/d1", "drives/d2", "outputs", "inputs"]) await chmod(path.join(volume, dir), 0o777);
+  for (const dir of ["", "plugin", "drives", "drives/d0", "drives/d1", "drives/d2", "outputs", "inputs"])
+    await chmod(path.join(volume, dir), 0o777);
   const socket = path.join(volume, "plugin", "socket");
   const serve = [process.execPath, path.resolve("src/main.ts"), socket];
   const command = asRoot
-    ? ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+    ? [
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
         // Every mount read-only (`/`, and `/tmp` where it is a mount of its own), except the volume
         // and the kernel's: as a pod's root filesystem with readOnlyRootFilesystem.
         'mount --bind "$0" "$0" && for m in $(awk \'{print $2}\' /proc/self/mounts); do case "$m" in "$0"|/proc*|/sys*|/dev*) ;; *) mount -o remount,bind,ro "$m" 2>/dev/null ;; esac; done; ' +
           'exec setpriv --reuid=8737 --regid=8737 --clear-groups --inh-caps=-all --bounding-set=-all "$@"',
-        volume, ...serve]
+        volume,
+        ...serve,
+      ]
     : serve;
-  plugin = spawn(command[0] as string, command.slice(1), { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, MULTISTORE_PATHS: volume, HOME: "/nonexistent" } });
+  plugin = spawn(command[0] as string, command.slice(1), {
+    stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, MULTISTORE_PATHS: volume, HOME: "/nonexistent" },
+  });
   await new Promise<void>((resolve, reject) => {
     plugin.stderr?.on("data", (chunk: Buffer) => {
       stderr += chunk.toString();
@@ -50,7 +63,9 @@ beforeAll(async () => {
     plugin.once("exit", (code) => reject(new Error(`plugin exited with ${code}: ${stderr}`)));
   });
   const drives = [0, 1, 2].map((i) => path.join(volume, "drives", `d${i}`));
-  client = new ArtifactClient(socket, { configuration: `local: {drives: ${JSON.stringify(drives)}, dataShards: 2, parityShards: 1}` });
+  client = new ArtifactClient(socket, {
+    configuration: `local: {drives: ${JSON.stringify(drives)}, dataShards: 2, parityShards: 1}`,
+  });
 });
 afterAll(async () => {
   client?.close();
@@ -67,10 +82,19 @@ describe(`the plugin on a read-only root filesystem, as UID ${ARGO_UID}, without
     expect(/^CapBnd:\s+(\w+)/m.exec(status)?.[1]).toMatch(asRoot ? /^0+$/ : /./);
     if (!asRoot) return;
     // Its mounts: all read-only but the volume (and the kernel's), `/` and the temp folder included.
-    const mounts = (await readFile(`/proc/${plugin.pid}/mountinfo`, "utf8")).trim().split("\n").map((line) => line.split(" "));
-    const options = (at: string) => mounts.filter((fields) => fields[4] === at).at(-1)?.[5]?.split(",");
+    const mounts = (await readFile(`/proc/${plugin.pid}/mountinfo`, "utf8"))
+      .trim()
+      .split("\n")
+      .map((line) => line.split(" "));
+    const options = (at: string) =>
+      mounts
+        .filter((fields) => fields[4] === at)
+        .at(-1)?.[5]
+        ?.split(",");
     expect(options(volume)).toContain("rw");
-    const writable = mounts.map((f) => f[4] as string).filter((at) => at !== volume && !/^\/(proc|sys|dev)(\/|$)/.test(at) && !options(at)?.includes("ro"));
+    const writable = mounts
+      .map((f) => f[4] as string)
+      .filter((at) => at !== volume && !/^\/(proc|sys|dev)(\/|$)/.test(at) && !options(at)?.includes("ro"));
     expect(writable, "mounts the plugin could write to").toEqual([]);
     expect(mounts.map((f) => f[4])).toContain("/");
   });

@@ -23,8 +23,12 @@ it("the compiled build (the image's entrypoint) serves and exits 0 on SIGTERM", 
     // The image has node_modules beside dist; give the copy the same.
     execFileSync("ln", ["-s", path.resolve("node_modules"), path.join(out, "node_modules")]);
     const socketPath = path.join(out, "run", "socket");
-    const child = spawn(process.execPath, [path.join(out, "src", "main.js"), socketPath], { stdio: ["ignore", "ignore", "pipe"] });
-    await new Promise<void>((resolve) => child.stderr.on("data", (c: Buffer) => c.toString().includes('"ready"') && resolve()));
+    const child = spawn(process.execPath, [path.join(out, "src", "main.js"), socketPath], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    await new Promise<void>((resolve) =>
+      child.stderr.on("data", (c: Buffer) => c.toString().includes('"ready"') && resolve()),
+    );
     const client = new ArtifactClient(socketPath, { configuration: "local: {drives: [/tmp]}" });
     expect(await client.supportsSaveStream()).toBe(true);
     client.close();

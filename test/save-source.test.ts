@@ -59,7 +59,8 @@ describe("a Save's file reads", () => {
     let index = 0;
     for await (const chunk of stream) {
       const piece = chunk as Buffer;
-      if (index % 3 === 0) kept.push(piece); // kept whole
+      if (index % 3 === 0)
+        kept.push(piece); // kept whole
       else if (index % 3 === 1) {
         kept.push(piece);
         recycle(piece.subarray(0, piece.length - 1)); // a slice: must not count as given back

@@ -11,13 +11,13 @@ import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createS3Driver } from "../drivers/s3/index.ts";
 import { InvalidConfigError, PermissionDeniedError, toRpcError } from "../src/errors.ts";
 import { redact } from "../src/redact.ts";
-import { SecretResolver, secretOptionsFromEnv, type SecretResolverOptions } from "../src/secrets.ts";
-import { createS3Driver } from "../drivers/s3/index.ts";
+import { SecretResolver, type SecretResolverOptions, secretOptionsFromEnv } from "../src/secrets.ts";
 import { collect } from "./helpers/data.ts";
 import { makeCertificates } from "./helpers/tls.ts";
-import { startS3Fixture, type S3Fixture } from "./s3/fixture.ts";
+import { type S3Fixture, startS3Fixture } from "./s3/fixture.ts";
 
 /** A token shaped as Kubernetes issues them: a JWT whose subject names the service account. */
 const TOKEN = `eyJhbGciOiJSUzI1NiJ9.${Buffer.from(JSON.stringify({ sub: "system:serviceaccount:argo:argo-executor" })).toString("base64url")}.signature`;
@@ -54,10 +54,18 @@ beforeAll(async () => {
     };
     if (req.headers.authorization !== `Bearer ${TOKEN}`) return send(401, status(401, "Unauthorized", "Unauthorized"));
     const match = /^\/api\/v1\/namespaces\/([^/]+)\/secrets\/([^/?]+)$/.exec(req.url ?? "");
-    if (!match || req.method !== "GET") return send(404, status(404, "NotFound", "the server could not find the requested resource"));
+    if (!match || req.method !== "GET")
+      return send(404, status(404, "NotFound", "the server could not find the requested resource"));
     const [, namespace, name] = match as unknown as [string, string, string];
     if (name === "forbidden") {
-      return send(403, status(403, "Forbidden", `secrets "${name}" is forbidden: User "system:serviceaccount:${namespace}:default" cannot get resource "secrets"`));
+      return send(
+        403,
+        status(
+          403,
+          "Forbidden",
+          `secrets "${name}" is forbidden: User "system:serviceaccount:${namespace}:default" cannot get resource "secrets"`,
+        ),
+      );
     }
     if (name === "forbidden-quietly") return send(403, status(403, "Forbidden", "forbidden"));
     const data = stored.get(`${namespace}/${name}`);
@@ -65,7 +73,13 @@ beforeAll(async () => {
     send(200, {
       kind: "Secret",
       apiVersion: "v1",
-      metadata: { name, namespace, uid: "8f1c2d7e-0000-4000-8000-000000000001", resourceVersion: "4711", creationTimestamp: "2026-11-01T10:00:00Z" },
+      metadata: {
+        name,
+        namespace,
+        uid: "8f1c2d7e-0000-4000-8000-000000000001",
+        resourceVersion: "4711",
+        creationTimestamp: "2026-11-01T10:00:00Z",
+      },
       data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString("base64")])),
       type: "Opaque",
     });
@@ -85,7 +99,9 @@ function resolver(extra: Partial<SecretResolverOptions> = {}): SecretResolver {
 describe("secret resolution", () => {
   it("reads a mounted Secret first, without asking the API", async () => {
     const before = seen.length;
-    expect(await resolver().resolve({ name: "minio-creds", key: "accesskey" }, "s3.accessKeySecret")).toBe("mounted-access");
+    expect(await resolver().resolve({ name: "minio-creds", key: "accesskey" }, "s3.accessKeySecret")).toBe(
+      "mounted-access",
+    );
     expect(seen.length).toBe(before);
   });
 
@@ -130,7 +146,9 @@ describe("secret resolution", () => {
   });
 
   it("outside a cluster, says where it looked", async () => {
-    await expect(resolver({ apiServer: undefined }).resolve({ name: "s", key: "k" }, "s3.accessKeySecret")).rejects.toThrow(
+    await expect(
+      resolver({ apiServer: undefined }).resolve({ name: "s", key: "k" }, "s3.accessKeySecret"),
+    ).rejects.toThrow(
       `s3.accessKeySecret: Secret 's' key 'k' not found: no file ${path.join(secretsDir, "s", "k")}, and no Kubernetes API to ask (KUBERNETES_SERVICE_HOST is not set)`,
     );
   });
@@ -152,7 +170,10 @@ describe("secret resolution", () => {
     expect(options.apiServer).toBe("https://[fd00::1]:443");
     expect(options.secretsDir).toBe("/var/run/secrets/multistore");
     expect(secretOptionsFromEnv({}).apiServer).toBeUndefined();
-    expect(secretOptionsFromEnv({ MULTISTORE_SECRETS_NAMESPACES: " team-a, team-b ,," }).allowedNamespaces).toEqual(["team-a", "team-b"]);
+    expect(secretOptionsFromEnv({ MULTISTORE_SECRETS_NAMESPACES: " team-a, team-b ,," }).allowedNamespaces).toEqual([
+      "team-a",
+      "team-b",
+    ]);
     expect(secretOptionsFromEnv({}).allowedNamespaces).toEqual([]);
   });
 });
@@ -166,7 +187,11 @@ describe("a configuration's secretsNamespace", () => {
   });
   afterAll(() => s3?.teardown());
   const config = (secretsNamespace?: string) =>
-    s3.config({ accessKeySecret: { name: "minio", key: "accessKey" }, secretKeySecret: { name: "minio", key: "secretKey" }, ...(secretsNamespace ? { secretsNamespace } : {}) });
+    s3.config({
+      accessKeySecret: { name: "minio", key: "accessKey" },
+      secretKeySecret: { name: "minio", key: "secretKey" },
+      ...(secretsNamespace ? { secretsNamespace } : {}),
+    });
 
   it("reads the Secrets from that namespace, once the administrator allows it, and the backend works with them", async () => {
     const driver = createS3Driver(config("team-a"), { secrets: resolver({ allowedNamespaces: ["team-a"] }) });
@@ -183,7 +208,9 @@ describe("a configuration's secretsNamespace", () => {
     const driver = createS3Driver(config(), { secrets: resolver() });
     try {
       // Both keys are asked for at once: either may be the one reported.
-      await expect(driver.stat("ns/object")).rejects.toThrow(/s3\.(access|secret)KeySecret: Secret 'minio' in namespace 'argo' not found/);
+      await expect(driver.stat("ns/object")).rejects.toThrow(
+        /s3\.(access|secret)KeySecret: Secret 'minio' in namespace 'argo' not found/,
+      );
     } finally {
       await driver.dispose();
     }
@@ -219,7 +246,9 @@ describe("a configuration's secretsNamespace", () => {
       try {
         const failure = driver.stat("ns/object");
         await expect(failure).rejects.toBeInstanceOf(PermissionDeniedError);
-        await expect(failure).rejects.toThrow(/s3\.secretsNamespace: this plugin may not read Secrets of namespace 'team-c': only of its own \('argo'\)/);
+        await expect(failure).rejects.toThrow(
+          /s3\.secretsNamespace: this plugin may not read Secrets of namespace 'team-c': only of its own \('argo'\)/,
+        );
       } finally {
         await driver.dispose();
       }
@@ -230,7 +259,9 @@ describe("a configuration's secretsNamespace", () => {
 
   it("always allows the pod's own namespace", async () => {
     stored.set("argo/own", { key: "own" });
-    expect(await resolver().forNamespace("argo").resolve({ name: "own", key: "key" }, "s3.accessKeySecret")).toBe("own");
+    expect(await resolver().forNamespace("argo").resolve({ name: "own", key: "key" }, "s3.accessKeySecret")).toBe(
+      "own",
+    );
   });
 
   it("must be a namespace name or an Argo expression", () => {

@@ -1,10 +1,11 @@
 /** Every RPC of our real server, over a real unix socket, with the local backend. */
-import * as grpc from "@grpc/grpc-js";
-import { mkdir, readFile, readdir, symlink, writeFile } from "node:fs/promises";
+
+import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
+import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { OpenStreamResponse__Output } from "../src/generated/artifact/OpenStreamResponse.ts";
 import { FRAME_BYTES } from "../src/frames.ts";
+import type { OpenStreamResponse__Output } from "../src/generated/artifact/OpenStreamResponse.ts";
 import { bytes, collect, sha256, streamOf, uniquePrefix, writeTree } from "./helpers/data.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 
@@ -93,7 +94,9 @@ describe("OpenStream framing", () => {
     expect(last?.is_end).toBe(true);
     expect(last?.data.length).toBe(0);
     const dataFrames = frames.slice(0, -1);
-    expect(dataFrames.every((f) => !f.is_end && f.error === "" && f.data.length > 0 && f.data.length <= FRAME_BYTES)).toBe(true);
+    expect(
+      dataFrames.every((f) => !f.is_end && f.error === "" && f.data.length > 0 && f.data.length <= FRAME_BYTES),
+    ).toBe(true);
     expect(sha256(Buffer.concat(dataFrames.map((f) => f.data)))).toBe(sha256(data));
   });
 
@@ -110,7 +113,11 @@ describe("OpenStream framing", () => {
       }),
     );
     for (let round = 0; round < 3; round++) {
-      await Promise.all(objects.map(async ({ key, data }) => expect(sha256(await collect(t.client().openStream(key)))).toBe(sha256(data))));
+      await Promise.all(
+        objects.map(async ({ key, data }) =>
+          expect(sha256(await collect(t.client().openStream(key)))).toBe(sha256(data)),
+        ),
+      );
     }
   });
 
@@ -131,10 +138,16 @@ describe("OpenStream framing", () => {
   it("answers UNIMPLEMENTED for a method it does not serve", async () => {
     const client = t.client();
     const channel = client.artifacts.getChannel();
-    const generic = new grpc.Client(`unix://${t.socketPath}`, grpc.credentials.createInsecure(), { channelOverride: channel });
+    const generic = new grpc.Client(`unix://${t.socketPath}`, grpc.credentials.createInsecure(), {
+      channelOverride: channel,
+    });
     const code = await new Promise<number>((resolve) =>
-      generic.makeUnaryRequest("/artifact.ArtifactService/NoSuchMethod", () => Buffer.alloc(0), (b: Buffer) => b, {}, (err) =>
-        resolve(err?.code ?? 0),
+      generic.makeUnaryRequest(
+        "/artifact.ArtifactService/NoSuchMethod",
+        () => Buffer.alloc(0),
+        (b: Buffer) => b,
+        {},
+        (err) => resolve(err?.code ?? 0),
       ),
     );
     expect(code).toBe(grpc.status.UNIMPLEMENTED);
@@ -216,7 +229,9 @@ describe("Load destinations", () => {
       code: "INVALID_ARGUMENT",
       message: expect.stringContaining("collides with another object"),
     });
-    expect((await readdir(t.root)).filter((name) => name.startsWith(path.basename(dest)) || name.startsWith(".multistore-"))).toEqual([]);
+    expect(
+      (await readdir(t.root)).filter((name) => name.startsWith(path.basename(dest)) || name.startsWith(".multistore-")),
+    ).toEqual([]);
   });
 });
 

@@ -17,7 +17,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { localConfigSchema } from "../drivers/local/config.ts";
 import { createLocalDriver } from "../drivers/local/index.ts";
 import { SMALL_PIECE_BYTES, STALLED_OUTPUT, StalledOutput } from "../src/concurrency.ts";
-import { sendFrames, type FrameSink } from "../src/frames.ts";
+import { type FrameSink, sendFrames } from "../src/frames.ts";
 import type { OpenStreamResponse } from "../src/generated/artifact/OpenStreamResponse.ts";
 import { collect } from "./helpers/data.ts";
 import { generatedBody } from "./helpers/memory.ts";
@@ -87,7 +87,10 @@ async function underPressure<T>(work: () => Promise<T>): Promise<T> {
 describe("a stalled download", () => {
   it("keeps no reference to the chunk its waiting frame was cut from", async () => {
     const refs: WeakRef<Buffer>[] = [];
-    const tracked = (chunk: Buffer) => (refs.push(new WeakRef(chunk)), chunk);
+    const tracked = (chunk: Buffer) => {
+      refs.push(new WeakRef(chunk));
+      return chunk;
+    };
     async function* chunks(): AsyncGenerator<Buffer> {
       // No local: a generator keeps its locals while it waits at a yield.
       for (let i = 0; i < 4; i++) yield tracked(Buffer.alloc(MiB, i + 1));
@@ -97,7 +100,9 @@ describe("a stalled download", () => {
     while (sink.copies.length < 2) await new Promise((r) => setTimeout(r, 5));
     expect(refs).toHaveLength(2); // the next chunk is not even read while a frame waits
     expect(sink.copies[1]?.[0]).toBe(2);
-    expect(await collected(refs[1] as WeakRef<Buffer>), "the chunk behind the waiting frame is still referenced").toBe(true);
+    expect(await collected(refs[1] as WeakRef<Buffer>), "the chunk behind the waiting frame is still referenced").toBe(
+      true,
+    );
   });
 
   it("keeps no piece of a local object alive in the reader while its consumer holds none", async () => {
@@ -140,13 +145,20 @@ describe("many stalled downloads", () => {
       const sizes: number[] = [];
       const sink: FrameSink = {
         cancelled: false,
-        write: (frame, callback) => (frame.data && sizes.push((frame.data as Buffer).length), setImmediate(() => callback?.()), true),
+        write: (frame, callback) => {
+          if (frame.data) sizes.push((frame.data as Buffer).length);
+          setImmediate(() => callback?.());
+          return true;
+        },
         on: () => sink,
         removeListener: () => sink,
       };
-      await sendFrames((async function* () {
-        yield Buffer.alloc(2 * MiB, 1);
-      })(), sink);
+      await sendFrames(
+        (async function* () {
+          yield Buffer.alloc(2 * MiB, 1);
+        })(),
+        sink,
+      );
       return sizes;
     };
     expect(await underPressure(frameSizes)).toEqual(Array(32).fill(SMALL_PIECE_BYTES));
@@ -161,7 +173,10 @@ describe("many stalled downloads", () => {
       const pieces = await underPressure(async () => {
         const sizes: number[] = [];
         const parts: Buffer[] = [];
-        for await (const piece of await driver.get("obj")) (sizes.push(piece.length), parts.push(piece));
+        for await (const piece of await driver.get("obj")) {
+          sizes.push(piece.length);
+          parts.push(piece);
+        }
         expect(Buffer.concat(parts).equals(content)).toBe(true);
         return sizes;
       });

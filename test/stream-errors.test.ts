@@ -76,12 +76,26 @@ describe("a failed directory Save", () => {
     files["sub/zz-fails.bin"] = bytes(10);
     await writeTree(source, files);
     const config = `faulty: {drive: ${JSON.stringify(drive)}, failAfter: 1000000, failPutOf: zz-fails.bin}`;
-    await expect(t.client(config).save(source, key)).rejects.toMatchObject({ code: "INTERNAL", message: expect.stringContaining("ENOSPC") });
-    const stored = await t.client(config).listObjects(key).catch(() => [] as string[]);
+    await expect(t.client(config).save(source, key)).rejects.toMatchObject({
+      code: "INTERNAL",
+      message: expect.stringContaining("ENOSPC"),
+    });
+    const stored = await t
+      .client(config)
+      .listObjects(key)
+      .catch(() => [] as string[]);
     await new Promise((r) => setTimeout(r, 200)); // anything still running would publish by now
-    expect(await t.client(config).listObjects(key).catch(() => [] as string[])).toEqual(stored);
+    expect(
+      await t
+        .client(config)
+        .listObjects(key)
+        .catch(() => [] as string[]),
+    ).toEqual(stored);
     expect(stored).not.toContain(`${key}/sub/zz-fails.bin`);
-    for (const object of stored) expect(files[object.slice(key.length + 1)]?.length).toBe((await collect(t.client(config).openStream(object))).length);
+    for (const object of stored)
+      expect(files[object.slice(key.length + 1)]?.length).toBe(
+        (await collect(t.client(config).openStream(object))).length,
+      );
   });
 });
 

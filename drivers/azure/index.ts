@@ -8,17 +8,25 @@
  * discards them. Downloads resume mid-body through the SDK's own ranged
  * retries.
  */
-import { AnonymousCredential, type BlobDownloadResponseParsed, type BlockBlobClient, ContainerClient, StorageSharedKeyCredential, type StoragePipelineOptions } from "@azure/storage-blob";
-import { DefaultAzureCredential } from "@azure/identity";
+
 import type { Readable } from "node:stream";
+import { DefaultAzureCredential } from "@azure/identity";
+import {
+  AnonymousCredential,
+  type BlobDownloadResponseParsed,
+  type BlockBlobClient,
+  ContainerClient,
+  type StoragePipelineOptions,
+  StorageSharedKeyCredential,
+} from "@azure/storage-blob";
 import { KeyLocks, UntilFailure } from "../../src/concurrency.ts";
 import type { Driver, DriverDeps, ObjectInfo, TransferOptions } from "../../src/driver.ts";
 import { InvalidConfigError, UnavailableError } from "../../src/errors.ts";
-import { resumableRead } from "../resumable-read.ts";
 import type { SecretResolver } from "../../src/secrets.ts";
 import { deleteListed, destroyOnAbort, prefixFolder, storedName } from "../object-store.ts";
+import { resumableRead } from "../resumable-read.ts";
 import type { AzureConfig } from "./config.ts";
-import { azureError, type AzureTarget } from "./errors.ts";
+import { type AzureTarget, azureError } from "./errors.ts";
 
 /** Block size and blocks in flight per upload: memory per upload is about their product plus one. */
 export const BLOCK_BYTES = 8 * 1024 * 1024;
@@ -46,7 +54,10 @@ export function accountName(endpoint: URL): string {
   const host = endpoint.hostname;
   if (host === "127.0.0.1" || host === "localhost" || host === "[::1]") {
     const name = endpoint.pathname.split("/").filter(Boolean)[0];
-    if (!name) throw new InvalidConfigError("azure.endpoint: an emulator endpoint must name the account, e.g. http://127.0.0.1:10000/devstoreaccount1");
+    if (!name)
+      throw new InvalidConfigError(
+        "azure.endpoint: an emulator endpoint must name the account, e.g. http://127.0.0.1:10000/devstoreaccount1",
+      );
     return name;
   }
   return host.split(".")[0] ?? host;
@@ -63,7 +74,8 @@ async function uploadBlob(blob: BlockBlobClient, body: Readable, signal?: AbortS
     signal?.throwIfAborted();
     await blob.uploadStream(body, BLOCK_BYTES, BLOCKS_IN_FLIGHT, { abortSignal: signal });
   } catch (error) {
-    if (signal?.aborted) throw Object.assign(new Error("the upload was cancelled", { cause: error }), { name: "AbortError" });
+    if (signal?.aborted)
+      throw Object.assign(new Error("the upload was cancelled", { cause: error }), { name: "AbortError" });
     throw error;
   } finally {
     undo();
@@ -113,7 +125,13 @@ class AzureDriver implements Driver {
       return resumableRead(bodyOf(first), {
         length: first.etag ? first.contentLength : undefined,
         reopen: async (offset, signal) =>
-          bodyOf(await blob.download(offset, undefined, { abortSignal: signal, maxRetryRequests: 0, conditions: { ifMatch: first.etag } })),
+          bodyOf(
+            await blob.download(offset, undefined, {
+              abortSignal: signal,
+              maxRetryRequests: 0,
+              conditions: { ifMatch: first.etag },
+            }),
+          ),
         maxRetries: MAX_RETRIES,
         signal: options.signal,
         mapError: (error) => azureError(error, this.target(key)),
@@ -146,14 +164,20 @@ class AzureDriver implements Driver {
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
     const container = await this.call(undefined, (c) => Promise.resolve(c)); // fails here on bad credentials
-    const pages = container.listBlobsFlat({ prefix: this.prefix + prefix, includeMetadata: true }).byPage({ maxPageSize: 5000 });
+    const pages = container
+      .listBlobsFlat({ prefix: this.prefix + prefix, includeMetadata: true })
+      .byPage({ maxPageSize: 5000 });
     for (;;) {
       const page = await this.call(undefined, () => pages.next());
       if (page.done) return;
       for (const blob of page.value.segment.blobItems) {
         // Folder markers: `dir/` names, and ADLS Gen2 (hierarchical namespace) directories.
         if (blob.name.endsWith("/") || blob.metadata?.["hdi_isfolder"] === "true") continue;
-        yield { key: blob.name.slice(this.prefix.length), size: blob.properties.contentLength ?? 0, modified: blob.properties.lastModified };
+        yield {
+          key: blob.name.slice(this.prefix.length),
+          size: blob.properties.contentLength ?? 0,
+          modified: blob.properties.lastModified,
+        };
       }
     }
   }
@@ -165,7 +189,9 @@ class AzureDriver implements Driver {
 
   async deletePrefix(prefix: string): Promise<number> {
     return deleteListed(this.list(prefix), DELETE_CONCURRENCY, async (key) => {
-      const result = await this.call(key, (c) => c.getBlobClient(this.prefix + key).deleteIfExists({ deleteSnapshots: "include" }));
+      const result = await this.call(key, (c) =>
+        c.getBlobClient(this.prefix + key).deleteIfExists({ deleteSnapshots: "include" }),
+      );
       return result.succeeded;
     });
   }
@@ -185,9 +211,10 @@ class AzureDriver implements Driver {
 
   /** The container client for the current credentials: the Secret is re-read when the resolver's cache expires. */
   private async container(): Promise<ContainerClient> {
-    const secret = this.config.accountKeySecret && !this.config.useSDKCreds
-      ? (await this.secrets.resolve(this.config.accountKeySecret, "azure.accountKeySecret")).trim()
-      : undefined;
+    const secret =
+      this.config.accountKeySecret && !this.config.useSDKCreds
+        ? (await this.secrets.resolve(this.config.accountKeySecret, "azure.accountKeySecret")).trim()
+        : undefined;
     if (this.client && this.client.secret === secret) return this.client.container;
     const options: StoragePipelineOptions = {
       retryOptions: { maxTries: MAX_RETRIES + 1, retryDelayInMs: 500, maxRetryDelayInMs: 20_000 },
@@ -197,7 +224,11 @@ class AzureDriver implements Driver {
     if (secret === undefined) {
       container = new ContainerClient(this.containerUrl, new DefaultAzureCredential(), options);
     } else if (isSasToken(secret)) {
-      container = new ContainerClient(`${this.containerUrl}?${secret.replace(/^\?/, "")}`, new AnonymousCredential(), options);
+      container = new ContainerClient(
+        `${this.containerUrl}?${secret.replace(/^\?/, "")}`,
+        new AnonymousCredential(),
+        options,
+      );
     } else {
       const credential = new StorageSharedKeyCredential(accountName(new URL(this.config.endpoint)), secret);
       container = new ContainerClient(this.containerUrl, credential, options);

@@ -10,7 +10,7 @@
  * A plain-HTTP `endpoint` without a key is taken for an emulator
  * (fake-gcs-server, the Firebase emulator), which needs no credentials.
  */
-import { IdempotencyStrategy, RETRYABLE_ERR_FN_DEFAULT, Storage, type ApiError } from "@google-cloud/storage";
+import { type ApiError, IdempotencyStrategy, RETRYABLE_ERR_FN_DEFAULT, Storage } from "@google-cloud/storage";
 import { JWT } from "google-auth-library";
 import { InvalidConfigError } from "../../src/errors.ts";
 import { registerSecret } from "../../src/redact.ts";
@@ -29,7 +29,9 @@ interface ServiceAccountKey {
 
 /** The key Secret's current value (re-read when the resolver's cache expires), or undefined without one. */
 export async function currentKey(config: GcsConfig, secrets: SecretResolver): Promise<string | undefined> {
-  return config.serviceAccountKeySecret ? secrets.resolve(config.serviceAccountKeySecret, "gcs.serviceAccountKeySecret") : undefined;
+  return config.serviceAccountKeySecret
+    ? secrets.resolve(config.serviceAccountKeySecret, "gcs.serviceAccountKeySecret")
+    : undefined;
 }
 
 /** A client for `keyText` (the key Secret's value), or for ADC or an emulator without one. */
@@ -48,19 +50,39 @@ export function createStorage(config: GcsConfig, keyText: string | undefined, ma
   const endpoint = config.endpoint ? { apiEndpoint: config.endpoint.replace(/\/+$/, "") } : {};
   if (keyText === undefined) {
     const emulator = config.endpoint?.startsWith("http://") ?? false;
-    return new Storage({ ...endpoint, retryOptions, useAuthWithCustomEndpoint: !emulator, projectId: emulator ? "emulator" : undefined });
+    return new Storage({
+      ...endpoint,
+      retryOptions,
+      useAuthWithCustomEndpoint: !emulator,
+      projectId: emulator ? "emulator" : undefined,
+    });
   }
   let key: ServiceAccountKey;
   try {
     key = JSON.parse(keyText) as ServiceAccountKey;
   } catch {
-    throw new InvalidConfigError("gcs.serviceAccountKeySecret: the Secret's value is not JSON; expected a service-account key file");
+    throw new InvalidConfigError(
+      "gcs.serviceAccountKeySecret: the Secret's value is not JSON; expected a service-account key file",
+    );
   }
   if (!key.client_email || !key.private_key) {
-    throw new InvalidConfigError("gcs.serviceAccountKeySecret: the key has no client_email or private_key; expected a service-account key file");
+    throw new InvalidConfigError(
+      "gcs.serviceAccountKeySecret: the key has no client_email or private_key; expected a service-account key file",
+    );
   }
   registerSecret(key.private_key); // parsed, its newlines are real: not the text the resolver registered
-  const authClient = new JWT({ email: key.client_email, key: key.private_key, keyId: key.private_key_id, scopes: [SCOPE] });
+  const authClient = new JWT({
+    email: key.client_email,
+    key: key.private_key,
+    keyId: key.private_key_id,
+    scopes: [SCOPE],
+  });
   authClient.useJWTAccessWithScope = true; // sign our own JWT rather than fetch a token from oauth2.googleapis.com
-  return new Storage({ ...endpoint, retryOptions, authClient, projectId: key.project_id, useAuthWithCustomEndpoint: true });
+  return new Storage({
+    ...endpoint,
+    retryOptions,
+    authClient,
+    projectId: key.project_id,
+    useAuthWithCustomEndpoint: true,
+  });
 }

@@ -1,6 +1,6 @@
 /** Configuration of the `gcs` backend, in the vocabulary of Argo's GCS artifact repository. */
 import { z } from "zod";
-import { keyPrefix, secretSelector, secretsNamespace } from "../../src/config.ts";
+import { keyPrefix, retries, secretSelector, secretsNamespace } from "../../src/config.ts";
 
 export const gcsConfigSchema = z.strictObject({
   bucket: z.string({ error: "expected a bucket name" }).min(1, "expected a bucket name"),
@@ -12,7 +12,7 @@ export const gcsConfigSchema = z.strictObject({
   /** For emulators and private endpoints. */
   endpoint: z.url({ error: "expected a URL" }).optional(),
   /** Retries of 5xx, 429 and broken connections, with exponential backoff. */
-  maxRetries: z.number({ error: "expected a number" }).int().min(0, "expected 0 or more").max(20, "expected at most 20").optional(),
+  maxRetries: retries.optional(),
 });
 
 export type GcsConfig = z.infer<typeof gcsConfigSchema>;

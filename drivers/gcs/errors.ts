@@ -2,7 +2,13 @@
  * Folds GCS failures into the plugin's error classes, with a message that
  * says what to fix. Called after the client's retries are spent.
  */
-import { InvalidConfigError, NotFoundError, PermissionDeniedError, PluginError, UnavailableError } from "../../src/errors.ts";
+import {
+  type InvalidConfigError,
+  NotFoundError,
+  PermissionDeniedError,
+  PluginError,
+  UnavailableError,
+} from "../../src/errors.ts";
 import { isPlainHttpAnswer, missingContainer, NETWORK_ERROR_CODES, plainHttpError } from "../object-store.ts";
 
 export interface GcsTarget {
@@ -19,7 +25,6 @@ interface ApiErrorLike {
   errors?: { reason?: string; message?: string }[];
 }
 
-
 export function gcsError(error: unknown, target: GcsTarget): Error {
   if (error instanceof PluginError) return error;
   const e = (error ?? {}) as ApiErrorLike;
@@ -30,13 +35,25 @@ export function gcsError(error: unknown, target: GcsTarget): Error {
   const detail = message ? `: ${message}` : "";
   const options = { cause: error };
 
-  if (status === 404 && (target.key === undefined || /specified bucket does not exist/i.test(message))) return missingBucket(target, error);
+  if (status === 404 && (target.key === undefined || /specified bucket does not exist/i.test(message)))
+    return missingBucket(target, error);
   if (status === 404) return new NotFoundError(`object '${target.key ?? ""}' not found in ${where}`, options);
   if (status === 401) {
-    return new PermissionDeniedError(`${where} refused the credentials; check serviceAccountKeySecret (a service-account JSON key) or the pod's workload identity${detail}`, options);
+    return new PermissionDeniedError(
+      `${where} refused the credentials; check serviceAccountKeySecret (a service-account JSON key) or the pod's workload identity${detail}`,
+      options,
+    );
   }
-  if (status === 403) return new PermissionDeniedError(`${where} denied access; the service account lacks permission for this call${detail}`, options);
-  if (status === 412) return new UnavailableError(`object '${target.key ?? ""}' in ${where} was replaced while being read; read it again`, options);
+  if (status === 403)
+    return new PermissionDeniedError(
+      `${where} denied access; the service account lacks permission for this call${detail}`,
+      options,
+    );
+  if (status === 412)
+    return new UnavailableError(
+      `object '${target.key ?? ""}' in ${where} was replaced while being read; read it again`,
+      options,
+    );
   if (isPlainHttpAnswer(error)) return plainHttpError(where, "give gcs.endpoint as http://…", error);
   if ((status !== undefined && (status >= 500 || status === 429)) || NETWORK_ERROR_CODES.has(String(e.code ?? ""))) {
     return new UnavailableError(`${where} is unavailable (${status ?? e.code})${detail}`, options);

@@ -9,20 +9,21 @@
  * leaves nothing. Reads are pinned to the generation they started on, resume
  * a broken body, and check the whole object's MD5 before they end.
  */
-import type { File, Storage } from "@google-cloud/storage";
-import { setTimeout as sleep } from "node:timers/promises";
+
 import { createHash } from "node:crypto";
 import { pipeline as pipelineStreams, Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { File, Storage } from "@google-cloud/storage";
 import { backoffMs } from "../../src/concurrency.ts";
 import type { Driver, DriverDeps, ObjectInfo, TransferOptions } from "../../src/driver.ts";
 import { DataLossError, NotFoundError } from "../../src/errors.ts";
-import { resumableRead } from "../resumable-read.ts";
 import type { SecretResolver } from "../../src/secrets.ts";
 import { deleteListed, destroyOnAbort, prefixFolder, storedName } from "../object-store.ts";
+import { resumableRead } from "../resumable-read.ts";
 import { createStorage, currentKey } from "./client.ts";
 import type { GcsConfig } from "./config.ts";
-import { gcsError, missingBucket, type GcsTarget } from "./errors.ts";
+import { type GcsTarget, gcsError, missingBucket } from "./errors.ts";
 
 /** Resumable-upload chunk: what one upload holds in memory, and the unit a retry resends. */
 export const CHUNK_BYTES = 16 * 1024 * 1024;
@@ -99,7 +100,11 @@ class GcsDriver implements Driver {
     const name = this.objectName(key);
     return this.call(key, async (storage) => {
       const [metadata] = await this.bucket(storage).file(name).getMetadata();
-      return { key, size: Number(metadata.size ?? 0), modified: metadata.updated ? new Date(metadata.updated) : undefined };
+      return {
+        key,
+        size: Number(metadata.size ?? 0),
+        modified: metadata.updated ? new Date(metadata.updated) : undefined,
+      };
     });
   }
 
@@ -108,12 +113,21 @@ class GcsDriver implements Driver {
     let pageToken: string | undefined;
     do {
       const [files, next] = await this.call(undefined, () =>
-        this.bucket(storage).getFiles({ prefix: this.prefix + prefix, autoPaginate: false, maxResults: PAGE_SIZE, pageToken }),
+        this.bucket(storage).getFiles({
+          prefix: this.prefix + prefix,
+          autoPaginate: false,
+          maxResults: PAGE_SIZE,
+          pageToken,
+        }),
       );
       for (const file of files) {
         if (file.name.endsWith("/")) continue; // folder markers made by consoles and tools, as in Argo
         const { size, updated } = file.metadata;
-        yield { key: file.name.slice(this.prefix.length), size: Number(size ?? 0), modified: updated ? new Date(updated) : undefined };
+        yield {
+          key: file.name.slice(this.prefix.length),
+          size: Number(size ?? 0),
+          modified: updated ? new Date(updated) : undefined,
+        };
       }
       pageToken = (next as { pageToken?: string } | null | undefined)?.pageToken;
     } while (pageToken);
@@ -126,7 +140,11 @@ class GcsDriver implements Driver {
 
   async deletePrefix(prefix: string): Promise<number> {
     return deleteListed(this.list(prefix), DELETE_CONCURRENCY, async (key) => {
-      await this.call(key, (storage) => this.bucket(storage).file(this.prefix + key).delete({ ignoreNotFound: true }));
+      await this.call(key, (storage) =>
+        this.bucket(storage)
+          .file(this.prefix + key)
+          .delete({ ignoreNotFound: true }),
+      );
       return true;
     });
   }
@@ -135,7 +153,8 @@ class GcsDriver implements Driver {
 
   private async storage(): Promise<Storage> {
     const key = await currentKey(this.config, this.secrets);
-    if (!this.client || this.client.key !== key) this.client = { key, storage: createStorage(this.config, key, this.config.maxRetries ?? MAX_RETRIES) };
+    if (!this.client || this.client.key !== key)
+      this.client = { key, storage: createStorage(this.config, key, this.config.maxRetries ?? MAX_RETRIES) };
     return this.client.storage;
   }
 
@@ -182,7 +201,9 @@ class GcsDriver implements Driver {
 async function saveSmall(storage: Storage, file: File, data: Buffer, signal?: AbortSignal): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
-      await pipeline(Readable.from([data]), file.createWriteStream({ resumable: false, validation: "md5" }), { signal });
+      await pipeline(Readable.from([data]), file.createWriteStream({ resumable: false, validation: "md5" }), {
+        signal,
+      });
       return;
     } catch (error) {
       const retryable = storage.retryOptions.retryableErrorFn?.(error as never) ?? false;
@@ -204,7 +225,11 @@ function md5Check(expected: string, target: () => GcsTarget): Transform {
       const actual = hash.digest("base64");
       if (actual === expected) return done();
       const { bucket, key } = target();
-      done(new DataLossError(`object '${key ?? ""}' in bucket '${bucket}' read back with MD5 ${actual}, but GCS has ${expected}: the data was damaged on the way`));
+      done(
+        new DataLossError(
+          `object '${key ?? ""}' in bucket '${bucket}' read back with MD5 ${actual}, but GCS has ${expected}: the data was damaged on the way`,
+        ),
+      );
     },
   });
 }

@@ -33,9 +33,9 @@ function takeBuffer(size: number): Buffer {
 }
 function giveBuffer(buffer: Buffer): void {
   if (spareBytes + buffer.length > READ_BUFFERS.capacity / 4) return; // let it go
-  let list = spare.get(buffer.length);
-  if (!list) spare.set(buffer.length, (list = []));
-  list.push(buffer);
+  const list = spare.get(buffer.length);
+  if (list) list.push(buffer);
+  else spare.set(buffer.length, [buffer]);
   spareBytes += buffer.length;
 }
 
@@ -137,7 +137,9 @@ export class BlockWindow {
 
   private start(b: number, release: () => void): Held {
     const buffer = takeBuffer(this.reader.dataBytes());
-    const read = this.reader.read(b, this.want, false, buffer).then((stripe) => stripe.data.subarray(0, stripe.blockBytes));
+    const read = this.reader
+      .read(b, this.want, false, buffer)
+      .then((stripe) => stripe.data.subarray(0, stripe.blockBytes));
     read.catch(() => {}); // surfaced by get()
     const entry = { read, buffer, release };
     this.held.set(b, entry);

@@ -13,8 +13,9 @@
  * `data` (so a block of the object is copied in once and is already its data
  * shards), the m parity shards back to back in `parity`.
  */
-import type * as RonomonReedSolomon from "@ronomon/reed-solomon";
+
 import { createRequire } from "node:module";
+import type * as RonomonReedSolomon from "@ronomon/reed-solomon";
 
 // The package's main is its .node binary; require() loads it without the ESM addon warning.
 const ReedSolomon = createRequire(import.meta.url)("@ronomon/reed-solomon") as typeof RonomonReedSolomon;
@@ -42,7 +43,13 @@ export class ErasureCodec {
    * place in the stripe, from the shards `present`, of which there must be at
    * least k, correct, in their slots. Other slots are neither read nor written.
    */
-  rebuild(present: readonly number[], missing: readonly number[], data: Buffer, parity: Buffer, shardSize: number): Promise<void> {
+  rebuild(
+    present: readonly number[],
+    missing: readonly number[],
+    data: Buffer,
+    parity: Buffer,
+    shardSize: number,
+  ): Promise<void> {
     if (missing.length === 0) return Promise.resolve();
     if (present.length < this.dataShards) {
       return Promise.reject(new Error(`cannot rebuild shards from ${present.length} with ${this.dataShards} needed`));
@@ -68,6 +75,9 @@ const codecs = new Map<string, ErasureCodec>();
 export function codecFor(dataShards: number, parityShards: number): ErasureCodec {
   const id = `${dataShards}+${parityShards}`;
   let codec = codecs.get(id);
-  if (!codec) codecs.set(id, (codec = new ErasureCodec(dataShards, parityShards)));
+  if (!codec) {
+    codec = new ErasureCodec(dataShards, parityShards);
+    codecs.set(id, codec);
+  }
   return codec;
 }

@@ -8,7 +8,7 @@ import { readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { errnoCode } from "../../src/errors.ts";
 import { folderIsOurs, mkdirBelow } from "./files.ts";
-import { versionTime, type DriveSet } from "./layout.ts";
+import { type DriveSet, versionTime } from "./layout.ts";
 
 /** One drive's finished shard file, waiting in the drive's tmp folder. */
 export interface ShardTemp {
@@ -24,19 +24,30 @@ export interface ShardTemp {
  * than `mtime` are removed from every online drive.
  */
 export async function publishVersion(
-  drives: DriveSet, key: string, version: string, mtime: number, targets: ShardTemp[], quorum: number,
+  drives: DriveSet,
+  key: string,
+  version: string,
+  mtime: number,
+  targets: ShardTemp[],
+  quorum: number,
 ): Promise<void> {
   const committed: ShardTemp[] = [];
-  await Promise.all(targets.filter((t) => !t.failure).map(async (t) => {
-    try {
-      await publish(drives, t.drive, t.temp, drives.shardPath(t.drive, key, version));
-      committed.push(t);
-    } catch (error) {
-      t.failure ??= (error as Error).message;
-    }
-  }));
+  await Promise.all(
+    targets
+      .filter((t) => !t.failure)
+      .map(async (t) => {
+        try {
+          await publish(drives, t.drive, t.temp, drives.shardPath(t.drive, key, version));
+          committed.push(t);
+        } catch (error) {
+          t.failure ??= (error as Error).message;
+        }
+      }),
+  );
   if (committed.length < quorum) {
-    await Promise.all(committed.map((t) => rm(drives.shardPath(t.drive, key, version), { force: true }).catch(() => {})));
+    await Promise.all(
+      committed.map((t) => rm(drives.shardPath(t.drive, key, version), { force: true }).catch(() => {})),
+    );
     for (const t of committed) t.failure ??= "rolled back";
     return;
   }
@@ -50,12 +61,14 @@ const IMPLAUSIBLY_LATE_MS = 366 * 24 * 3600_000;
 export async function newestVersionTime(drives: DriveSet, key: string): Promise<number> {
   let newest = 0;
   const latest = Date.now() + IMPLAUSIBLY_LATE_MS;
-  await Promise.all(drives.online().map(async (d) => {
-    for (const name of await readdir(drives.versionsDir(d, key)).catch(() => [] as string[])) {
-      const time = versionTime(name);
-      if (time > newest && time <= latest) newest = time;
-    }
-  }));
+  await Promise.all(
+    drives.online().map(async (d) => {
+      for (const name of await readdir(drives.versionsDir(d, key)).catch(() => [] as string[])) {
+        const time = versionTime(name);
+        if (time > newest && time <= latest) newest = time;
+      }
+    }),
+  );
   return newest;
 }
 

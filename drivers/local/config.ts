@@ -27,30 +27,56 @@ export function defaultParity(drives: number): number {
 
 /** `1048576`, `1MiB`, `512KiB`: a size in bytes. */
 const SIZE_HINT = "expected a size such as 1MiB, 512KiB or 1048576";
-const size = z.union([
-  z.number({ error: SIZE_HINT }).int(),
-  z
-    .string()
-    .regex(/^\d+\s*(B|KiB|MiB)?$/, SIZE_HINT)
-    .transform((text) => {
-      const [, digits = "0", unit = "B"] = /^(\d+)\s*(B|KiB|MiB)?$/.exec(text) ?? [];
-      return Number(digits) * ({ B: 1, KiB: 1024, MiB: MiB } as Record<string, number>)[unit]!;
-    }),
-], { error: SIZE_HINT });
+const size = z.union(
+  [
+    z.number({ error: SIZE_HINT }).int(),
+    z
+      .string()
+      .regex(/^\d+\s*(B|KiB|MiB)?$/, SIZE_HINT)
+      .transform((text) => {
+        const [, digits = "0", unit = "B"] = /^(\d+)\s*(B|KiB|MiB)?$/.exec(text) ?? [];
+        return Number(digits) * ({ B: 1, KiB: 1024, MiB: MiB } as Record<string, number>)[unit]!;
+      }),
+  ],
+  { error: SIZE_HINT },
+);
 
 export const localConfigSchema = z
   .strictObject({
     /** Directories the store spreads over, each normally its own volume; order matters. */
     drives: z
-      .array(absolutePath.refine((p) => !isForbiddenRoot(path.resolve(p)), `expected a drive outside ${FORBIDDEN_ROOTS.join(", ")}`), {
-        error: "expected a list of absolute paths",
-      })
+      .array(
+        absolutePath.refine(
+          (p) => !isForbiddenRoot(path.resolve(p)),
+          `expected a drive outside ${FORBIDDEN_ROOTS.join(", ")}`,
+        ),
+        {
+          error: "expected a list of absolute paths",
+        },
+      )
       .min(1, "expected at least one drive")
       .max(MAX_DRIVES, `expected at most ${MAX_DRIVES} drives`),
-    dataShards: z.number({ error: "expected a whole number" }).int().min(1, "expected at least 1").max(MAX_DATA_SHARDS, `expected at most ${MAX_DATA_SHARDS}`).optional(),
-    parityShards: z.number({ error: "expected a whole number" }).int().min(0, "expected 0 or more").max(MAX_PARITY_SHARDS, `expected at most ${MAX_PARITY_SHARDS}`).optional(),
+    dataShards: z
+      .number({ error: "expected a whole number" })
+      .int()
+      .min(1, "expected at least 1")
+      .max(MAX_DATA_SHARDS, `expected at most ${MAX_DATA_SHARDS}`)
+      .optional(),
+    parityShards: z
+      .number({ error: "expected a whole number" })
+      .int()
+      .min(0, "expected 0 or more")
+      .max(MAX_PARITY_SHARDS, `expected at most ${MAX_PARITY_SHARDS}`)
+      .optional(),
     /** Bytes of the object encoded at a time; each drive gets blockSize / dataShards of it. */
-    blockSize: size.pipe(z.number().min(64 * 1024, "expected at least 64KiB").max(16 * MiB, "expected at most 16MiB")).optional(),
+    blockSize: size
+      .pipe(
+        z
+          .number()
+          .min(64 * 1024, "expected at least 64KiB")
+          .max(16 * MiB, "expected at most 16MiB"),
+      )
+      .optional(),
     /** Minutes between background heal passes over every object; 0 or absent: none. */
     healIntervalMinutes: z
       .number({ error: "expected a number of minutes" })
@@ -64,9 +90,14 @@ export const localConfigSchema = z
     config.drives.forEach((drive, i) => {
       const normal = path.resolve(drive);
       for (const [other, j] of seen) {
-        if (other === normal) ctx.addIssue({ code: "custom", path: ["drives", i], message: `expected a drive distinct from drives[${j}]` });
+        if (other === normal)
+          ctx.addIssue({ code: "custom", path: ["drives", i], message: `expected a drive distinct from drives[${j}]` });
         else if (normal.startsWith(`${other}/`) || other.startsWith(`${normal}/`)) {
-          ctx.addIssue({ code: "custom", path: ["drives", i], message: `expected a drive not nested with drives[${j}]` });
+          ctx.addIssue({
+            code: "custom",
+            path: ["drives", i],
+            message: `expected a drive not nested with drives[${j}]`,
+          });
         }
       }
       seen.set(normal, i);
@@ -74,12 +105,21 @@ export const localConfigSchema = z
   })
   .transform((config, ctx) => {
     const n = config.drives.length;
-    const parityShards = config.parityShards ?? (config.dataShards !== undefined ? n - config.dataShards : defaultParity(n));
+    const parityShards =
+      config.parityShards ?? (config.dataShards !== undefined ? n - config.dataShards : defaultParity(n));
     const dataShards = config.dataShards ?? n - parityShards;
     if (dataShards + parityShards !== n) {
-      ctx.addIssue({ code: "custom", path: ["dataShards"], message: `expected dataShards + parityShards to equal the ${n} drives` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["dataShards"],
+        message: `expected dataShards + parityShards to equal the ${n} drives`,
+      });
     } else if (parityShards > dataShards) {
-      ctx.addIssue({ code: "custom", path: ["parityShards"], message: `expected at most as many parity shards as data shards (${dataShards})` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["parityShards"],
+        message: `expected at most as many parity shards as data shards (${dataShards})`,
+      });
     } else if (dataShards > MAX_DATA_SHARDS || dataShards < 1) {
       ctx.addIssue({ code: "custom", path: ["dataShards"], message: `expected 1 to ${MAX_DATA_SHARDS} data shards` });
     }

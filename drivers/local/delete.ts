@@ -7,10 +7,9 @@
  */
 import { readdir, rm, rmdir, stat } from "node:fs/promises";
 import path from "node:path";
-import { UnavailableError } from "../../src/errors.ts";
+import { errnoCode, UnavailableError } from "../../src/errors.ts";
 import { folderIsOurs } from "./files.ts";
-import { errnoCode } from "../../src/errors.ts";
-import { versionTime, type DriveSet } from "./layout.ts";
+import { type DriveSet, versionTime } from "./layout.ts";
 import { withLease } from "./lease.ts";
 
 export async function deleteObject(drives: DriveSet, key: string, quorum: number): Promise<void> {
@@ -22,7 +21,8 @@ export async function deleteObject(drives: DriveSet, key: string, quorum: number
           if (!drives.isOnline(d)) throw new Error("offline");
           if (!(await stat(root)).isDirectory()) throw new Error("not a folder");
           const versions = drives.versionsDir(d, key);
-          if (!(await folderIsOurs(drives.objectsDir(d), versions))) throw new Error(`${versions} leads through a link`);
+          if (!(await folderIsOurs(drives.objectsDir(d), versions)))
+            throw new Error(`${versions} leads through a link`);
           const names = await readdir(versions).catch((error: unknown) => {
             if (errnoCode(error) === "ENOENT" || errnoCode(error) === "ENOTDIR") return [] as string[];
             throw error;
@@ -39,7 +39,9 @@ export async function deleteObject(drives: DriveSet, key: string, quorum: number
   );
   const confirmed = drives.count - failures.length;
   if (confirmed < quorum) {
-    throw new UnavailableError(`cannot delete '${key}': ${confirmed} of ${drives.count} drives confirmed, ${quorum} needed (${failures.join("; ")})`);
+    throw new UnavailableError(
+      `cannot delete '${key}': ${confirmed} of ${drives.count} drives confirmed, ${quorum} needed (${failures.join("; ")})`,
+    );
   }
 }
 

@@ -9,8 +9,8 @@
  */
 import { lstat, mkdir } from "node:fs/promises";
 import path from "node:path";
-import { openRegular } from "../../src/local-paths.ts";
 import { errnoCode } from "../../src/errors.ts";
+import { openRegular } from "../../src/local-paths.ts";
 
 /** Reads a small regular file (a marker, a lease) whole, up to `maxBytes`. */
 export async function readSmallFile(file: string, maxBytes = 64 * 1024): Promise<string> {
@@ -38,7 +38,8 @@ export async function mkdirBelow(base: string, folder: string): Promise<void> {
     } catch (error) {
       if (errnoCode(error) !== "EEXIST") throw error;
       const info = await lstat(current);
-      if (!info.isDirectory()) throw Object.assign(new Error(`${current} is not a folder (a link?)`), { code: "ENOTDIR" });
+      if (!info.isDirectory())
+        throw Object.assign(new Error(`${current} is not a folder (a link?)`), { code: "ENOTDIR" });
     }
   }
 }

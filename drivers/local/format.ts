@@ -60,17 +60,27 @@ export function decodeHeader(bytes: Buffer, where: string): ShardHeader {
   const text = bytes.toString("utf8", 0, Math.min(bytes.length, HEADER_BYTES));
   const [magic, json, hash] = text.split("\n");
   if (`${magic}\n` !== MAGIC || !json || !hash) throw new DataLossError(`${where}: not a shard file`);
-  if (bitrotHash(Buffer.from(json)).toString("hex") !== hash) throw new DataLossError(`${where}: shard header is corrupt`);
+  if (bitrotHash(Buffer.from(json)).toString("hex") !== hash)
+    throw new DataLossError(`${where}: shard header is corrupt`);
   const header = JSON.parse(json) as ShardHeader;
-  if (header.format !== 1 && header.format !== 2) throw new DataLossError(`${where}: unknown shard format ${String(header.format)}`);
+  if (header.format !== 1 && header.format !== 2)
+    throw new DataLossError(`${where}: unknown shard format ${String(header.format)}`);
   return header;
 }
 
 /** Whether a header naming `key` fits in HEADER_BYTES (JSON escapes can make a key six times longer). */
 export function headerFits(key: string): boolean {
   const widest: ShardHeader = {
-    format: SHARD_FORMAT, key, version: `${"9".repeat(15)}-${"f".repeat(36)}`, mtime: Number.MAX_SAFE_INTEGER,
-    size: Number.MAX_SAFE_INTEGER, dataShards: 24, parityShards: 6, blockSize: 16 * 1024 * 1024, index: 29, digest: "f".repeat(64),
+    format: SHARD_FORMAT,
+    key,
+    version: `${"9".repeat(15)}-${"f".repeat(36)}`,
+    mtime: Number.MAX_SAFE_INTEGER,
+    size: Number.MAX_SAFE_INTEGER,
+    dataShards: 24,
+    parityShards: 6,
+    blockSize: 16 * 1024 * 1024,
+    index: 29,
+    digest: "f".repeat(64),
   };
   const json = JSON.stringify(widest);
   return Buffer.byteLength(`${MAGIC}${json}\n${"f".repeat(64)}\n`) <= HEADER_BYTES;
@@ -106,7 +116,9 @@ export class Geometry {
 
   /** The exact size of a complete shard file. */
   fileSize(): number {
-    return this.blocks === 0 ? HEADER_BYTES : this.offset(this.blocks - 1) + HASH_BYTES + this.shardSize(this.blocks - 1);
+    return this.blocks === 0
+      ? HEADER_BYTES
+      : this.offset(this.blocks - 1) + HASH_BYTES + this.shardSize(this.blocks - 1);
   }
 }
 

@@ -1,12 +1,12 @@
 /** Folds Node filesystem errors into the plugin's error classes. */
 import {
+  errnoCode,
   InvalidKeyError,
   NotFoundError,
   PermissionDeniedError,
   PluginError,
   ResourceExhaustedError,
   UnavailableError,
-  errnoCode,
 } from "../../src/errors.ts";
 
 /** Translates `error`, raised while working on object `key`, into a PluginError where one fits. */

@@ -17,12 +17,20 @@ import { blockHasher } from "./bitrot.ts";
 import { publish, removeOlderVersions } from "./commit.ts";
 import { pruneEmptyParents } from "./delete.ts";
 import { attachDrives } from "./identity.ts";
-import { tempOwner, versionUuid, type DriveSet } from "./layout.ts";
+import { type DriveSet, tempOwner, versionUuid } from "./layout.ts";
 import { sweepLeases, withLease } from "./lease.ts";
 import { listKeys } from "./listing.ts";
-import { LeftoversError, openObject, resolveObject, type OpenObject } from "./resolve.ts";
+import { LeftoversError, type OpenObject, openObject, resolveObject } from "./resolve.ts";
 import {
-  appendShardBlock, dropTarget, liveTargets, onEachLive, openShardFile, removeShardFiles, shardOf, writeShardHeader, type ShardTarget,
+  appendShardBlock,
+  dropTarget,
+  liveTargets,
+  onEachLive,
+  openShardFile,
+  removeShardFiles,
+  type ShardTarget,
+  shardOf,
+  writeShardHeader,
 } from "./shard-file.ts";
 import { StripeReader } from "./shards.ts";
 
@@ -32,7 +40,11 @@ const ABANDONED_MS = 60 * 60 * 1000;
 /** Drives a heal could not write to: a replaced drive stays flagged while any remain. */
 export type HealFailures = Set<number>;
 
-export async function healObject(drives: DriveSet, key: string, failures: HealFailures = new Set()): Promise<HealResult> {
+export async function healObject(
+  drives: DriveSet,
+  key: string,
+  failures: HealFailures = new Set(),
+): Promise<HealResult> {
   let object: OpenObject;
   /** Every drive that will not hold a good shard of the object after this heal keeps its healing flag. */
   const lacking = (holding: Iterable<number>) => {
@@ -56,16 +68,22 @@ export async function healObject(drives: DriveSet, key: string, failures: HealFa
     const reader = new StripeReader(key, object);
     // Pass 1: read and check every shard of every block.
     for (let b = 0; b < reader.geometry.blocks; b++) await reader.read(b, [], true);
-    const rebuild = Array.from({ length: k + m }, (_, i) => i).filter((i) => !object.shards.has(i) || reader.bad.has(i));
+    const rebuild = Array.from({ length: k + m }, (_, i) => i).filter(
+      (i) => !object.shards.has(i) || reader.bad.has(i),
+    );
     if (rebuild.length === 0) {
-      const still = await withLease(drives, key, () => whileCurrent(drives, key, version, (current) => cleanUp(drives, key, current)));
+      const still = await withLease(drives, key, () =>
+        whileCurrent(drives, key, version, (current) => cleanUp(drives, key, current)),
+      );
       if (!still) return { key, state: "rewritten", drives: [] };
       lacking([...object.shards.values()].map((s) => s.drive));
       return { key, state: "healthy", drives: [] };
     }
 
     // Each rebuilt shard goes to its home drive unless that drive holds another good shard or is away.
-    const holding = new Set([...object.shards.values()].filter((s) => !reader.bad.has(s.header.index)).map((s) => s.drive));
+    const holding = new Set(
+      [...object.shards.values()].filter((s) => !reader.bad.has(s.header.index)).map((s) => s.drive),
+    );
     const free = drives.online().filter((d) => !holding.has(d) && !object.offlineDrives.includes(d));
     for (const index of rebuild) {
       const home = drives.driveFor(key, index);
@@ -77,13 +95,23 @@ export async function healObject(drives: DriveSet, key: string, failures: HealFa
       targets.push(target);
     }
     const live = () => liveTargets(targets);
-    const hashers = new Map(targets.map((t) => [t.index, blockHasher(object.header.format, versionUuid(version), t.index)]));
+    const hashers = new Map(
+      targets.map((t) => [t.index, blockHasher(object.header.format, versionUuid(version), t.index)]),
+    );
     // Pass 2: rebuild the shards block by block from k good ones.
     for (let b = 0; b < reader.geometry.blocks; b++) {
-      const stripe = await reader.read(b, live().map((t) => t.index));
+      const stripe = await reader.read(
+        b,
+        live().map((t) => t.index),
+      );
       await onEachLive(targets, async (t, handle) => {
         const shard = shardOf(stripe, k, t.index, stripe.shardSize);
-        await appendShardBlock(handle, (hashers.get(t.index) as ReturnType<typeof blockHasher>)(b, shard), shard, reader.geometry.offset(b));
+        await appendShardBlock(
+          handle,
+          (hashers.get(t.index) as ReturnType<typeof blockHasher>)(b, shard),
+          shard,
+          reader.geometry.offset(b),
+        );
       });
     }
     await onEachLive(targets, (t, handle) => writeShardHeader(handle, { ...object.header, index: t.index }));
@@ -91,7 +119,10 @@ export async function healObject(drives: DriveSet, key: string, failures: HealFa
     const committed = await withLease(drives, key, (lease) =>
       whileCurrent(drives, key, version, async (current) => {
         await lease.assertHeld();
-        for (const t of live()) await publish(drives, t.drive, t.temp, drives.shardPath(t.drive, key, version)).catch((error: unknown) => dropTarget(t, error));
+        for (const t of live())
+          await publish(drives, t.drive, t.temp, drives.shardPath(t.drive, key, version)).catch((error: unknown) =>
+            dropTarget(t, error),
+          );
         await cleanUp(drives, key, current);
       }),
     );
@@ -135,13 +166,23 @@ async function purgeLeftovers(drives: DriveSet, key: string): Promise<HealResult
         await pruneEmptyParents(drives.objectsDir(leftover.drive), leftover.path);
       }
       const where = [...new Set(ours.map((l) => l.drive))];
-      return { key, state: "gone", drives: where, detail: `removed ${ours.length} shard files left by a delete made while drives were away` };
+      return {
+        key,
+        state: "gone",
+        drives: where,
+        detail: `removed ${ours.length} shard files left by a delete made while drives were away`,
+      };
     }
   });
 }
 
 /** Under the lease: runs `work` if `version` is still the object's; false if it was rewritten. */
-async function whileCurrent(drives: DriveSet, key: string, version: string, work: (current: OpenObject) => Promise<void>): Promise<boolean> {
+async function whileCurrent(
+  drives: DriveSet,
+  key: string,
+  version: string,
+  work: (current: OpenObject) => Promise<void>,
+): Promise<boolean> {
   const current = await openObject(drives, key).catch(() => undefined);
   try {
     if (current?.header.version !== version) return false;
@@ -162,7 +203,8 @@ async function cleanUp(drives: DriveSet, key: string, current: OpenObject): Prom
   for (const d of drives.online()) await removeOlderVersions(drives, d, key, current.header.mtime);
   for (const other of current.others.filter((o) => o.time > current.header.mtime)) {
     const info = await lstat(other.path).catch(() => undefined);
-    if (info?.isFile() && Date.now() - info.mtimeMs > ABANDONED_MS) await rm(other.path, { force: true }).catch(() => {});
+    if (info?.isFile() && Date.now() - info.mtimeMs > ABANDONED_MS)
+      await rm(other.path, { force: true }).catch(() => {});
   }
 }
 
@@ -172,8 +214,19 @@ async function cleanUp(drives: DriveSet, key: string, current: OpenObject): Prom
  * added to `failures`. `stop` ends the pass early (shutdown): every drive is
  * then in `failures`, as it is when some drive could not be listed.
  */
-export async function healAll(drives: DriveSet, failures: HealFailures = new Set(), stop: () => boolean = () => false): Promise<HealSummary> {
-  const summary: HealSummary = { objects: 0, healthy: 0, healed: 0, unrecoverable: 0, tempFilesRemoved: await sweepTemps(drives), results: [] };
+export async function healAll(
+  drives: DriveSet,
+  failures: HealFailures = new Set(),
+  stop: () => boolean = () => false,
+): Promise<HealSummary> {
+  const summary: HealSummary = {
+    objects: 0,
+    healthy: 0,
+    healed: 0,
+    unrecoverable: 0,
+    tempFilesRemoved: await sweepTemps(drives),
+    results: [],
+  };
   const everyDrive = () => {
     for (let d = 0; d < drives.count; d++) failures.add(d);
   };
@@ -212,7 +265,10 @@ export async function sweepTemps(drives: DriveSet): Promise<number> {
       const info = await lstat(file).catch(() => undefined);
       if (!info?.isFile()) continue;
       if (owner.gone || Date.now() - info.mtimeMs > ABANDONED_MS) {
-        await rm(file, { force: true }).then(() => removed++, () => {});
+        await rm(file, { force: true }).then(
+          () => removed++,
+          () => {},
+        );
       }
     }
   }

@@ -23,7 +23,7 @@ import path from "node:path";
 import { errnoCode, InvalidConfigError } from "../../src/errors.ts";
 import { readSmallFile } from "./files.ts";
 import type { DriveSet, DriveState } from "./layout.ts";
-import { parseMarker, writeHealingFlag, writeMarker, type Marker } from "./marker.ts";
+import { type Marker, parseMarker, writeHealingFlag, writeMarker } from "./marker.ts";
 
 /** Folders the store never uses as drives, however they are spelled. */
 export const FORBIDDEN_ROOTS = ["/proc", "/sys", "/dev"];
@@ -63,7 +63,9 @@ export async function attachDrives(drives: DriveSet): Promise<number[]> {
     const present = probes.filter((p) => p.real !== undefined);
     let flagged: number[];
     try {
-      flagged = present.some((p) => p.marker) ? await completeStore(drives, probes, present) : await createStore(drives, present);
+      flagged = present.some((p) => p.marker)
+        ? await completeStore(drives, probes, present)
+        : await createStore(drives, present);
     } catch (error) {
       // Another process marked a drive between our look and our write: look again.
       if (errnoCode(error) === "EEXIST" && attempt < 5) continue;
@@ -72,7 +74,10 @@ export async function attachDrives(drives: DriveSet): Promise<number[]> {
     for (const p of probes) {
       if (p.real !== undefined) {
         drives.roots[p.drive] = p.real;
-        drives.states[p.drive] = { kind: "online", healing: Boolean(p.healing || p.readOnly) || flagged.includes(p.drive) };
+        drives.states[p.drive] = {
+          kind: "online",
+          healing: Boolean(p.healing || p.readOnly) || flagged.includes(p.drive),
+        };
         for (const dir of [drives.objectsDir(p.drive), drives.tmpDir(p.drive), drives.locksDir(p.drive)]) {
           await mkdir(dir).catch(() => {}); // exists already, or a read-only drive: reads still work
         }
@@ -89,10 +94,18 @@ async function probe(spelled: string, drive: number, confine: DriveSet["confine"
   try {
     real = await realpath(spelled);
   } catch (error) {
-    return { drive, offline: errnoCode(error) === "ENOENT" ? "does not exist" : `cannot be accessed (${errnoCode(error) ?? (error as Error).message})` };
+    return {
+      drive,
+      offline:
+        errnoCode(error) === "ENOENT"
+          ? "does not exist"
+          : `cannot be accessed (${errnoCode(error) ?? (error as Error).message})`,
+    };
   }
   if (isForbiddenRoot(real)) {
-    throw new InvalidConfigError(`local.drives[${drive}]: ${spelled} resolves to ${real}, under ${FORBIDDEN_ROOTS.join(", ")}, which the local store never uses`);
+    throw new InvalidConfigError(
+      `local.drives[${drive}]: ${spelled} resolves to ${real}, under ${FORBIDDEN_ROOTS.join(", ")}, which the local store never uses`,
+    );
   }
   confine(real, drive);
   try {
@@ -106,7 +119,9 @@ async function probe(spelled: string, drive: number, confine: DriveSet["confine"
     if (text !== undefined) {
       const marker = parseMarker(text);
       if (marker === "foreign") {
-        throw new InvalidConfigError(`local.drives[${drive}] (${spelled}): holds a format.json that is not this store's; is this the right folder?`);
+        throw new InvalidConfigError(
+          `local.drives[${drive}] (${spelled}): holds a format.json that is not this store's; is this the right folder?`,
+        );
       }
       found.marker = marker;
       found.damagedMarker = !marker;
@@ -127,11 +142,15 @@ function checkDistinct(drives: DriveSet, probes: Probe[]): void {
   for (const [i, a] of present.entries()) {
     for (const b of present.slice(0, i)) {
       if (a.dev === b.dev && a.ino === b.ino) {
-        throw new InvalidConfigError(`${name(a)}: is the same folder as ${name(b)}, under another name (a link or a bind mount); list each drive once`);
+        throw new InvalidConfigError(
+          `${name(a)}: is the same folder as ${name(b)}, under another name (a link or a bind mount); list each drive once`,
+        );
       }
       const [x, y] = [a.real as string, b.real as string];
       if (x.startsWith(`${y}/`) || y.startsWith(`${x}/`)) {
-        throw new InvalidConfigError(`${name(a)}: resolves to ${x}, nested with ${name(b)} at ${y}; drives must be separate folders`);
+        throw new InvalidConfigError(
+          `${name(a)}: resolves to ${x}, nested with ${name(b)} at ${y}; drives must be separate folders`,
+        );
       }
     }
   }
@@ -156,8 +175,19 @@ async function createStore(drives: DriveSet, present: Probe[]): Promise<number[]
   // Drives in order, so two processes creating the store at once meet on the first
   // drive: the loser gets EEXIST there and adopts the winner's store on its next look.
   for (const p of present) {
-    const marker: Marker = { format: "multistore-local", version: 1, store: template.store, drive: template.drives[p.drive] as string, drives: template.drives };
-    await markDrive(p, marker, legacy && !p.hasObjects ? "joined a store written before drive markers" : undefined, flagged);
+    const marker: Marker = {
+      format: "multistore-local",
+      version: 1,
+      store: template.store,
+      drive: template.drives[p.drive] as string,
+      drives: template.drives,
+    };
+    await markDrive(
+      p,
+      marker,
+      legacy && !p.hasObjects ? "joined a store written before drive markers" : undefined,
+      flagged,
+    );
   }
   return flagged;
 }
@@ -178,17 +208,24 @@ async function completeStore(drives: DriveSet, probes: Probe[], present: Probe[]
   }
   for (const p of marked) {
     if (p.marker.store !== store) {
-      throw new InvalidConfigError(`${where(p)}: belongs to another store (its format.json names store ${p.marker.store}, the other drives ${store})`);
+      throw new InvalidConfigError(
+        `${where(p)}: belongs to another store (its format.json names store ${p.marker.store}, the other drives ${store})`,
+      );
     }
     const position = p.marker.drives.indexOf(p.marker.drive);
     if (position !== p.drive) {
-      throw new InvalidConfigError(`${where(p)}: is drive ${position} of this store, not drive ${p.drive}; list the drives in their original order`);
+      throw new InvalidConfigError(
+        `${where(p)}: is drive ${position} of this store, not drive ${p.drive}; list the drives in their original order`,
+      );
     }
   }
   const flagged: number[] = [];
   for (const p of marked.filter((q) => !q.hasObjects && !q.healing)) {
     // Marked, but its objects/ folder is gone (wiped by hand): as empty as a new disk.
-    await writeHealingFlag(p.real as string, "its objects/ folder was gone").then(() => flag(p, flagged), (error: unknown) => unwritable(p, error));
+    await writeHealingFlag(p.real as string, "its objects/ folder was gone").then(
+      () => flag(p, flagged),
+      (error: unknown) => unwritable(p, error),
+    );
   }
   for (const p of present.filter((q) => !q.marker)) {
     const reason = p.damagedMarker ? "its format.json was damaged" : "it had no format.json (a replaced disk?)";

@@ -13,25 +13,33 @@
  *   staging.ts: a directory Save committed as one unit;
  * - resolve.ts: the version k drives agree on; shards.ts: stripes read and checked; reader.ts and
  *   block-window.ts: streamed reads, read-ahead, block buffers lent to the consumer;
- * - heal.ts: verify and rebuild; listing.ts, delete.ts; files.ts and fs-errors.ts: file helpers.
+ * - heal.ts: verify and rebuild an object, or all; healer.ts: when (damage a read found, passes
+ *   on a schedule, the start-up sweep); listing.ts, delete.ts; files.ts and fs-errors.ts: file helpers.
  *
  * This file wires them into a Driver: drives identified on first use and
- * refreshed, healing in the background, and the store's calls.
+ * refreshed, and the store's calls.
  */
 import path from "node:path";
 import type { Readable } from "node:stream";
-import type { HealingDriver, HealResult, HealSummary, ObjectInfo, StagedPuts, StagingDriver, TransferOptions } from "../../src/driver.ts";
+import type {
+  HealingDriver,
+  HealResult,
+  HealSummary,
+  ObjectInfo,
+  StagedPuts,
+  StagingDriver,
+  TransferOptions,
+} from "../../src/driver.ts";
 import { DataLossError, NotFoundError, PermissionDeniedError, UnavailableError } from "../../src/errors.ts";
-import { silentLogger, type Logger } from "../../src/log.ts";
+import { type Logger, silentLogger } from "../../src/log.ts";
 import type { LocalConfig } from "./config.ts";
 import { deleteObject } from "./delete.ts";
 import { foldFsError } from "./fs-errors.ts";
-import { healAll, healObject, sweepTemps } from "./heal.ts";
+import { healObject } from "./heal.ts";
+import { Healer } from "./healer.ts";
 import { attachDrives } from "./identity.ts";
 import { checkKeyShape, DriveSet } from "./layout.ts";
-import { LeaseUnavailableError, withLease, withLeaseIfFree } from "./lease.ts";
 import { listKeys } from "./listing.ts";
-import { clearHealingFlag } from "./marker.ts";
 import { readObject } from "./reader.ts";
 import { resolveObject } from "./resolve.ts";
 import { stagedPuts } from "./staging.ts";
@@ -39,8 +47,6 @@ import { writeObject, writeQuorum } from "./writer.ts";
 
 /** How often the drives are looked at again (a volume mounted, swapped or gone meanwhile). */
 const REFRESH_MS = 5000;
-/** The lease heal passes take turns on (no key contains a NUL). */
-const HEAL_PASS_LEASE = "\0heal-pass";
 
 export interface LocalDriverOptions {
   /** Folders the drives must lie in (the registry passes MULTISTORE_LOCAL_DRIVES); none: anywhere. */
@@ -59,14 +65,19 @@ export interface LocalDriverOptions {
  * so an operator can confine drives to some folders (`allowedRoots`),
  * checked both as written and as resolved on disk.
  */
-export function createLocalDriver(config: LocalConfig, options: LocalDriverOptions = {}): HealingDriver & StagingDriver {
+export function createLocalDriver(
+  config: LocalConfig,
+  options: LocalDriverOptions = {},
+): HealingDriver & StagingDriver {
   const roots = (options.allowedRoots ?? []).map((r) => path.resolve(r));
   const confine = (drive: string, i: number, resolved = "") => {
     if (roots.length > 0 && !roots.some((root) => drive === root || drive.startsWith(`${root}/`))) {
-      throw new PermissionDeniedError(`local.drives[${i}]: ${config.drives[i]}${resolved} is not under a folder this plugin allows (MULTISTORE_LOCAL_DRIVES)`);
+      throw new PermissionDeniedError(
+        `local.drives[${i}]: ${config.drives[i]}${resolved} is not under a folder this plugin allows (MULTISTORE_LOCAL_DRIVES)`,
+      );
     }
   };
-  config.drives.forEach((drive, i) => confine(drive, i));
+  for (const [i, drive] of config.drives.entries()) confine(drive, i);
   const log = options.log ?? silentLogger;
   const drives = new DriveSet(config.drives, {
     leaseTtlMs: options.leaseTtlMs,
@@ -75,29 +86,30 @@ export function createLocalDriver(config: LocalConfig, options: LocalDriverOptio
   });
   const layout = { dataShards: config.dataShards, parityShards: config.parityShards, blockSize: config.blockSize };
   let disposed = false;
+  const healer = new Healer(drives, {
+    names: config.drives,
+    log,
+    intervalMinutes: config.healIntervalMinutes,
+    ready: () => ensureReady(),
+  });
 
   // --- the drives: identified on first use and every REFRESH_MS after ---------------------
   let attaching: Promise<void> | undefined;
   let attachedAt = 0;
-  /** The start-up sweep; the first heal pass reports what it removed. */
-  let startupSweep: Promise<number> | undefined;
   let swept = false;
   const healingSeen = new Set<number>();
   const attach = async () => {
     await attachDrives(drives);
     if (!swept) {
       swept = true;
-      startupSweep = sweepTemps(drives).catch((error: unknown) => {
-        log.warn("local: temp sweep failed", { error: (error as Error).message });
-        return 0;
-      });
+      healer.sweepAtStart();
     }
     // A drive flagged for healing that this process has not started healing yet: heal now.
     const fresh = drives.online().filter((d) => !drives.vouchesForAbsence(d) && !healingSeen.has(d));
     if (fresh.length > 0 && !disposed) {
       for (const d of fresh) healingSeen.add(d);
       log.info("local: healing replaced drives", { drives: fresh.map((d) => config.drives[d]).join(", ") });
-      void runPass(true).catch(() => {});
+      void healer.runPass(true).catch(() => {});
     }
   };
   /** The drives are identified (`fresh`: looked at now) and enough are online; else throws. */
@@ -123,77 +135,6 @@ export function createLocalDriver(config: LocalConfig, options: LocalDriverOptio
     }
   };
 
-  // --- healing: a read's damage queued per object; whole passes one at a time --------------
-  const damaged = new Set<string>();
-  let healing: Promise<void> | undefined;
-  const queueHeal = (key: string) => {
-    if (disposed) return;
-    damaged.add(key);
-    healing ??= (async () => {
-      for (const next of damaged) {
-        damaged.delete(next);
-        await healObject(drives, next).catch((error: unknown) => log.warn("local: heal failed", { key: next, error: (error as Error).message }));
-      }
-      healing = undefined;
-    })();
-  };
-  let pass: Promise<HealSummary> | undefined;
-  /**
-   * A heal pass over every object; a caller during a pass gets that pass.
-   * Clears the flags of replaced drives it rebuilt completely. Passes of
-   * different processes over the same drives take turns through a lease; a
-   * background pass (`whenFree`) skips its turn when another process is on one.
-   */
-  const runPass = (whenFree = false): Promise<HealSummary> =>
-    (pass ??= (async () => {
-      const work = async () => {
-        const failures = new Set<number>();
-        const flagged = drives.online().filter((d) => !drives.vouchesForAbsence(d));
-        const early = await startupSweep;
-        startupSweep = undefined;
-        const summary = await healAll(drives, failures, () => disposed);
-        summary.tempFilesRemoved += early ?? 0;
-        for (const d of flagged.filter((f) => !failures.has(f) && drives.isOnline(f))) {
-          await clearHealingFlag(drives, d);
-          log.info("local: drive rebuilt", { drive: config.drives[d] });
-        }
-        if (summary.healed + summary.unrecoverable > 0) log.info("local: heal pass", { objects: summary.objects, healed: summary.healed, unrecoverable: summary.unrecoverable });
-        return summary;
-      };
-      try {
-        if (!whenFree) return await withLease(drives, HEAL_PASS_LEASE, work).catch(async (error: unknown) => {
-          if (error instanceof LeaseUnavailableError) return work(); // another process's pass is long: heal anyway
-          throw error;
-        });
-        const outcome = await withLeaseIfFree(drives, HEAL_PASS_LEASE, work);
-        if (outcome !== "busy") return outcome;
-        log.info("local: another process is healing these drives; skipping this pass");
-        return { objects: 0, healthy: 0, healed: 0, unrecoverable: 0, tempFilesRemoved: 0, results: [] };
-      } catch (error) {
-        log.warn("local: heal pass failed", { error: (error as Error).message });
-        throw error;
-      } finally {
-        pass = undefined;
-      }
-    })());
-  // A heal pass every healIntervalMinutes, re-armed only once the previous pass is done.
-  let timer: NodeJS.Timeout | undefined;
-  const schedule = () => {
-    if (config.healIntervalMinutes <= 0 || disposed) return; // a pass ending after dispose does not re-arm
-    const periodic = async () => {
-      try {
-        await ensureReady();
-      } catch (error) {
-        log.warn("local: periodic heal pass skipped: the drives are not ready", { error: (error as Error).message });
-        return;
-      }
-      await runPass(true).catch(() => {}); // a failed pass logs itself
-    };
-    timer = setTimeout(() => void periodic().finally(schedule), config.healIntervalMinutes * 60_000);
-    timer.unref();
-  };
-  schedule();
-
   /**
    * Every call: the key is one the store can hold (a key that never can be is
    * INVALID_ARGUMENT even while drives are away), and the drives are ready.
@@ -207,9 +148,11 @@ export function createLocalDriver(config: LocalConfig, options: LocalDriverOptio
   const driver: HealingDriver & StagingDriver = {
     async get(key: string, options?: TransferOptions): Promise<Readable> {
       await begin(key);
-      return readObject(drives, key, (damagedKey) => queueHeal(damagedKey), options?.signal).catch((error: unknown) => {
-        throw foldFsError(error, key);
-      });
+      return readObject(drives, key, (damagedKey) => healer.queue(damagedKey), options?.signal).catch(
+        (error: unknown) => {
+          throw foldFsError(error, key);
+        },
+      );
     },
 
     async put(key: string, body: Readable, options?: TransferOptions): Promise<void> {
@@ -272,13 +215,12 @@ export function createLocalDriver(config: LocalConfig, options: LocalDriverOptio
 
     async healAll(): Promise<HealSummary> {
       await ensureReady(true);
-      return runPass();
+      return healer.runPass();
     },
 
     async dispose(): Promise<void> {
       disposed = true;
-      if (timer) clearTimeout(timer);
-      await Promise.allSettled([healing, pass]);
+      await healer.dispose();
     },
   };
   return driver;

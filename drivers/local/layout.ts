@@ -69,7 +69,10 @@ export class DriveSet {
     this.leaseTtlMs = options.leaseTtlMs ?? 30_000;
     const id = roots.join("\0");
     let tables = lockTables.get(id);
-    if (!tables) lockTables.set(id, (tables = { locks: new KeyLocks(), leaseQueue: new KeyLocks() }));
+    if (!tables) {
+      tables = { locks: new KeyLocks(), leaseQueue: new KeyLocks() };
+      lockTables.set(id, tables);
+    }
     this.locks = tables.locks;
     this.leaseQueue = tables.leaseQueue;
   }
@@ -133,7 +136,9 @@ export class DriveSet {
     const root = Math.max(...this.roots.map((r) => Buffer.byteLength(r)));
     const pathBytes = root + "/objects/".length + Buffer.byteLength(key) + `/${SHARD_DIR}/`.length + VERSION_CHARS;
     if (pathBytes > MAX_PATH_BYTES) {
-      throw new InvalidKeyError(`key '${key}' is too long for the local store: its shard path would be ${pathBytes} bytes (at most ${MAX_PATH_BYTES})`);
+      throw new InvalidKeyError(
+        `key '${key}' is too long for the local store: its shard path would be ${pathBytes} bytes (at most ${MAX_PATH_BYTES})`,
+      );
     }
   }
 
@@ -174,7 +179,9 @@ export function checkKeyShape(key: string): void {
   }
   const longest = Math.max(...segments.map((s) => Buffer.byteLength(s)));
   if (longest > MAX_SEGMENT_BYTES) {
-    throw new InvalidKeyError(`key '${key}' has a segment of ${longest} bytes; the local store allows ${MAX_SEGMENT_BYTES}`);
+    throw new InvalidKeyError(
+      `key '${key}' has a segment of ${longest} bytes; the local store allows ${MAX_SEGMENT_BYTES}`,
+    );
   }
   if (!headerFits(key)) throw new InvalidKeyError(`key '${key}' is too long for the local store's shard header`);
 }

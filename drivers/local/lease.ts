@@ -20,15 +20,20 @@
  * renewal or `assertHeld()`, and commits check before they publish.
  */
 import { createHash, randomUUID } from "node:crypto";
-import { constants } from "node:fs";
-import { link, open, readdir, rename, stat, unlink } from "node:fs/promises";
-import { performance } from "node:perf_hooks";
+import { link, readdir, rename, stat, unlink } from "node:fs/promises";
 import path from "node:path";
+import { performance } from "node:perf_hooks";
 import { backoffMs, pause } from "../../src/concurrency.ts";
 import { errnoCode, UnavailableError } from "../../src/errors.ts";
-import { openRegular } from "../../src/local-paths.ts";
-import { readSmallFile } from "./files.ts";
-import { ownerGone, TEMP_OWNER, type DriveSet } from "./layout.ts";
+import { type DriveSet, ownerGone, TEMP_OWNER } from "./layout.ts";
+import {
+  type LeaseContent,
+  parseLease as parse,
+  readLeaseFile,
+  removeIfOurs,
+  rewriteIfOurs,
+  writeExclusive,
+} from "./lease-file.ts";
 
 /** The lease could not be taken: held by another process all along, or too few drives online. */
 export class LeaseUnavailableError extends UnavailableError {}
@@ -38,15 +43,6 @@ export interface Lease {
   assertHeld(): Promise<void>;
 }
 
-interface LeaseContent {
-  owner: string;
-  token: string;
-  renewals: number;
-  ttlMs: number;
-}
-
-/** Lease files are written at one fixed size, so a renewal rewrites them whole in one write. */
-const LEASE_BYTES = 256;
 /** How long a waiter keeps trying before it reports the key as busy. */
 const MAX_WAIT_FACTOR = 4;
 
@@ -61,16 +57,31 @@ const sightings = new Map<string, { content: string; since: number }>();
  * committers queue behind us; readers do not wait until `work` runs);
  * LeaseUnavailableError if it stays held, renewed, for MAX_WAIT_FACTOR ttls.
  */
-export async function withLease<T>(drives: DriveSet, key: string, work: (lease: Lease) => Promise<T>, signal?: AbortSignal): Promise<T> {
+export async function withLease<T>(
+  drives: DriveSet,
+  key: string,
+  work: (lease: Lease) => Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
   return (await holding(drives, key, work, signal, true)) as T;
 }
 
 /** As withLease, but if another process holds the lease, returns `busy` at once instead of waiting. */
-export async function withLeaseIfFree<T>(drives: DriveSet, key: string, work: (lease: Lease) => Promise<T>): Promise<T | "busy"> {
+export async function withLeaseIfFree<T>(
+  drives: DriveSet,
+  key: string,
+  work: (lease: Lease) => Promise<T>,
+): Promise<T | "busy"> {
   return holding(drives, key, work, undefined, false);
 }
 
-async function holding<T>(drives: DriveSet, key: string, work: (lease: Lease) => Promise<T>, signal: AbortSignal | undefined, wait: boolean): Promise<T | "busy"> {
+async function holding<T>(
+  drives: DriveSet,
+  key: string,
+  work: (lease: Lease) => Promise<T>,
+  signal: AbortSignal | undefined,
+  wait: boolean,
+): Promise<T | "busy"> {
   return drives.leaseQueue.with(key, async () => {
     const held = await acquire(drives, key, signal, wait);
     if (!held) return "busy" as const;
@@ -86,7 +97,12 @@ interface HeldLease extends Lease {
   release(): Promise<void>;
 }
 
-async function acquire(drives: DriveSet, key: string, signal: AbortSignal | undefined, wait: boolean): Promise<HeldLease | undefined> {
+async function acquire(
+  drives: DriveSet,
+  key: string,
+  signal: AbortSignal | undefined,
+  wait: boolean,
+): Promise<HeldLease | undefined> {
   const name = createHash("sha256").update(key).digest("hex");
   const quorum = Math.floor(drives.count / 2) + 1;
   // A monotonic clock: a wall clock stepped forward must not make a live lease look stale.
@@ -121,7 +137,9 @@ async function acquire(drives: DriveSet, key: string, signal: AbortSignal | unde
     }
     if (!wait) return undefined;
     if (performance.now() > deadline) {
-      throw new LeaseUnavailableError(`'${key}' is being written by another process (${lastHolder || "unknown"}) and stayed locked; try again`);
+      throw new LeaseUnavailableError(
+        `'${key}' is being written by another process (${lastHolder || "unknown"}) and stayed locked; try again`,
+      );
     }
     await pause(backoffMs(attempt, 5, 200), signal); // short: another process's commit takes milliseconds
   }
@@ -140,7 +158,7 @@ async function tryTake(file: string, content: LeaseContent): Promise<"taken" | {
     }
     let seen: string;
     try {
-      seen = await readSmallFile(file, LEASE_BYTES * 2);
+      seen = await readLeaseFile(file);
     } catch (error) {
       if (errnoCode(error) === "ENOENT") continue; // released meanwhile: try again
       return errnoCode(error) ?? (error as Error).message; // a FIFO or worse where a lease belongs: the drive does not count
@@ -175,7 +193,7 @@ async function breakLease(file: string, stale: string): Promise<boolean> {
   } catch {
     return false; // gone already
   }
-  const moved = await readSmallFile(aside, LEASE_BYTES * 2).catch(() => undefined);
+  const moved = await readLeaseFile(aside).catch(() => undefined);
   if (moved !== stale) await link(aside, file).catch(() => {}); // someone else's live lease: restore it
   await unlink(aside).catch(() => {});
   sightings.delete(file);
@@ -211,27 +229,6 @@ function hold(files: string[], content: LeaseContent, key: string, quorum: numbe
 }
 
 /**
- * Rewrites a lease file with `content` if it still carries our token, through
- * one open handle: if the file is renamed aside and re-created by another
- * process meanwhile, the write lands on our old file, never on theirs.
- */
-async function rewriteIfOurs(file: string, content: LeaseContent): Promise<boolean> {
-  const handle = await openRegular(file, constants.O_RDWR).catch(() => undefined);
-  if (!handle) return false;
-  try {
-    const buffer = Buffer.alloc(LEASE_BYTES * 2);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    if (parse(buffer.toString("utf8", 0, bytesRead))?.token !== content.token) return false;
-    const { bytesWritten } = await handle.write(encode(content), 0, LEASE_BYTES, 0);
-    return bytesWritten === LEASE_BYTES;
-  } catch {
-    return false;
-  } finally {
-    await handle.close().catch(() => {});
-  }
-}
-
-/**
  * Removes lease files left by processes of this host that died holding them
  * (the key may never be written again), and files a break left half done.
  * Returns how many went.
@@ -244,45 +241,19 @@ export async function sweepLeases(drives: DriveSet): Promise<number> {
       if (/^[0-9a-f]{64}\.broken-[0-9a-f-]{36}$/.test(name)) {
         // Left by a breaker that died between its rename and its unlink: old, so not in use.
         const info = await stat(file).catch(() => undefined);
-        if (info && Date.now() - info.mtimeMs > 10 * 60_000) await unlink(file).then(() => removed++, () => {});
+        if (info && Date.now() - info.mtimeMs > 10 * 60_000)
+          await unlink(file).then(
+            () => removed++,
+            () => {},
+          );
         continue;
       }
       if (!/^[0-9a-f]{64}$/.test(name)) continue; // not ours
-      const seen = await readSmallFile(file, LEASE_BYTES * 2).catch(() => undefined);
+      const seen = await readLeaseFile(file).catch(() => undefined);
       const holder = seen === undefined ? undefined : parse(seen);
       if (seen === undefined || !holder || !ownerGone(holder.owner)) continue;
       if (await breakLease(file, seen)) removed++;
     }
   }
   return removed;
-}
-
-async function removeIfOurs(file: string, token: string): Promise<void> {
-  const current = parse(await readSmallFile(file, LEASE_BYTES * 2).catch(() => ""));
-  if (current?.token === token) await unlink(file).catch(() => {});
-}
-
-async function writeExclusive(file: string, content: LeaseContent): Promise<void> {
-  const handle = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
-  try {
-    await handle.write(encode(content), 0, LEASE_BYTES, 0);
-  } finally {
-    await handle.close();
-  }
-}
-
-function encode(content: LeaseContent): Buffer {
-  const out = Buffer.alloc(LEASE_BYTES, 0x20);
-  out.write(`${JSON.stringify(content)}\n`);
-  return out;
-}
-
-function parse(text: string): LeaseContent | undefined {
-  try {
-    const value = JSON.parse(text.trim()) as Partial<LeaseContent>;
-    if (typeof value.owner === "string" && typeof value.token === "string" && typeof value.ttlMs === "number") return value as LeaseContent;
-  } catch {
-    // a lease being written, or damaged: not stale by content alone
-  }
-  return undefined;
 }

@@ -8,8 +8,8 @@ import type { Dirent } from "node:fs";
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { errnoCode } from "../../src/errors.ts";
-import { foldFsError } from "./fs-errors.ts";
 import { SHARD_DIR } from "./format.ts";
+import { foldFsError } from "./fs-errors.ts";
 import type { DriveSet } from "./layout.ts";
 
 /**
@@ -19,7 +19,10 @@ import type { DriveSet } from "./layout.ts";
  * `onFailure` hears of each tolerated one (a heal pass then knows it saw less than all).
  */
 export async function* listKeys(
-  drives: DriveSet, prefix: string, tolerated = 0, onFailure: (error: unknown) => void = () => {},
+  drives: DriveSet,
+  prefix: string,
+  tolerated = 0,
+  onFailure: (error: unknown) => void = () => {},
 ): AsyncGenerator<{ key: string; drives: number }> {
   const failures: unknown[] = [];
   const walks = drives.online().map((d) => walk(drives, d, prefix)[Symbol.asyncIterator]());
@@ -36,7 +39,8 @@ export async function* listKeys(
   const heads = await Promise.all(walks.map((_w, i) => next(i)));
   for (;;) {
     let smallest: string | undefined;
-    for (const head of heads) if (!head.done && (smallest === undefined || compareKeys(head.value, smallest) < 0)) smallest = head.value;
+    for (const head of heads)
+      if (!head.done && (smallest === undefined || compareKeys(head.value, smallest) < 0)) smallest = head.value;
     if (smallest === undefined) return;
     let count = 0;
     await Promise.all(
@@ -70,7 +74,12 @@ async function* walk(drives: DriveSet, drive: number, prefix: string): AsyncGene
   yield* walkFolder(folder, folderKey, namePrefix, true);
 }
 
-async function* walkFolder(folder: string, folderKey: string, namePrefix: string, top: boolean): AsyncGenerator<string> {
+async function* walkFolder(
+  folder: string,
+  folderKey: string,
+  namePrefix: string,
+  top: boolean,
+): AsyncGenerator<string> {
   let entries: Dirent[];
   try {
     entries = await readdir(folder, { withFileTypes: true });

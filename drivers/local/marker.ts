@@ -10,7 +10,7 @@ import { constants } from "node:fs";
 import { link, mkdir, open, rename, unlink } from "node:fs/promises";
 import path from "node:path";
 import { errnoCode } from "../../src/errors.ts";
-import { TEMP_OWNER, type DriveSet } from "./layout.ts";
+import { type DriveSet, TEMP_OWNER } from "./layout.ts";
 
 /** What `format.json` holds. */
 export interface Marker {
@@ -34,7 +34,8 @@ export function parseMarker(text: string): Marker | "foreign" | undefined {
   }
   if (value?.format !== "multistore-local") return "foreign";
   const ids = Array.isArray(value.drives) && value.drives.every((id) => typeof id === "string");
-  if (value.version === 1 && typeof value.store === "string" && typeof value.drive === "string" && ids) return value as Marker;
+  if (value.version === 1 && typeof value.store === "string" && typeof value.drive === "string" && ids)
+    return value as Marker;
   return undefined;
 }
 
@@ -93,4 +94,3 @@ async function syncFolder(folder: string): Promise<void> {
   await handle?.sync().catch(() => {});
   await handle?.close();
 }
-

@@ -1,12 +1,12 @@
 /** Streaming an object out of its shards, block by block, verified and rebuilt as needed. */
 import { Readable } from "node:stream";
 import { SMALL_PIECE_BYTES, STALLED_OUTPUT } from "../../src/concurrency.ts";
+import { RECYCLE } from "../../src/driver.ts";
 import { DataLossError, UnavailableError } from "../../src/errors.ts";
 import { contentHasher } from "./bitrot.ts";
-import type { DriveSet } from "./layout.ts";
-import { RECYCLE } from "../../src/driver.ts";
 import { BlockWindow, lend, READ_BUFFERS, takeBack } from "./block-window.ts";
-import { resolveObject, type OpenObject } from "./resolve.ts";
+import type { DriveSet } from "./layout.ts";
+import { type OpenObject, resolveObject } from "./resolve.ts";
 import { StripeReader } from "./shards.ts";
 
 /** Times a read looks for the object again after a block could not be read. */
@@ -107,7 +107,10 @@ export async function readObject(
         if (fresh.header.version !== object.header.version) {
           if (block > 0 || offset > 0) {
             await fresh.close();
-            throw new UnavailableError(`object '${key}' was replaced by another write while being read; read it again`, { cause: error });
+            throw new UnavailableError(
+              `object '${key}' was replaced by another write while being read; read it again`,
+              { cause: error },
+            );
           }
           content = contentHasher(); // nothing went out yet: read the new version from its start
         }
@@ -123,7 +126,13 @@ export async function readObject(
    * small piece of it kept by the consumer must not keep it all). Either is
    * lent: given back through the stream's RECYCLE, it is reused.
    */
-  const pieceOf = async (window: BlockWindow, block: number, start: number, end: number, blockBytes: number): Promise<Buffer> => {
+  const pieceOf = async (
+    window: BlockWindow,
+    block: number,
+    start: number,
+    end: number,
+    blockBytes: number,
+  ): Promise<Buffer> => {
     if (start === 0 && end === blockBytes && window.bufferBytes <= PIECE_BYTES) return window.handOut(block);
     const data = await window.get(block);
     const piece = lend(end - start);
@@ -142,7 +151,9 @@ export async function readObject(
   const generator = pieces();
   // Read-ahead lives in the block window; a stream buffer of its own would only hold more, and
   // make a read() join two buffered pieces into a fresh copy.
-  const stream = Object.assign(Readable.from(generator, { objectMode: false, highWaterMark: 0 }), { [RECYCLE]: takeBack });
+  const stream = Object.assign(Readable.from(generator, { objectMode: false, highWaterMark: 0 }), {
+    [RECYCLE]: takeBack,
+  });
   // Closing the stream ends the generator (its `finally` settles reads in flight); then the files close.
   stream.once("close", () => void generator.return(undefined).finally(() => object.close()));
   if (signal) signal.addEventListener("abort", () => stream.destroy(signal.reason as Error), { once: true });

@@ -4,13 +4,13 @@
  * look that finds none tells a key in flux (another process committing or
  * deleting it) from one that is gone, unreachable or damaged.
  */
-import { readdir, stat, type FileHandle } from "node:fs/promises";
+import { type FileHandle, readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { DataLossError, errnoCode, NotFoundError, UnavailableError } from "../../src/errors.ts";
-import { blockHasher, type BlockHasher } from "./bitrot.ts";
-import { decodeHeader, HEADER_BYTES, type ShardHeader } from "./format.ts";
 import { openRegular } from "../../src/local-paths.ts";
-import { versionTime, versionUuid, type DriveSet } from "./layout.ts";
+import { type BlockHasher, blockHasher } from "./bitrot.ts";
+import { decodeHeader, HEADER_BYTES, type ShardHeader } from "./format.ts";
+import { type DriveSet, versionTime, versionUuid } from "./layout.ts";
 import { LeaseUnavailableError, withLease } from "./lease.ts";
 
 /** One drive's shard file of the chosen version, open for reading. */
@@ -82,8 +82,14 @@ async function scanDrive(drives: DriveSet, key: string, drive: number): Promise<
       const bytes = Buffer.alloc(HEADER_BYTES);
       const { bytesRead } = await handle.read(bytes, 0, HEADER_BYTES, 0);
       const header = decodeHeader(bytes.subarray(0, bytesRead), `object '${key}' on drive ${drive}`);
-      if (header.version !== name || header.key !== key) throw new DataLossError(`${file}: header names another object`);
-      scan.shards.push({ drive, handle, header, hash: blockHasher(header.format, versionUuid(header.version), header.index) });
+      if (header.version !== name || header.key !== key)
+        throw new DataLossError(`${file}: header names another object`);
+      scan.shards.push({
+        drive,
+        handle,
+        header,
+        hash: blockHasher(header.format, versionUuid(header.version), header.index),
+      });
     } catch (error) {
       await handle?.close().catch(() => {});
       // A file that cannot be opened or read now (EACCES, EIO, ESTALE, EMFILE) makes the drive
@@ -125,7 +131,8 @@ export async function openObject(drives: DriveSet, key: string): Promise<OpenObj
   const scans = await Promise.all(drives.roots.map((_root, drive) => scanDrive(drives, key, drive)));
   const opened = scans.flatMap((s) => s.shards);
   const byVersion = new Map<string, OpenShard[]>();
-  for (const shard of opened) byVersion.set(shard.header.version, [...(byVersion.get(shard.header.version) ?? []), shard]);
+  for (const shard of opened)
+    byVersion.set(shard.header.version, [...(byVersion.get(shard.header.version) ?? []), shard]);
   const first = (group: OpenShard[]) => (group[0] as OpenShard).header;
   const quorate = [...byVersion.values()]
     .filter((group) => new Set(group.map((s) => s.header.index)).size >= first(group).dataShards)
@@ -134,13 +141,18 @@ export async function openObject(drives: DriveSet, key: string): Promise<OpenObj
   const others = scans.flatMap((s) => s.others);
   for (const shard of opened) {
     if (chosen?.includes(shard)) continue;
-    others.push({ drive: shard.drive, path: drives.shardPath(shard.drive, key, shard.header.version), time: shard.header.mtime });
+    others.push({
+      drive: shard.drive,
+      path: drives.shardPath(shard.drive, key, shard.header.version),
+      time: shard.header.mtime,
+    });
     await shard.handle.close().catch(() => {});
   }
   if (!chosen) throw whyUnreadable(drives, key, scans, byVersion, others);
   const shards = new Map<number, OpenShard>();
   for (const shard of chosen) {
-    if (shards.has(shard.header.index)) await shard.handle.close().catch(() => {}); // a duplicate index (a copied shard file)
+    if (shards.has(shard.header.index))
+      await shard.handle.close().catch(() => {}); // a duplicate index (a copied shard file)
     else shards.set(shard.header.index, shard);
   }
   const holding = new Set([...shards.values()].map((s) => s.drive));
@@ -156,7 +168,13 @@ export async function openObject(drives: DriveSet, key: string): Promise<OpenObj
 }
 
 /** The error for an object without a readable version: gone, unreachable for now, or damaged. */
-function whyUnreadable(drives: DriveSet, key: string, scans: DriveScan[], byVersion: Map<string, OpenShard[]>, others: OtherShard[]): Error {
+function whyUnreadable(
+  drives: DriveSet,
+  key: string,
+  scans: DriveScan[],
+  byVersion: Map<string, OpenShard[]>,
+  others: OtherShard[],
+): Error {
   const headers = [...byVersion.values()].map((group) => (group[0] as OpenShard).header);
   const k = headers[0]?.dataShards ?? drives.dataShards;
   const vouchedMissing = scans.filter((s) => s.state === "missing").length;
@@ -168,17 +186,33 @@ function whyUnreadable(drives: DriveSet, key: string, scans: DriveScan[], byVers
     // As MinIO: more drives in sync say "no such object" than the object could spare, so it
     // is gone; the shards left are what a delete made while drives were away could not reach.
     const holding = new Set(others.map((s) => s.drive)).size;
-    return new LeftoversError(`object '${key}' not found (shards left on ${holding} of ${drives.count} drives, fewer than needed to read it)`, others);
+    return new LeftoversError(
+      `object '${key}' not found (shards left on ${holding} of ${drives.count} drives, fewer than needed to read it)`,
+      others,
+    );
   }
   const best = Math.max(0, ...[...byVersion.values()].map((g) => new Set(g.map((s) => s.header.index)).size));
   // Two versions, or files of none, seen at once: perhaps a commit or delete of another
   // process caught half way (resolveObject looks again).
   const mixed = byVersion.size > 1 || others.some((o) => !Number.isNaN(o.time));
   if (best + unreachable.length >= k) {
-    const reason = unreachable.map((s) => `drive ${s.drive}: ${s.state === "offline" ? offlineReason(drives, s.drive) : (s.error as Error).message}`).join("; ");
-    return flux(new UnavailableError(`object '${key}' cannot be read now: ${best} matching shards of the ${k} needed are readable, and drives that might hold the rest cannot be read (${reason})`), mixed);
+    const reason = unreachable
+      .map(
+        (s) =>
+          `drive ${s.drive}: ${s.state === "offline" ? offlineReason(drives, s.drive) : (s.error as Error).message}`,
+      )
+      .join("; ");
+    return flux(
+      new UnavailableError(
+        `object '${key}' cannot be read now: ${best} matching shards of the ${k} needed are readable, and drives that might hold the rest cannot be read (${reason})`,
+      ),
+      mixed,
+    );
   }
-  return flux(new DataLossError(`object '${key}' cannot be read: found ${best} matching shards of the ${k} needed`), true);
+  return flux(
+    new DataLossError(`object '${key}' cannot be read: found ${best} matching shards of the ${k} needed`),
+    true,
+  );
 }
 
 /** Errors of a look that may have caught another process half way: worth looking again. */

@@ -7,7 +7,7 @@
  * whether the rest still make a quorum.
  */
 import { constants } from "node:fs";
-import { mkdir, open, rm, type FileHandle } from "node:fs/promises";
+import { type FileHandle, mkdir, open, rm } from "node:fs/promises";
 import { errnoCode } from "../../src/errors.ts";
 import { HASH_BYTES } from "./bitrot.ts";
 import { encodeHeader, HEADER_BYTES, type ShardHeader } from "./format.ts";
@@ -27,7 +27,12 @@ export interface ShardTarget {
 export const liveTargets = <T extends ShardTarget>(targets: T[]): T[] => targets.filter((t) => !t.failure);
 
 /** Shard `index` of a stripe laid out as ronomon's: k data shards back to back, then the parity shards. */
-export function shardOf(stripe: { data: Buffer; parity: Buffer }, dataShards: number, index: number, shardSize: number): Buffer {
+export function shardOf(
+  stripe: { data: Buffer; parity: Buffer },
+  dataShards: number,
+  index: number,
+  shardSize: number,
+): Buffer {
   const [source, slot] = index < dataShards ? [stripe.data, index] : [stripe.parity, index - dataShards];
   return source.subarray(slot * shardSize, (slot + 1) * shardSize);
 }
@@ -65,15 +70,22 @@ export async function dropTarget(target: ShardTarget, error: unknown): Promise<v
 }
 
 /** Runs `step` on every live target at once; a target whose step throws is dropped. */
-export function onEachLive<T extends ShardTarget>(targets: T[], step: (t: T, handle: FileHandle) => Promise<void>): Promise<unknown> {
-  return Promise.all(liveTargets(targets).map((t) => step(t, t.handle as FileHandle).catch((error: unknown) => dropTarget(t, error))));
+export function onEachLive<T extends ShardTarget>(
+  targets: T[],
+  step: (t: T, handle: FileHandle) => Promise<void>,
+): Promise<unknown> {
+  return Promise.all(
+    liveTargets(targets).map((t) => step(t, t.handle as FileHandle).catch((error: unknown) => dropTarget(t, error))),
+  );
 }
 
 /** Closes and removes every target's temp file (whatever was not published). Safe to repeat. */
 export async function removeShardFiles(targets: ShardTarget[]): Promise<void> {
-  await Promise.all(targets.map(async (t) => {
-    await t.handle?.close().catch(() => {});
-    t.handle = undefined;
-    await rm(t.temp, { force: true }).catch(() => {});
-  }));
+  await Promise.all(
+    targets.map(async (t) => {
+      await t.handle?.close().catch(() => {});
+      t.handle = undefined;
+      await rm(t.temp, { force: true }).catch(() => {});
+    }),
+  );
 }

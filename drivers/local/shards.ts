@@ -100,7 +100,11 @@ export class StripeReader {
   }
 
   /** Reads and checks shard `index` of block `b` into its slot; returns what is wrong, if anything. */
-  private async readShard(b: number, index: number, stripe: Stripe): Promise<{ reason: string; unreadable?: boolean } | undefined> {
+  private async readShard(
+    b: number,
+    index: number,
+    stripe: Stripe,
+  ): Promise<{ reason: string; unreadable?: boolean } | undefined> {
     const shard = this.object.shards.get(index) as OpenShard;
     const k = this.object.header.dataShards;
     const slot = index < k ? stripe.data : withParity(stripe, this.object.header.parityShards);
@@ -109,11 +113,13 @@ export class StripeReader {
     const hash = Buffer.allocUnsafe(HASH_BYTES);
     try {
       const { bytesRead } = await shard.handle.readv([hash, target], this.geometry.offset(b));
-      if (bytesRead < HASH_BYTES + stripe.shardSize) return { reason: `shard ${index} on drive ${shard.drive} is truncated`, unreadable: true };
+      if (bytesRead < HASH_BYTES + stripe.shardSize)
+        return { reason: `shard ${index} on drive ${shard.drive} is truncated`, unreadable: true };
     } catch (error) {
       return { reason: `shard ${index} on drive ${shard.drive}: ${(error as Error).message}`, unreadable: true };
     }
-    if (!shard.hash(b, target).equals(hash)) return { reason: `shard ${index} on drive ${shard.drive}, block ${b} fails its bitrot check` };
+    if (!shard.hash(b, target).equals(hash))
+      return { reason: `shard ${index} on drive ${shard.drive}, block ${b} fails its bitrot check` };
     return undefined;
   }
 }

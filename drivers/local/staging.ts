@@ -8,10 +8,10 @@
  * past MAX_STAGED objects, puts commit at once, as plain puts do.
  */
 import type { Readable } from "node:stream";
-import type { StagedPuts, TransferOptions } from "../../src/driver.ts";
 import { forEachConcurrently } from "../../src/concurrency.ts";
-import { stageObject, type Layout, type StagedObject } from "./writer.ts";
+import type { StagedPuts, TransferOptions } from "../../src/driver.ts";
 import type { DriveSet } from "./layout.ts";
+import { type Layout, type StagedObject, stageObject } from "./writer.ts";
 
 /** Objects committed at once: each commit is a few fsyncs and renames per drive. */
 const COMMIT_CONCURRENCY = 8;

@@ -18,18 +18,26 @@
  */
 import { randomUUID } from "node:crypto";
 import { constants } from "node:fs";
-import { open, utimes, type FileHandle } from "node:fs/promises";
+import { type FileHandle, open, utimes } from "node:fs/promises";
 import { addAbortSignal, type Readable } from "node:stream";
 import { recyclerOf } from "../../src/driver.ts";
 import { UnavailableError } from "../../src/errors.ts";
 import { blockHasher, contentHasher } from "./bitrot.ts";
 import { codecFor } from "./codec.ts";
 import { newestVersionTime, publishVersion } from "./commit.ts";
-import { Geometry, SHARD_FORMAT, shardSizeFor, type ShardHeader } from "./format.ts";
-import { versionName, type DriveSet } from "./layout.ts";
+import { Geometry, SHARD_FORMAT, type ShardHeader, shardSizeFor } from "./format.ts";
+import { type DriveSet, versionName } from "./layout.ts";
 import { withLease } from "./lease.ts";
 import {
-  appendShardBlock, dropTarget, liveTargets, onEachLive, openShardFile, removeShardFiles, shardOf, writeShardHeader, type ShardTarget,
+  appendShardBlock,
+  dropTarget,
+  liveTargets,
+  onEachLive,
+  openShardFile,
+  removeShardFiles,
+  type ShardTarget,
+  shardOf,
+  writeShardHeader,
 } from "./shard-file.ts";
 
 /** Blocks encoded and written at once; each holds a stripe of about (k+m)/k x blockSize. */
@@ -54,7 +62,13 @@ export function writeQuorum(layout: Layout): number {
 }
 
 /** Stages and commits `body` as the object `key`. */
-export async function writeObject(drives: DriveSet, layout: Layout, key: string, body: Readable, signal?: AbortSignal): Promise<void> {
+export async function writeObject(
+  drives: DriveSet,
+  layout: Layout,
+  key: string,
+  body: Readable,
+  signal?: AbortSignal,
+): Promise<void> {
   const staged = await stageObject(drives, layout, key, body, signal);
   try {
     await staged.commit(signal);
@@ -64,7 +78,13 @@ export async function writeObject(drives: DriveSet, layout: Layout, key: string,
 }
 
 /** The shard targets of one write: drive `d`'s temp file is named by the write's UUID. */
-function targetsOf(drives: DriveSet, layout: Layout, key: string, uuid: string, failures?: ReadonlyMap<number, string>): Target[] {
+function targetsOf(
+  drives: DriveSet,
+  layout: Layout,
+  key: string,
+  uuid: string,
+  failures?: ReadonlyMap<number, string>,
+): Target[] {
   return Array.from({ length: layout.dataShards + layout.parityShards }, (_, index) => {
     const drive = drives.driveFor(key, index);
     const failure = failures?.get(index) ?? (drives.isOnline(drive) ? undefined : "offline");
@@ -78,7 +98,9 @@ function requireQuorumOf(targets: Target[], layout: Layout, key: string, step: s
   const quorum = writeQuorum(layout);
   if (live >= quorum) return;
   const reasons = targets.filter((t) => t.failure).map((t) => `drive ${t.drive}: ${t.failure}`);
-  throw new UnavailableError(`cannot ${step} '${key}': ${live} of ${targets.length} drives usable, ${quorum} needed (${reasons.join("; ")})`);
+  throw new UnavailableError(
+    `cannot ${step} '${key}': ${live} of ${targets.length} drives usable, ${quorum} needed (${reasons.join("; ")})`,
+  );
 }
 
 /**
@@ -97,7 +119,15 @@ export class StagedObject {
   /** Shard indices whose drive failed while staging, with why. */
   private readonly failures: ReadonlyMap<number, string> | undefined;
 
-  constructor(drives: DriveSet, layout: Layout, key: string, uuid: string, size: number, digest: string, failures?: ReadonlyMap<number, string>) {
+  constructor(
+    drives: DriveSet,
+    layout: Layout,
+    key: string,
+    uuid: string,
+    size: number,
+    digest: string,
+    failures?: ReadonlyMap<number, string>,
+  ) {
     this.drives = drives;
     this.layout = layout;
     this.key = key;
@@ -114,33 +144,48 @@ export class StagedObject {
   commit(signal?: AbortSignal): Promise<void> {
     const { drives, layout, key } = this;
     const targets = targetsOf(drives, layout, key, this.uuid, this.failures);
-    return withLease(drives, key, async (lease) => {
-      signal?.throwIfAborted(); // a cancel that arrived while the body ended or the lease was awaited
-      const mtime = Math.max(Date.now(), (await newestVersionTime(drives, key)) + 1);
-      const header: Omit<ShardHeader, "index"> = {
-        format: SHARD_FORMAT, key, version: versionName(mtime, this.uuid), mtime, size: this.size,
-        dataShards: layout.dataShards, parityShards: layout.parityShards, blockSize: layout.blockSize,
-        digest: this.digest,
-      };
-      await onEachLive(targets, async (t) => {
-        const handle = await open(t.temp, constants.O_WRONLY | constants.O_NOFOLLOW);
-        try {
-          await writeShardHeader(handle, { ...header, index: t.index });
-        } finally {
-          await handle.close();
-        }
-      });
-      requireQuorumOf(targets, layout, key, "store");
-      await lease.assertHeld();
-      await publishVersion(drives, key, header.version, mtime, liveTargets(targets), writeQuorum(layout));
-      requireQuorumOf(targets, layout, key, "commit");
-    }, signal);
+    return withLease(
+      drives,
+      key,
+      async (lease) => {
+        signal?.throwIfAborted(); // a cancel that arrived while the body ended or the lease was awaited
+        const mtime = Math.max(Date.now(), (await newestVersionTime(drives, key)) + 1);
+        const header: Omit<ShardHeader, "index"> = {
+          format: SHARD_FORMAT,
+          key,
+          version: versionName(mtime, this.uuid),
+          mtime,
+          size: this.size,
+          dataShards: layout.dataShards,
+          parityShards: layout.parityShards,
+          blockSize: layout.blockSize,
+          digest: this.digest,
+        };
+        await onEachLive(targets, async (t) => {
+          const handle = await open(t.temp, constants.O_WRONLY | constants.O_NOFOLLOW);
+          try {
+            await writeShardHeader(handle, { ...header, index: t.index });
+          } finally {
+            await handle.close();
+          }
+        });
+        requireQuorumOf(targets, layout, key, "store");
+        await lease.assertHeld();
+        await publishVersion(drives, key, header.version, mtime, liveTargets(targets), writeQuorum(layout));
+        requireQuorumOf(targets, layout, key, "commit");
+      },
+      signal,
+    );
   }
 
   /** Marks its temp files as in use, so no heal pass takes them for abandoned. */
   async touch(): Promise<void> {
     const now = new Date();
-    await Promise.all(liveTargets(targetsOf(this.drives, this.layout, this.key, this.uuid, this.failures)).map((t) => utimes(t.temp, now, now).catch(() => {})));
+    await Promise.all(
+      liveTargets(targetsOf(this.drives, this.layout, this.key, this.uuid, this.failures)).map((t) =>
+        utimes(t.temp, now, now).catch(() => {}),
+      ),
+    );
   }
 
   /** Removes its temp files (after a commit: whatever was not published). Safe to repeat. */
@@ -150,7 +195,13 @@ export class StagedObject {
 }
 
 /** Writes every shard of `body` to a temp file per drive, flushed and closed; publishes nothing. */
-export async function stageObject(drives: DriveSet, layout: Layout, key: string, body: Readable, signal?: AbortSignal): Promise<StagedObject> {
+export async function stageObject(
+  drives: DriveSet,
+  layout: Layout,
+  key: string,
+  body: Readable,
+  signal?: AbortSignal,
+): Promise<StagedObject> {
   const { dataShards: k, parityShards: m, blockSize } = layout;
   const codec = codecFor(k, m);
   const uuid = randomUUID();
@@ -160,7 +211,9 @@ export async function stageObject(drives: DriveSet, layout: Layout, key: string,
   const digest = contentHasher();
   let size = 0;
   try {
-    await Promise.all(liveTargets(targets).map((t) => openShardFile(drives, t).catch((error: unknown) => dropTarget(t, error))));
+    await Promise.all(
+      liveTargets(targets).map((t) => openShardFile(drives, t).catch((error: unknown) => dropTarget(t, error))),
+    );
     requireQuorum("store");
 
     const geometry = new Geometry({ size: 0, dataShards: k, blockSize });
@@ -189,7 +242,11 @@ export async function stageObject(drives: DriveSet, layout: Layout, key: string,
       // Flush what is written so far every FLUSH_EVERY blocks, in the background: the disk
       // works while we encode, and the final fsync has little left to wait for.
       if (b % FLUSH_EVERY === FLUSH_EVERY - 1) {
-        for (const t of liveTargets(targets)) t.flushing ??= (t.handle as FileHandle).datasync().catch(() => {}).finally(() => (t.flushing = undefined));
+        for (const t of liveTargets(targets))
+          t.flushing ??= (t.handle as FileHandle)
+            .datasync()
+            .catch(() => {})
+            .finally(() => (t.flushing = undefined));
       }
     };
 

@@ -4,15 +4,21 @@
  * and checksum behaviour. One client (and its connection pool) serves every
  * call of a driver.
  */
-import { S3Client } from "@aws-sdk/client-s3";
-import { fromNodeProviderChain, fromTemporaryCredentials } from "@aws-sdk/credential-providers";
-import { NodeHttpHandler } from "@smithy/node-http-handler";
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, BuildMiddleware, MetadataBearer } from "@smithy/types";
+
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import http from "node:http";
 import https from "node:https";
 import { rootCertificates } from "node:tls";
+import { S3Client } from "@aws-sdk/client-s3";
+import { fromNodeProviderChain, fromTemporaryCredentials } from "@aws-sdk/credential-providers";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import type {
+  AwsCredentialIdentity,
+  AwsCredentialIdentityProvider,
+  BuildMiddleware,
+  MetadataBearer,
+} from "@smithy/types";
 import { InvalidConfigError } from "../../src/errors.ts";
 import type { SecretResolver } from "../../src/secrets.ts";
 import type { S3Config } from "./config.ts";
@@ -32,15 +38,21 @@ export const DEFAULT_MAX_RETRIES = 5;
 
 /** The endpoint as a URL: `my-minio.default:9000` gets `https://`, or `http://` with `insecure: true`, as in Argo. */
 export function endpointUrl(config: Pick<S3Config, "endpoint" | "insecure">): URL {
-  const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(config.endpoint) ? config.endpoint : `${config.insecure ? "http" : "https"}://${config.endpoint}`;
+  const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(config.endpoint)
+    ? config.endpoint
+    : `${config.insecure ? "http" : "https"}://${config.endpoint}`;
   let url: URL;
   try {
     url = new URL(text);
   } catch {
     throw new InvalidConfigError("s3.endpoint: expected a host[:port] or an http(s) URL");
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new InvalidConfigError("s3.endpoint: expected http:// or https://");
-  if (url.username || url.password) throw new InvalidConfigError("s3.endpoint: credentials in the URL are not supported; use accessKeySecret and secretKeySecret");
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new InvalidConfigError("s3.endpoint: expected http:// or https://");
+  if (url.username || url.password)
+    throw new InvalidConfigError(
+      "s3.endpoint: credentials in the URL are not supported; use accessKeySecret and secretKeySecret",
+    );
   return url;
 }
 
@@ -97,7 +109,12 @@ export async function createS3Client(config: S3Config, secrets: SecretResolver):
       requestTimeout: SOCKET_IDLE_MS,
     }),
   });
-  if ((config.requestChecksumCalculation ?? "WHEN_REQUIRED") === "WHEN_REQUIRED") client.middlewareStack.add(contentMd5ForDeleteObjects, { step: "build", name: "contentMd5ForDeleteObjects", priority: "low" });
+  if ((config.requestChecksumCalculation ?? "WHEN_REQUIRED") === "WHEN_REQUIRED")
+    client.middlewareStack.add(contentMd5ForDeleteObjects, {
+      step: "build",
+      name: "contentMd5ForDeleteObjects",
+      priority: "low",
+    });
   return client;
 }
 
@@ -110,10 +127,15 @@ export async function createS3Client(config: S3Config, secrets: SecretResolver):
  */
 const contentMd5ForDeleteObjects: BuildMiddleware<object, MetadataBearer> = (next, context) => async (args) => {
   const request = args.request as { body?: unknown; headers?: Record<string, string> };
-  if (context.commandName === "DeleteObjectsCommand" && request.headers && (typeof request.body === "string" || request.body instanceof Uint8Array)) {
+  if (
+    context.commandName === "DeleteObjectsCommand" &&
+    request.headers &&
+    (typeof request.body === "string" || request.body instanceof Uint8Array)
+  ) {
     request.headers["content-md5"] = createHash("md5").update(request.body).digest("base64");
     for (const header of Object.keys(request.headers)) {
-      if (header.startsWith("x-amz-checksum-") || header === "x-amz-sdk-checksum-algorithm") delete request.headers[header];
+      if (header.startsWith("x-amz-checksum-") || header === "x-amz-sdk-checksum-algorithm")
+        delete request.headers[header];
     }
   }
   return next(args);

@@ -3,7 +3,7 @@
  * artifact repository so that users can paste what they have.
  */
 import { z } from "zod";
-import { absolutePath, keyPrefix, secretSelector, secretsNamespace } from "../../src/config.ts";
+import { absolutePath, keyPrefix, retries, secretSelector, secretsNamespace } from "../../src/config.ts";
 
 export const s3ConfigSchema = z
   .strictObject({
@@ -36,8 +36,13 @@ export const s3ConfigSchema = z
       .optional(),
     keyPrefix: keyPrefix.optional(),
     /** Multipart part size in bytes (S3 allows 5 MiB to 5 GiB). */
-    partSize: z.number({ error: "expected a size in bytes" }).int().min(5 * 1024 * 1024, "expected at least 5 MiB (5242880)").max(5 * 1024 ** 3, "expected at most 5 GiB").optional(),
-    maxRetries: z.number({ error: "expected a number" }).int().min(0, "expected 0 or more").max(20, "expected at most 20").optional(),
+    partSize: z
+      .number({ error: "expected a size in bytes" })
+      .int()
+      .min(5 * 1024 * 1024, "expected at least 5 MiB (5242880)")
+      .max(5 * 1024 ** 3, "expected at most 5 GiB")
+      .optional(),
+    maxRetries: retries.optional(),
     /**
      * Whether uploads carry the SDK's flexible checksums (CRC32 in an
      * aws-chunked trailer). `WHEN_REQUIRED`, the default, sends them only
@@ -46,21 +51,36 @@ export const s3ConfigSchema = z
      * the chunk framing inside the object (Argo issue #12525). Set
      * `WHEN_SUPPORTED` for AWS to have every part checksummed end to end.
      */
-    requestChecksumCalculation: z.enum(["WHEN_REQUIRED", "WHEN_SUPPORTED"], { error: "expected WHEN_REQUIRED or WHEN_SUPPORTED" }).optional(),
+    requestChecksumCalculation: z
+      .enum(["WHEN_REQUIRED", "WHEN_SUPPORTED"], { error: "expected WHEN_REQUIRED or WHEN_SUPPORTED" })
+      .optional(),
   })
   .refine((c) => !(c.caSecret && c.caFile), { message: "set caSecret or caFile, not both", path: ["caFile"] })
   .refine((c) => !(c.encryptionOptions?.kmsKeyId && c.encryptionOptions.serverSideCustomerKeySecret), {
     message: "set kmsKeyId or serverSideCustomerKeySecret, not both",
     path: ["encryptionOptions", "serverSideCustomerKeySecret"],
   })
-  .refine((c) => !(c.encryptionOptions?.enableEncryption && c.encryptionOptions.serverSideCustomerKeySecret && (c.insecure || /^http:\/\//i.test(c.endpoint))), {
-    message: "SSE-C sends the key with every request, so it needs HTTPS: remove insecure: true (or the http:// of the endpoint)",
-    path: ["encryptionOptions", "serverSideCustomerKeySecret"],
-  })
-  .refine((c) => c.encryptionOptions?.kmsEncryptionContext === undefined || isJsonObject(c.encryptionOptions.kmsEncryptionContext), {
-    message: "expected a JSON object, e.g. '{\"team\": \"ml\"}'",
-    path: ["encryptionOptions", "kmsEncryptionContext"],
-  })
+  .refine(
+    (c) =>
+      !(
+        c.encryptionOptions?.enableEncryption &&
+        c.encryptionOptions.serverSideCustomerKeySecret &&
+        (c.insecure || /^http:\/\//i.test(c.endpoint))
+      ),
+    {
+      message:
+        "SSE-C sends the key with every request, so it needs HTTPS: remove insecure: true (or the http:// of the endpoint)",
+      path: ["encryptionOptions", "serverSideCustomerKeySecret"],
+    },
+  )
+  .refine(
+    (c) =>
+      c.encryptionOptions?.kmsEncryptionContext === undefined || isJsonObject(c.encryptionOptions.kmsEncryptionContext),
+    {
+      message: 'expected a JSON object, e.g. \'{"team": "ml"}\'',
+      path: ["encryptionOptions", "kmsEncryptionContext"],
+    },
+  )
   .refine((c) => !c.accessKeySecret === !c.secretKeySecret, {
     message: "accessKeySecret and secretKeySecret go together",
     path: ["secretKeySecret"],

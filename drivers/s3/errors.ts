@@ -3,7 +3,14 @@
  * says what to fix. Called once per failed call, after the SDK has spent its
  * retries on whatever was transient.
  */
-import { DataLossError, InvalidConfigError, NotFoundError, PermissionDeniedError, PluginError, UnavailableError } from "../../src/errors.ts";
+import {
+  DataLossError,
+  type InvalidConfigError,
+  NotFoundError,
+  PermissionDeniedError,
+  PluginError,
+  UnavailableError,
+} from "../../src/errors.ts";
 import { isPlainHttpAnswer, missingContainer, NETWORK_ERROR_CODES, plainHttpError } from "../object-store.ts";
 
 /** What the failed call was about, for the message. */
@@ -29,7 +36,13 @@ const TLS_CODES = new Set([
   "CERT_HAS_EXPIRED",
   "ERR_TLS_CERT_ALTNAME_INVALID",
 ]);
-const CREDENTIAL_CODES = new Set(["InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "TokenRefreshRequired"]);
+const CREDENTIAL_CODES = new Set([
+  "InvalidAccessKeyId",
+  "SignatureDoesNotMatch",
+  "ExpiredToken",
+  "InvalidToken",
+  "TokenRefreshRequired",
+]);
 
 export function s3Error(error: unknown, target: S3Target): Error {
   if (error instanceof PluginError) return error;
@@ -44,7 +57,10 @@ export function s3Error(error: unknown, target: S3Target): Error {
   if (code === "NoSuchBucket") return missingBucket(target, error);
   if (code === "NoSuchUpload") {
     // A retried CompleteMultipartUpload whose first try succeeded, or an upload aborted under us.
-    return new UnavailableError(`${where}: the multipart upload of '${target.key ?? ""}' is gone (completed or aborted meanwhile); upload again`, options);
+    return new UnavailableError(
+      `${where}: the multipart upload of '${target.key ?? ""}' is gone (completed or aborted meanwhile); upload again`,
+      options,
+    );
   }
   if (code === "NoSuchKey" || code === "NotFound" || (status === 404 && target.key !== undefined)) {
     return new NotFoundError(`object '${target.key ?? ""}' not found in ${where}`, options);
@@ -56,10 +72,16 @@ export function s3Error(error: unknown, target: S3Target): Error {
     );
   }
   if (code === "CredentialsProviderError" || code === "ProviderError") {
-    return new PermissionDeniedError(`no S3 credentials: set accessKeySecret and secretKeySecret, or give the pod an IAM role${detail}`, options);
+    return new PermissionDeniedError(
+      `no S3 credentials: set accessKeySecret and secretKeySecret, or give the pod an IAM role${detail}`,
+      options,
+    );
   }
   if (status === 403 || code === "AccessDenied") {
-    return new PermissionDeniedError(`${where} denied access (${code || "HTTP 403"}); the credentials lack permission for this call${detail}`, options);
+    return new PermissionDeniedError(
+      `${where} denied access (${code || "HTTP 403"}); the credentials lack permission for this call${detail}`,
+      options,
+    );
   }
   if (status === 400 && /encrypt|SSE|customer/i.test(e.message ?? "")) {
     return new PermissionDeniedError(
@@ -67,14 +89,25 @@ export function s3Error(error: unknown, target: S3Target): Error {
       options,
     );
   }
-  if (code === "InvalidObjectState") return new PermissionDeniedError(`object '${target.key ?? ""}' in ${where} is archived and must be restored first${detail}`, options);
+  if (code === "InvalidObjectState")
+    return new PermissionDeniedError(
+      `object '${target.key ?? ""}' in ${where} is archived and must be restored first${detail}`,
+      options,
+    );
   if (code === "BadDigest" || code === "XAmzContentChecksumMismatch" || code === "InvalidDigest") {
-    return new DataLossError(`${where} received data that did not match its checksum (${code}); nothing was stored`, options);
+    return new DataLossError(
+      `${where} received data that did not match its checksum (${code}); nothing was stored`,
+      options,
+    );
   }
   if (code === "PreconditionFailed" || status === 412) {
-    return new UnavailableError(`object '${target.key ?? ""}' in ${where} was replaced while being read; read it again`, options);
+    return new UnavailableError(
+      `object '${target.key ?? ""}' in ${where} was replaced while being read; read it again`,
+      options,
+    );
   }
-  if (isPlainHttpAnswer(error)) return plainHttpError(where, "give the endpoint as http://…, or without a scheme and with insecure: true", error);
+  if (isPlainHttpAnswer(error))
+    return plainHttpError(where, "give the endpoint as http://…, or without a scheme and with insecure: true", error);
   if (TLS_CODES.has(e.code ?? "") || TLS_CODES.has(code)) {
     return new UnavailableError(
       `${where}: the server's TLS certificate is not trusted (${e.code ?? code}); give its CA with s3.caFile or s3.caSecret`,
@@ -83,7 +116,13 @@ export function s3Error(error: unknown, target: S3Target): Error {
   }
   const attempts = e.$metadata?.attempts ?? 1;
   const after = attempts > 1 ? ` after ${attempts} attempts` : "";
-  if ((status !== undefined && (status >= 500 || status === 429)) || code === "SlowDown" || code === "TimeoutError" || NETWORK_ERROR_CODES.has(code) || NETWORK_ERROR_CODES.has(e.code ?? "")) {
+  if (
+    (status !== undefined && (status >= 500 || status === 429)) ||
+    code === "SlowDown" ||
+    code === "TimeoutError" ||
+    NETWORK_ERROR_CODES.has(code) ||
+    NETWORK_ERROR_CODES.has(e.code ?? "")
+  ) {
     return new UnavailableError(`${where} is unavailable${after} (${code || `HTTP ${status}`})${detail}`, options);
   }
   return new PluginError(`S3 call to ${where} failed${after} (${code || `HTTP ${status}`})${detail}`, options);
@@ -91,5 +130,10 @@ export function s3Error(error: unknown, target: S3Target): Error {
 
 /** The error for a bucket that is not there: a configuration problem, never a missing artifact. */
 export function missingBucket(target: S3Target, cause?: unknown): InvalidConfigError {
-  return missingContainer("s3.bucket", `bucket '${target.bucket}' at ${target.endpoint}`, "create it, or set createBucketIfNotPresent: {}", cause);
+  return missingContainer(
+    "s3.bucket",
+    `bucket '${target.bucket}' at ${target.endpoint}`,
+    "create it, or set createBucketIfNotPresent: {}",
+    cause,
+  );
 }

@@ -5,6 +5,8 @@
  * written by either can be read by the other; `keyPrefix`, when set, is
  * prepended to every key.
  */
+
+import type { Readable } from "node:stream";
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
@@ -15,7 +17,6 @@ import {
   PutBucketEncryptionCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import type { Readable } from "node:stream";
 import { UntilFailure } from "../../src/concurrency.ts";
 import type { Driver, DriverDeps, ObjectInfo, TransferOptions } from "../../src/driver.ts";
 import { NotFoundError } from "../../src/errors.ts";
@@ -24,7 +25,7 @@ import { prefixFolder, storedName } from "../object-store.ts";
 import { createS3Client, DEFAULT_MAX_RETRIES, endpointUrl } from "./client.ts";
 import type { S3Config } from "./config.ts";
 import { openDownload } from "./download.ts";
-import { missingBucket, s3Error, type S3Target } from "./errors.ts";
+import { missingBucket, type S3Target, s3Error } from "./errors.ts";
 import { Encryption } from "./sse.ts";
 import { partSizeFor, uploadObject } from "./upload.ts";
 
@@ -94,7 +95,9 @@ class S3Driver implements Driver {
   async stat(key: string): Promise<ObjectInfo> {
     const objectKey = this.objectKey(key);
     return this.call(key, async (client) => {
-      const head = await client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: objectKey, ...(await this.encryption.forRead(objectKey)) }));
+      const head = await client.send(
+        new HeadObjectCommand({ Bucket: this.bucket, Key: objectKey, ...(await this.encryption.forRead(objectKey)) }),
+      );
       return { key, size: head.ContentLength ?? 0, modified: head.LastModified };
     });
   }
@@ -133,7 +136,13 @@ class S3Driver implements Driver {
       const failed = result.Errors ?? [];
       if (failed.length > 0) {
         const first = failed[0];
-        throw s3Error({ name: first?.Code, message: `${failed.length} of ${Objects.length} objects were not deleted, e.g. '${first?.Key}': ${first?.Message}` }, this.target());
+        throw s3Error(
+          {
+            name: first?.Code,
+            message: `${failed.length} of ${Objects.length} objects were not deleted, e.g. '${first?.Key}': ${first?.Message}`,
+          },
+          this.target(),
+        );
       }
       deleted += Objects.length;
     };
@@ -175,7 +184,8 @@ class S3Driver implements Driver {
         new CreateBucketCommand({
           Bucket: this.bucket,
           ObjectLockEnabledForBucket: wanted.objectLocking || undefined,
-          CreateBucketConfiguration: region && region !== "us-east-1" ? { LocationConstraint: region as never } : undefined,
+          CreateBucketConfiguration:
+            region && region !== "us-east-1" ? { LocationConstraint: region as never } : undefined,
         }),
       );
     } catch (error) {
@@ -185,7 +195,12 @@ class S3Driver implements Driver {
     }
     const rule = this.encryption.bucketDefault;
     if (rule) {
-      await client.send(new PutBucketEncryptionCommand({ Bucket: this.bucket, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: rule }] } }));
+      await client.send(
+        new PutBucketEncryptionCommand({
+          Bucket: this.bucket,
+          ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: rule }] },
+        }),
+      );
     }
   }
 
@@ -212,7 +227,8 @@ class S3Driver implements Driver {
     } catch (error) {
       const folded = s3Error(error, this.target(key));
       // HeadObject's 404 has no body to say whether the key or the bucket is missing: ask.
-      if (folded instanceof NotFoundError && client && !(await this.bucketExists(client))) throw missingBucket(this.target(key), error);
+      if (folded instanceof NotFoundError && client && !(await this.bucketExists(client)))
+        throw missingBucket(this.target(key), error);
       throw folded;
     }
   }

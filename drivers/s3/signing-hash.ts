@@ -9,8 +9,9 @@
  * calls. The SDK keeps its signing key as one
  * Uint8Array for the day, so its KeyObject is made once and kept beside it.
  */
-import type { Checksum, SourceData } from "@smithy/types";
+
 import { createHash, createHmac, createSecretKey, type Hash, type Hmac, type KeyObject } from "node:crypto";
+import type { Checksum, SourceData } from "@smithy/types";
 
 /** Per key array: its bytes when the KeyObject was made (a caller that changed them gets a new one), and the KeyObject. */
 const keyObjects = new WeakMap<object, { bytes: Buffer; key: KeyObject }>();

@@ -55,7 +55,9 @@ export class Encryption {
   /** SSE-S3 or SSE-KMS: what a bucket created by us gets as its default encryption. */
   get bucketDefault(): { SSEAlgorithm: "AES256" | "aws:kms"; KMSMasterKeyID?: string } | undefined {
     if (!this.options || this.options.serverSideCustomerKeySecret) return undefined;
-    return this.options.kmsKeyId ? { SSEAlgorithm: "aws:kms", KMSMasterKeyID: this.options.kmsKeyId } : { SSEAlgorithm: "AES256" };
+    return this.options.kmsKeyId
+      ? { SSEAlgorithm: "aws:kms", KMSMasterKeyID: this.options.kmsKeyId }
+      : { SSEAlgorithm: "AES256" };
   }
 
   async forWrite(objectKey: string): Promise<WriteEncryption> {
@@ -67,7 +69,9 @@ export class Encryption {
       return {
         ServerSideEncryption: "aws:kms",
         SSEKMSKeyId: options.kmsKeyId,
-        SSEKMSEncryptionContext: context ? Buffer.from(JSON.stringify(JSON.parse(context))).toString("base64") : undefined,
+        SSEKMSEncryptionContext: context
+          ? Buffer.from(JSON.stringify(JSON.parse(context))).toString("base64")
+          : undefined,
       };
     }
     return { ServerSideEncryption: "AES256" };
@@ -84,12 +88,23 @@ export class Encryption {
     const salt = Buffer.from(this.bucket + objectKey);
     if (salt.length < 8) {
       // Go's Argon2 takes any salt; Node's needs 8 bytes. Only tiny bucket + key names hit this.
-      throw new InvalidRequestError(`SSE-C needs bucket name + key of at least 8 bytes to derive the object's key; '${objectKey}' in bucket '${this.bucket}' is shorter`);
+      throw new InvalidRequestError(
+        `SSE-C needs bucket name + key of at least 8 bytes to derive the object's key; '${objectKey}' in bucket '${this.bucket}' is shorter`,
+      );
     }
     const id = createHash("sha256").update(password).update("\0").update(salt).digest("base64");
     let encoded = this.derived.get(id);
     if (encoded === undefined) {
-      const key = await this.limit(() => argon2Async("argon2id", { message: Buffer.from(password), nonce: salt, passes: 1, memory: 64 * 1024, parallelism: 4, tagLength: 32 }));
+      const key = await this.limit(() =>
+        argon2Async("argon2id", {
+          message: Buffer.from(password),
+          nonce: salt,
+          passes: 1,
+          memory: 64 * 1024,
+          parallelism: 4,
+          tagLength: 32,
+        }),
+      );
       // Base64 of exactly 32 bytes: the SDK sends it as is and adds its MD5.
       encoded = key.toString("base64");
       registerSecret(encoded);

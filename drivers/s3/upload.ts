@@ -13,16 +13,17 @@
  * signal, and a failed or cancelled upload has been aborted on the server
  * before the call rejects.
  */
+
+import type { Readable } from "node:stream";
 import {
   AbortMultipartUploadCommand,
+  type CompletedPart,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   PutObjectCommand,
-  UploadPartCommand,
-  type CompletedPart,
   type S3Client,
+  UploadPartCommand,
 } from "@aws-sdk/client-s3";
-import type { Readable } from "node:stream";
 import { recyclerOf } from "../../src/driver.ts";
 import { InvalidConfigError, UnavailableError } from "../../src/errors.ts";
 import { destroyOnAbort } from "../object-store.ts";
@@ -59,7 +60,12 @@ export function partSizeFor(configured: number, size?: number): number {
   return Math.max(configured, needed);
 }
 
-export async function uploadObject(client: S3Client, target: UploadTarget, body: Readable, options: UploadOptions): Promise<void> {
+export async function uploadObject(
+  client: S3Client,
+  target: UploadTarget,
+  body: Readable,
+  options: UploadOptions,
+): Promise<void> {
   const { Bucket, Key, encryption } = target;
   const controller = new AbortController(); // fired by the first failed part: stops the others
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
@@ -72,12 +78,19 @@ export async function uploadObject(client: S3Client, target: UploadTarget, body:
   const firstPart = first.value;
   if (first.done || firstPart === undefined || firstPart.last) {
     const data = firstPart?.data ?? Buffer.alloc(0);
-    await client.send(new PutObjectCommand({ Bucket, Key, Body: data, ContentLength: data.length, ...encryption }), { abortSignal: signal });
+    await client.send(new PutObjectCommand({ Bucket, Key, Body: data, ContentLength: data.length, ...encryption }), {
+      abortSignal: signal,
+    });
     return;
   }
 
   const created = await client.send(
-    new CreateMultipartUploadCommand({ Bucket, Key, ...encryption, ChecksumAlgorithm: options.checksums ? "CRC32" : undefined }),
+    new CreateMultipartUploadCommand({
+      Bucket,
+      Key,
+      ...encryption,
+      ChecksumAlgorithm: options.checksums ? "CRC32" : undefined,
+    }),
     { abortSignal: signal },
   );
   const UploadId = created.UploadId;
@@ -123,7 +136,9 @@ export async function uploadObject(client: S3Client, target: UploadTarget, body:
       if (failure) break;
       signal.throwIfAborted();
       if (++partNumber > MAX_PARTS) {
-        throw new InvalidConfigError(`s3.partSize: the object is larger than ${MAX_PARTS} parts of ${options.partSize / MiB} MiB; raise it`);
+        throw new InvalidConfigError(
+          `s3.partSize: the object is larger than ${MAX_PARTS} parts of ${options.partSize / MiB} MiB; raise it`,
+        );
       }
       sendPart(partNumber, part.data);
       while (inFlight.size >= options.queueSize) await Promise.race(inFlight);
@@ -132,15 +147,26 @@ export async function uploadObject(client: S3Client, target: UploadTarget, body:
     if (failure) throw failure.error;
     signal.throwIfAborted(); // the last moment a cancel can still leave nothing behind
     completed.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
-    await client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: completed }, ...readHeaders(encryption) }), {
-      abortSignal: signal,
-    });
+    await client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket,
+        Key,
+        UploadId,
+        MultipartUpload: { Parts: completed },
+        ...readHeaders(encryption),
+      }),
+      {
+        abortSignal: signal,
+      },
+    );
   } catch (error) {
     failure ??= { error }; // before aborting: the parts cut short by it must not take the blame
     controller.abort(error);
     await Promise.allSettled(inFlight);
     await client
-      .send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }), { abortSignal: AbortSignal.timeout(CLEANUP_TIMEOUT_MS) })
+      .send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }), {
+        abortSignal: AbortSignal.timeout(CLEANUP_TIMEOUT_MS),
+      })
       .catch(() => {}); // the store's lifecycle rule for incomplete uploads is the backstop
     throw failure.error;
   }

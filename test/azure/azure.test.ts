@@ -10,7 +10,7 @@ import { createAzureDriver, isSasToken } from "../../drivers/azure/index.ts";
 import type { Driver } from "../../src/driver.ts";
 import { InvalidConfigError, PermissionDeniedError } from "../../src/errors.ts";
 import { streamOf, uniquePrefix } from "../helpers/data.ts";
-import { startAzureFixture, type AzureFixture } from "./fixture.ts";
+import { type AzureFixture, startAzureFixture } from "./fixture.ts";
 
 let azure: AzureFixture;
 const drivers: Driver[] = [];
@@ -70,7 +70,9 @@ describe("containers", () => {
   it("without createContainerIfNotPresent, a missing container is a configuration error that says what to do", async () => {
     const failure = driverFor({ container: "no-such-container" }).put("k", streamOf(Buffer.from("v")));
     await expect(failure).rejects.toBeInstanceOf(InvalidConfigError);
-    await expect(failure).rejects.toThrow(/azure\.container: container 'no-such-container' .* does not exist; create it, or set createContainerIfNotPresent: true/);
+    await expect(failure).rejects.toThrow(
+      /azure\.container: container 'no-such-container' .* does not exist; create it, or set createContainerIfNotPresent: true/,
+    );
   });
 });
 
@@ -78,11 +80,15 @@ describe("credentials", () => {
   it("tells a SAS token from an account key as Argo does", () => {
     expect(isSasToken("sv=2026-10-06&se=2026-11-23T17%3A19%3A00Z&sr=c&sp=racwdl&sig=abc%3D")).toBe(true);
     expect(isSasToken("?sv=2026-10-06&sig=abc")).toBe(true);
-    expect(isSasToken("Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==")).toBe(false);
+    expect(isSasToken("Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==")).toBe(
+      false,
+    );
   });
 
   it("refuses a wrong account key at once, naming the Secret to check and not the key", async () => {
-    await import("node:fs/promises").then((fs) => fs.writeFile(`${azure.secretsDir}/azure/wrong`, Buffer.alloc(64, 7).toString("base64")));
+    await import("node:fs/promises").then((fs) =>
+      fs.writeFile(`${azure.secretsDir}/azure/wrong`, Buffer.alloc(64, 7).toString("base64")),
+    );
     const failure = driverFor({ accountKeySecret: { name: "azure", key: "wrong" } }).stat("anything");
     await expect(failure).rejects.toBeInstanceOf(PermissionDeniedError);
     await expect(failure).rejects.toThrow(/refused the request .*check accountKeySecret/);

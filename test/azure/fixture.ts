@@ -2,13 +2,19 @@
  * Azurite with a container, the account key and a container SAS token in a
  * mounted-Secret folder, and the pieces to configure the azure backend.
  */
-import { ContainerClient, ContainerSASPermissions, generateBlobSASQueryParameters, StorageSharedKeyCredential } from "@azure/storage-blob";
+
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { azureConfigSchema, type AzureConfig } from "../../drivers/azure/config.ts";
+import {
+  ContainerClient,
+  ContainerSASPermissions,
+  generateBlobSASQueryParameters,
+  StorageSharedKeyCredential,
+} from "@azure/storage-blob";
+import { type AzureConfig, azureConfigSchema } from "../../drivers/azure/config.ts";
 import { SecretResolver } from "../../src/secrets.ts";
-import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite, type AzuriteServer } from "../peers/azurite.ts";
+import { AZURITE_ACCOUNT, AZURITE_KEY, type AzuriteServer, startAzurite } from "../peers/azurite.ts";
 
 export interface AzureFixture {
   azurite: AzuriteServer;
@@ -29,7 +35,11 @@ export async function startAzureFixture(): Promise<AzureFixture> {
   const admin = new ContainerClient(`${azurite.endpoint}/${container}`, credential);
   await admin.create();
   const sas = generateBlobSASQueryParameters(
-    { containerName: container, permissions: ContainerSASPermissions.parse("racwdl"), expiresOn: new Date(Date.now() + 3600_000) },
+    {
+      containerName: container,
+      permissions: ContainerSASPermissions.parse("racwdl"),
+      expiresOn: new Date(Date.now() + 3600_000),
+    },
     credential,
   ).toString();
   const secretsDir = await mkdtemp(path.join(os.tmpdir(), "secrets-"));

@@ -5,34 +5,44 @@ import { startFaultProxy } from "../helpers/fault-proxy.ts";
 import { proxiedStore } from "./capabilities.ts";
 import { runConformanceSuite } from "./suite.ts";
 
-for (const [label, key] of [["account key", "accountKey"], ["SAS token", "sas"]] as const) {
-  runConformanceSuite(`azure (Azurite, ${label})`, async () => {
-    const azure = await startAzureFixture();
-    const extra = { accountKeySecret: { name: "azure", key } };
-    const proxied = proxiedStore(await startFaultProxy(new URL(azure.azurite.endpoint).origin), () => {
-      const endpoint = `http://${proxied.proxy.endpoint}${new URL(azure.azurite.endpoint).pathname}`;
-      return createAzureDriver(azure.config({ ...extra, endpoint }), { secrets: azure.secrets });
-    });
-    return {
-      driver: createAzureDriver(azure.config(extra), { secrets: azure.secrets }),
-      secrets: azure.secrets,
-      configuration: azure.yaml(extra),
-      proxied,
-      async teardown() {
-        await proxied.close();
-        await azure.teardown();
-      },
-    };
-  }, {
-    partBytes: BLOCK_BYTES,
-    faults: {
-      uploadMethod: "PUT",
-      retryable: [{ kind: "error", status: 503, code: "ServerBusy" }, { kind: "error", status: 500, code: "InternalError" }],
-      isDownload: (method, url, name) => method === "GET" && url.includes(name),
-      hasMaxRetries: false,
-      verifiesContent: false,
+for (const [label, key] of [
+  ["account key", "accountKey"],
+  ["SAS token", "sas"],
+] as const) {
+  runConformanceSuite(
+    `azure (Azurite, ${label})`,
+    async () => {
+      const azure = await startAzureFixture();
+      const extra = { accountKeySecret: { name: "azure", key } };
+      const proxied = proxiedStore(await startFaultProxy(new URL(azure.azurite.endpoint).origin), () => {
+        const endpoint = `http://${proxied.proxy.endpoint}${new URL(azure.azurite.endpoint).pathname}`;
+        return createAzureDriver(azure.config({ ...extra, endpoint }), { secrets: azure.secrets });
+      });
+      return {
+        driver: createAzureDriver(azure.config(extra), { secrets: azure.secrets }),
+        secrets: azure.secrets,
+        configuration: azure.yaml(extra),
+        proxied,
+        async teardown() {
+          await proxied.close();
+          await azure.teardown();
+        },
+      };
     },
-    // Once is enough: the credential does not change how a body streams. 4 blocks of 8 MiB in flight, buffers the SDK reuses.
-    ...(key === "accountKey" ? { memory: { bytes: 1024 * 1024 * 1024, maxGrowthMiB: 160 } } : {}),
-  });
+    {
+      partBytes: BLOCK_BYTES,
+      faults: {
+        uploadMethod: "PUT",
+        retryable: [
+          { kind: "error", status: 503, code: "ServerBusy" },
+          { kind: "error", status: 500, code: "InternalError" },
+        ],
+        isDownload: (method, url, name) => method === "GET" && url.includes(name),
+        hasMaxRetries: false,
+        verifiesContent: false,
+      },
+      // Once is enough: the credential does not change how a body streams. 4 blocks of 8 MiB in flight, buffers the SDK reuses.
+      ...(key === "accountKey" ? { memory: { bytes: 1024 * 1024 * 1024, maxGrowthMiB: 160 } } : {}),
+    },
+  );
 }

@@ -47,7 +47,10 @@ export interface ProxiedStore {
 }
 
 /** A ProxiedStore whose drivers `make` builds; `close` disposes them and closes the proxy. */
-export function proxiedStore(proxy: FaultProxy, make: (maxRetries?: number) => Driver): ProxiedStore & { close(): Promise<void> } {
+export function proxiedStore(
+  proxy: FaultProxy,
+  make: (maxRetries?: number) => Driver,
+): ProxiedStore & { close(): Promise<void> } {
   const made: Driver[] = [];
   return {
     proxy,
@@ -95,15 +98,18 @@ export function capabilityCases(capabilities: Capabilities, current: () => Suite
       await driver.delete(k);
     });
 
-    it.each([FRAME_BYTES - 1, FRAME_BYTES, FRAME_BYTES + 1, 3 * FRAME_BYTES])("streams %d bytes (around the frame size) in and out through the server", async (size) => {
-      const { server, configuration } = current();
-      const client = server.client(configuration);
-      const data = bytes(size);
-      const k = key("frame-boundary.bin");
-      await client.saveStream(k, streamOf(data, 777_777));
-      expect(sha256(await collect(client.openStream(k)))).toBe(sha256(data));
-      await client.delete(k);
-    });
+    it.each([FRAME_BYTES - 1, FRAME_BYTES, FRAME_BYTES + 1, 3 * FRAME_BYTES])(
+      "streams %d bytes (around the frame size) in and out through the server",
+      async (size) => {
+        const { server, configuration } = current();
+        const client = server.client(configuration);
+        const data = bytes(size);
+        const k = key("frame-boundary.bin");
+        await client.saveStream(k, streamOf(data, 777_777));
+        expect(sha256(await collect(client.openStream(k)))).toBe(sha256(data));
+        await client.delete(k);
+      },
+    );
   });
 
   if (faults) {
@@ -114,7 +120,9 @@ export function capabilityCases(capabilities: Capabilities, current: () => Suite
         const isUpload = (method: string) => method === faults.uploadMethod;
         const uploadsOf = async (body: string) => {
           const before = proxy.requests.length;
-          await proxied().driver().put(k, streamOf(Buffer.from(body)));
+          await proxied()
+            .driver()
+            .put(k, streamOf(Buffer.from(body)));
           return proxy.requests.slice(before).filter((r) => isUpload(r.split(" ")[0] ?? "")).length;
         };
         const clean = await uploadsOf("unhurried"); // one request, or a block and its list
@@ -123,12 +131,18 @@ export function capabilityCases(capabilities: Capabilities, current: () => Suite
         expect((await collect(await current().driver.get(k))).toString()).toBe("patience");
       });
 
-      if (faults.hasMaxRetries) it("gives up after maxRetries with UNAVAILABLE, storing nothing", async () => {
-        const k = key("gave-up");
-        for (const _ of [1, 2]) proxied().proxy.inject(faults.retryable[1], (method) => method === faults.uploadMethod);
-        await expect(proxied().driver(1).put(k, streamOf(Buffer.from("never")))).rejects.toBeInstanceOf(UnavailableError);
-        await expect(current().driver.stat(k)).rejects.toThrow();
-      });
+      if (faults.hasMaxRetries)
+        it("gives up after maxRetries with UNAVAILABLE, storing nothing", async () => {
+          const k = key("gave-up");
+          for (const _ of [1, 2])
+            proxied().proxy.inject(faults.retryable[1], (method) => method === faults.uploadMethod);
+          await expect(
+            proxied()
+              .driver(1)
+              .put(k, streamOf(Buffer.from("never"))),
+          ).rejects.toBeInstanceOf(UnavailableError);
+          await expect(current().driver.stat(k)).rejects.toThrow();
+        });
 
       it("retries a connection reset on download", async () => {
         const k = key("reset.bin");
@@ -146,21 +160,28 @@ export function capabilityCases(capabilities: Capabilities, current: () => Suite
         proxy.inject({ kind: "cut", afterBytes: 2 * MiB + 5 }, isDownload);
         const before = proxy.requests.length;
         expect(sha256(await collect(await proxied().driver().get(k)))).toBe(sha256(data));
-        const downloads = proxy.requests.slice(before).filter((r) => isDownload(r.split(" ")[0] ?? "", r.slice(r.indexOf(" ") + 1)));
+        const downloads = proxy.requests
+          .slice(before)
+          .filter((r) => isDownload(r.split(" ")[0] ?? "", r.slice(r.indexOf(" ") + 1)));
         expect(downloads).toHaveLength(2); // the one cut, and one resumed: not a restart from byte 0 and a third
       });
 
-      if (faults.verifiesContent) it("fails a read whose bytes were damaged on the way with DATA_LOSS", async () => {
-        const k = key("damaged.bin");
-        await current().driver.put(k, streamOf(bytes(MiB)));
-        proxied().proxy.inject({ kind: "corrupt", atByte: 1000 }, (method, url) => faults.isDownload(method, url, "damaged.bin"));
-        await expect(collect(await proxied().driver().get(k))).rejects.toBeInstanceOf(DataLossError);
-      });
+      if (faults.verifiesContent)
+        it("fails a read whose bytes were damaged on the way with DATA_LOSS", async () => {
+          const k = key("damaged.bin");
+          await current().driver.put(k, streamOf(bytes(MiB)));
+          proxied().proxy.inject({ kind: "corrupt", atByte: 1000 }, (method, url) =>
+            faults.isDownload(method, url, "damaged.bin"),
+          );
+          await expect(collect(await proxied().driver().get(k))).rejects.toBeInstanceOf(DataLossError);
+        });
     });
   }
 
   if (memory) {
-    it(`uploads ${memory.bytes / MiB} MiB of unknown length with RSS growing by less than ${memory.maxGrowthMiB} MiB`, { timeout: 300_000 }, async () => {
+    it(`uploads ${memory.bytes / MiB} MiB of unknown length with RSS growing by less than ${memory.maxGrowthMiB} MiB`, {
+      timeout: 300_000,
+    }, async () => {
       const { driver } = current();
       const k = key("large.bin");
       global.gc?.();

@@ -5,30 +5,41 @@ import { startS3Fixture } from "../s3/fixture.ts";
 import { proxiedStore } from "./capabilities.ts";
 import { runConformanceSuite } from "./suite.ts";
 
-runConformanceSuite("s3 (MinIO)", async () => {
-  const s3 = await startS3Fixture();
-  const proxied = proxiedStore(await startFaultProxy(s3.minio.url), (maxRetries) =>
-    createS3Driver(s3.config({ endpoint: proxied.proxy.endpoint, ...(maxRetries === undefined ? {} : { maxRetries }) }), { secrets: s3.secrets }));
-  return {
-    driver: createS3Driver(s3.config(), { secrets: s3.secrets }),
-    secrets: s3.secrets,
-    configuration: s3.yaml(),
-    proxied,
-    async teardown() {
-      await proxied.close();
-      await s3.teardown();
-    },
-  };
-}, {
-  noObjectBesidePrefix: true,
-  partBytes: DEFAULT_PART_BYTES,
-  faults: {
-    uploadMethod: "PUT",
-    retryable: [{ kind: "error", status: 503, code: "SlowDown" }, { kind: "error", status: 500, code: "InternalError" }],
-    isDownload: (method, url, name) => method === "GET" && url.includes(name),
-    hasMaxRetries: true,
-    verifiesContent: false,
+runConformanceSuite(
+  "s3 (MinIO)",
+  async () => {
+    const s3 = await startS3Fixture();
+    const proxied = proxiedStore(await startFaultProxy(s3.minio.url), (maxRetries) =>
+      createS3Driver(
+        s3.config({ endpoint: proxied.proxy.endpoint, ...(maxRetries === undefined ? {} : { maxRetries }) }),
+        { secrets: s3.secrets },
+      ),
+    );
+    return {
+      driver: createS3Driver(s3.config(), { secrets: s3.secrets }),
+      secrets: s3.secrets,
+      configuration: s3.yaml(),
+      proxied,
+      async teardown() {
+        await proxied.close();
+        await s3.teardown();
+      },
+    };
   },
-  // Unknown length, as from SaveStream: 16 MiB parts, 4 in flight + 1 being filled + 1 held back = 96 MiB of reused buffers.
-  memory: { bytes: 2048 * 1024 * 1024, maxGrowthMiB: 6 * 16 + 64 },
-});
+  {
+    noObjectBesidePrefix: true,
+    partBytes: DEFAULT_PART_BYTES,
+    faults: {
+      uploadMethod: "PUT",
+      retryable: [
+        { kind: "error", status: 503, code: "SlowDown" },
+        { kind: "error", status: 500, code: "InternalError" },
+      ],
+      isDownload: (method, url, name) => method === "GET" && url.includes(name),
+      hasMaxRetries: true,
+      verifiesContent: false,
+    },
+    // Unknown length, as from SaveStream: 16 MiB parts, 4 in flight + 1 being filled + 1 held back = 96 MiB of reused buffers.
+    memory: { bytes: 2048 * 1024 * 1024, maxGrowthMiB: 6 * 16 + 64 },
+  },
+);

@@ -6,20 +6,20 @@
  * on a provider's message text.
  */
 import { execFileSync } from "node:child_process";
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as grpc from "@grpc/grpc-js";
-import { isStaging, type Driver } from "../../src/driver.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Driver, isStaging } from "../../src/driver.ts";
 import { InvalidKeyError, NotFoundError } from "../../src/errors.ts";
 import { PathPolicy } from "../../src/local-paths.ts";
+import type { SecretResolver } from "../../src/secrets.ts";
 import { saveFromPath } from "../../src/transfer.ts";
 import { bytes, collect, failingStream, sha256, streamOf, uniquePrefix, writeTree } from "../helpers/data.ts";
-import type { SecretResolver } from "../../src/secrets.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
-import { capabilityCases, type Capabilities, type ProxiedStore } from "./capabilities.ts";
+import { type Capabilities, capabilityCases, type ProxiedStore } from "./capabilities.ts";
 
 /** A backend under test: its driver, and the configuration string that selects the same store. */
 export interface BackendFixture {
@@ -40,7 +40,11 @@ export interface SuiteOptions extends Capabilities {
   noObjectBesidePrefix?: boolean;
 }
 
-export function runConformanceSuite(backend: string, setup: () => Promise<BackendFixture>, options: SuiteOptions = {}): void {
+export function runConformanceSuite(
+  backend: string,
+  setup: () => Promise<BackendFixture>,
+  options: SuiteOptions = {},
+): void {
   describe(`conformance: ${backend}`, () => {
     let fixture: BackendFixture;
     let driver: Driver;
@@ -101,7 +105,8 @@ export function runConformanceSuite(backend: string, setup: () => Promise<Backen
 
       it("lists by string prefix: 'a/' does not match 'ab/'", async () => {
         const root = uniquePrefix();
-        for (const key of ["a/1", "a/sub/2", "ab/3", "a.txt"]) await driver.put(`${root}/${key}`, streamOf(Buffer.from(key)));
+        for (const key of ["a/1", "a/sub/2", "ab/3", "a.txt"])
+          await driver.put(`${root}/${key}`, streamOf(Buffer.from(key)));
         const listed = [];
         for await (const object of driver.list(`${root}/a/`)) listed.push(object);
         expect(listed.map((o) => o.key).sort()).toEqual([`${root}/a/1`, `${root}/a/sub/2`]);
@@ -112,16 +117,17 @@ export function runConformanceSuite(backend: string, setup: () => Promise<Backen
       });
 
       // Registered only where the server can (see SuiteOptions): not a skip, a case that does not apply.
-      if (!options.noObjectBesidePrefix) it("holds an object 'a' and objects under 'a/' at once", async () => {
-        const root = uniquePrefix();
-        await driver.put(`${root}/a/1`, streamOf(Buffer.from("inside")));
-        await driver.put(`${root}/a`, streamOf(Buffer.from("beside")));
-        expect((await collect(await driver.get(`${root}/a`))).toString()).toBe("beside");
-        expect((await collect(await driver.get(`${root}/a/1`))).toString()).toBe("inside");
-        const listed = [];
-        for await (const object of driver.list(`${root}/a/`)) listed.push(object.key);
-        expect(listed).toEqual([`${root}/a/1`]);
-      });
+      if (!options.noObjectBesidePrefix)
+        it("holds an object 'a' and objects under 'a/' at once", async () => {
+          const root = uniquePrefix();
+          await driver.put(`${root}/a/1`, streamOf(Buffer.from("inside")));
+          await driver.put(`${root}/a`, streamOf(Buffer.from("beside")));
+          expect((await collect(await driver.get(`${root}/a`))).toString()).toBe("beside");
+          expect((await collect(await driver.get(`${root}/a/1`))).toString()).toBe("inside");
+          const listed = [];
+          for await (const object of driver.list(`${root}/a/`)) listed.push(object.key);
+          expect(listed).toEqual([`${root}/a/1`]);
+        });
 
       it("deletes a prefix and nothing beside it", async () => {
         const root = uniquePrefix();
@@ -198,7 +204,10 @@ export function runConformanceSuite(backend: string, setup: () => Promise<Backen
           await writeTree(v1, Object.fromEntries(names.map((n) => [n, Buffer.from(`v1 ${n}`)])));
           await saveFromPath(driver, k, v1, paths);
           const v2 = path.join(scratch, uniquePrefix("v2"));
-          await writeTree(v2, Object.fromEntries([...names, "new-a.bin", "new-b.bin"].map((n) => [n, Buffer.from(`v2 ${n}`)])));
+          await writeTree(
+            v2,
+            Object.fromEntries([...names, "new-a.bin", "new-b.bin"].map((n) => [n, Buffer.from(`v2 ${n}`)])),
+          );
           // The real backend underneath; its 21st put fails (or the call is cancelled there),
           // counted rather than named, as a folder lists in no set order.
           const controller = new AbortController();
@@ -209,23 +218,33 @@ export function runConformanceSuite(backend: string, setup: () => Promise<Backen
             else throw new Error("the disk died");
           };
           const stager = isStaging(driver) ? driver : undefined;
-          const flaky: Driver = Object.assign(Object.create(driver) as Driver, {
-            put: async (...args: Parameters<Driver["put"]>) => {
-              faultAt(args[0]);
-              return driver.put(...args);
-            },
-          }, stager ? {
-            stage: () => {
-              const staged = stager.stage();
-              return { ...staged, put: async (...args: Parameters<Driver["put"]>) => {
+          const flaky: Driver = Object.assign(
+            Object.create(driver) as Driver,
+            {
+              put: async (...args: Parameters<Driver["put"]>) => {
                 faultAt(args[0]);
-                return staged.put(...args);
-              } };
+                return driver.put(...args);
+              },
             },
-          } : {});
+            stager
+              ? {
+                  stage: () => {
+                    const staged = stager.stage();
+                    return {
+                      ...staged,
+                      put: async (...args: Parameters<Driver["put"]>) => {
+                        faultAt(args[0]);
+                        return staged.put(...args);
+                      },
+                    };
+                  },
+                }
+              : {},
+          );
           await expect(saveFromPath(flaky, k, v2, paths, controller.signal)).rejects.toThrow();
           const listed = new Map<string, string>();
-          for await (const o of driver.list(`${k}/`)) listed.set(o.key.slice(k.length + 1), (await collect(await driver.get(o.key))).toString());
+          for await (const o of driver.list(`${k}/`))
+            listed.set(o.key.slice(k.length + 1), (await collect(await driver.get(o.key))).toString());
           for (const n of names) expect([`v1 ${n}`, `v2 ${n}`]).toContain(listed.get(n)); // nothing missing, nothing partial
           for (const [n, content] of listed) if (!names.includes(n)) expect(content).toBe(`v2 ${n}`); // new files stay whole
           if (stager) {
@@ -233,7 +252,8 @@ export function runConformanceSuite(backend: string, setup: () => Promise<Backen
             expect(Object.fromEntries(listed)).toEqual(Object.fromEntries(names.map((n) => [n, `v1 ${n}`])));
           }
           await saveFromPath(driver, k, v2, paths); // and a retry stores the new version whole
-          for (const n of [...names, "new-a.bin", "new-b.bin"]) expect((await collect(await driver.get(`${k}/${n}`))).toString()).toBe(`v2 ${n}`);
+          for (const n of [...names, "new-a.bin", "new-b.bin"])
+            expect((await collect(await driver.get(`${k}/${n}`))).toString()).toBe(`v2 ${n}`);
         });
       }
 
@@ -247,7 +267,12 @@ export function runConformanceSuite(backend: string, setup: () => Promise<Backen
     });
 
     describe("capabilities", () => {
-      capabilityCases(options, () => ({ driver, server, configuration: fixture.configuration, ...(fixture.proxied ? { proxied: fixture.proxied } : {}) }));
+      capabilityCases(options, () => ({
+        driver,
+        server,
+        configuration: fixture.configuration,
+        ...(fixture.proxied ? { proxied: fixture.proxied } : {}),
+      }));
     });
 
     describe("through the gRPC server", () => {
@@ -267,13 +292,22 @@ export function runConformanceSuite(backend: string, setup: () => Promise<Backen
 
       it("saves a directory as key/<path> objects and loads the same tree", async () => {
         const client = server.client(fixture.configuration);
-        const tree = { "top.txt": bytes(10), "a/b/c/deep.bin": bytes(300_000), "a/empty.txt": Buffer.alloc(0), "z/🚀.txt": bytes(5) };
+        const tree = {
+          "top.txt": bytes(10),
+          "a/b/c/deep.bin": bytes(300_000),
+          "a/empty.txt": Buffer.alloc(0),
+          "z/🚀.txt": bytes(5),
+        };
         const source = path.join(scratch, uniquePrefix("dir"));
         await writeTree(source, tree);
         const k = key("outdir");
         await client.save(source, k);
 
-        expect(await client.listObjects(k)).toEqual(Object.keys(tree).map((rel) => `${k}/${rel}`).sort());
+        expect(await client.listObjects(k)).toEqual(
+          Object.keys(tree)
+            .map((rel) => `${k}/${rel}`)
+            .sort(),
+        );
         expect(await client.isDirectory(k)).toBe(true);
         expect(await client.isDirectory(`${k}/top.txt`)).toBe(false);
         expect(await client.isDirectory(`${k}-missing`)).toBe(false);
@@ -312,7 +346,10 @@ export function runConformanceSuite(backend: string, setup: () => Promise<Backen
           call.write({ chunk: Buffer.from("BBB") });
           call.end();
         });
-        expect(status).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringContaining("one call stores one artifact") });
+        expect(status).toMatchObject({
+          code: grpc.status.INVALID_ARGUMENT,
+          details: expect.stringContaining("one call stores one artifact"),
+        });
         await expect(client.stat(k)).resolves.toMatchObject({ kind: "missing" });
         await expect(client.stat(`${k}-second`)).resolves.toMatchObject({ kind: "missing" });
       });
@@ -325,7 +362,10 @@ export function runConformanceSuite(backend: string, setup: () => Promise<Backen
           call.write({ chunk: Buffer.alloc(1024) });
           call.end();
         });
-        expect(status).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringContaining("'..' segment") });
+        expect(status).toMatchObject({
+          code: grpc.status.INVALID_ARGUMENT,
+          details: expect.stringContaining("'..' segment"),
+        });
       });
 
       it("streams in with SaveStream and out with OpenStream", async () => {
@@ -336,11 +376,16 @@ export function runConformanceSuite(backend: string, setup: () => Promise<Backen
         expect(sha256(await collect(client.openStream(k)))).toBe(sha256(data));
       });
 
-      it.each(["../escape", "/absolute", "a/../../b", "nul\0byte", "", "./."])("refuses the unsafe key %j", async (bad) => {
-        const client = server.client(fixture.configuration);
-        await expect(client.load(bad, path.join(scratch, "never"))).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
-        await expect(client.delete(bad)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
-      });
+      it.each(["../escape", "/absolute", "a/../../b", "nul\0byte", "", "./."])(
+        "refuses the unsafe key %j",
+        async (bad) => {
+          const client = server.client(fixture.configuration);
+          await expect(client.load(bad, path.join(scratch, "never"))).rejects.toMatchObject({
+            code: "INVALID_ARGUMENT",
+          });
+          await expect(client.delete(bad)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+        },
+      );
 
       it("reports a missing key as NOT_FOUND naming the key", async () => {
         const client = server.client(fixture.configuration);

@@ -3,14 +3,15 @@
  * against it. A service-account key made by the test (a fresh RSA key; no
  * such account exists anywhere) sits in a mounted-Secret folder.
  */
-import { Storage } from "@google-cloud/storage";
+
 import { generateKeyPairSync } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { gcsConfigSchema, type GcsConfig } from "../../drivers/gcs/config.ts";
+import { Storage } from "@google-cloud/storage";
+import { type GcsConfig, gcsConfigSchema } from "../../drivers/gcs/config.ts";
 import { SecretResolver } from "../../src/secrets.ts";
-import { startFakeGcs, type FakeGcsServer } from "../peers/fake-gcs.ts";
+import { type FakeGcsServer, startFakeGcs } from "../peers/fake-gcs.ts";
 
 export interface GcsFixture {
   server: FakeGcsServer;

@@ -13,8 +13,8 @@ import { createGcsDriver } from "../../drivers/gcs/index.ts";
 import type { Driver } from "../../src/driver.ts";
 import { InvalidConfigError, NotFoundError } from "../../src/errors.ts";
 import { bytes, collect, sha256, streamOf, uniquePrefix } from "../helpers/data.ts";
-import { startFaultProxy, type FaultProxy } from "../helpers/fault-proxy.ts";
-import { startGcsFixture, type GcsFixture } from "./fixture.ts";
+import { type FaultProxy, startFaultProxy } from "../helpers/fault-proxy.ts";
+import { type GcsFixture, startGcsFixture } from "./fixture.ts";
 
 const MiB = 1024 * 1024;
 let gcs: GcsFixture;
@@ -60,7 +60,8 @@ describe("layout", () => {
     const count = 1_205;
     const names = Array.from({ length: count }, (_, i) => `${root}/k${String(i).padStart(5, "0")}`);
     const bucket = gcs.admin.bucket(gcs.bucket);
-    for (let i = 0; i < names.length; i += 50) await Promise.all(names.slice(i, i + 50).map((n) => bucket.file(n).save("", { resumable: false })));
+    for (let i = 0; i < names.length; i += 50)
+      await Promise.all(names.slice(i, i + 50).map((n) => bucket.file(n).save("", { resumable: false })));
     const driver = driverFor();
     const listed = [];
     for await (const o of driver.list(`${root}/`)) listed.push(o.key);
@@ -88,7 +89,9 @@ describe("uploads", () => {
         yield bytes(MiB);
       }
     }
-    await expect(driverFor().put(key, Readable.from(endless()), { signal: controller.signal })).rejects.toMatchObject({ name: "AbortError" });
+    await expect(driverFor().put(key, Readable.from(endless()), { signal: controller.signal })).rejects.toMatchObject({
+      name: "AbortError",
+    });
     await expect(driverFor().stat(key)).rejects.toBeInstanceOf(NotFoundError);
   });
 });
@@ -103,14 +106,23 @@ describe("credentials", () => {
     const [header, claims, signature] = authorization.replace(/^Bearer /, "").split(".") as [string, string, string];
     const verifier = createVerify("RSA-SHA256").update(`${header}.${claims}`);
     expect(verifier.verify(gcs.publicKey, Buffer.from(signature, "base64url"))).toBe(true);
-    const payload = JSON.parse(Buffer.from(claims, "base64url").toString()) as { iss: string; scope: string; exp: number };
+    const payload = JSON.parse(Buffer.from(claims, "base64url").toString()) as {
+      iss: string;
+      scope: string;
+      exp: number;
+    };
     expect(payload.iss).toBe(gcs.clientEmail);
     expect(payload.scope).toBe("https://www.googleapis.com/auth/devstorage.read_write");
-    expect(JSON.parse(Buffer.from(header, "base64url").toString())).toMatchObject({ alg: "RS256", kid: "0123456789abcdef" });
+    expect(JSON.parse(Buffer.from(header, "base64url").toString())).toMatchObject({
+      alg: "RS256",
+      kid: "0123456789abcdef",
+    });
   });
 
   it("names the field when the key Secret is not a key file", async () => {
-    await import("node:fs/promises").then((fs) => fs.writeFile(`${gcs.secretsDir}/gcs/not-json`, "hunter2-is-not-json"));
+    await import("node:fs/promises").then((fs) =>
+      fs.writeFile(`${gcs.secretsDir}/gcs/not-json`, "hunter2-is-not-json"),
+    );
     const failure = driverFor({ serviceAccountKeySecret: { name: "gcs", key: "not-json" } }).stat("x");
     await expect(failure).rejects.toThrow("gcs.serviceAccountKeySecret: the Secret's value is not JSON");
     await expect(failure).rejects.not.toThrow(/hunter2/);
@@ -118,7 +130,9 @@ describe("credentials", () => {
 
   it("takes a plain-HTTP endpoint without a key for an emulator: no Authorization header", async () => {
     const before = proxy.requests.length;
-    await viaProxy().stat("anything").catch(() => {});
+    await viaProxy()
+      .stat("anything")
+      .catch(() => {});
     expect(proxy.headers[before]?.authorization).toBeUndefined();
   });
 });

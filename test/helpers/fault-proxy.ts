@@ -48,7 +48,9 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     if (fault?.kind === "error") {
       req.resume();
       res.writeHead(fault.status, { "content-type": "application/xml" });
-      res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${fault.code}</Code><Message>injected by the test proxy</Message></Error>`);
+      res.end(
+        `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${fault.code}</Code><Message>injected by the test proxy</Message></Error>`,
+      );
       return;
     }
     const forward = http.request(

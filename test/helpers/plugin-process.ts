@@ -1,5 +1,5 @@
 /** The plugin as a child process (`node src/main.ts <socket>`), as Argo runs it, for tests. */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 
 const main = path.resolve("src/main.ts");
@@ -9,8 +9,14 @@ const started: ChildProcess[] = [];
  * Starts the plugin on `socketPath` (with `env` added to this process's
  * environment) and resolves once it logs readiness; `logs` keeps its stderr lines.
  */
-export async function startPlugin(socketPath: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; logs: string[] }> {
-  const child = spawn(process.execPath, [main, socketPath], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...env } });
+export async function startPlugin(
+  socketPath: string,
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; logs: string[] }> {
+  const child = spawn(process.execPath, [main, socketPath], {
+    stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, ...env },
+  });
   started.push(child);
   const logs: string[] = [];
   await new Promise<void>((resolve, reject) => {

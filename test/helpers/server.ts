@@ -4,10 +4,10 @@ import os from "node:os";
 import path from "node:path";
 import { ArtifactClient } from "../../src/client.ts";
 import type { PathPolicy } from "../../src/local-paths.ts";
-import { silentLogger, type Logger } from "../../src/log.ts";
+import { type Logger, silentLogger } from "../../src/log.ts";
 import { DriverRegistry, driverDepsFromEnv } from "../../src/registry.ts";
 import type { SecretResolver } from "../../src/secrets.ts";
-import { startServer, type RunningServer } from "../../src/server.ts";
+import { type RunningServer, startServer } from "../../src/server.ts";
 
 export interface TestServer {
   server: RunningServer;
@@ -29,7 +29,9 @@ export async function startTestServer(
   const socketPath = path.join(root, "plugin", "socket");
   const dataDir = path.join(root, "data");
   await mkdir(dataDir);
-  const registry = options.registry ?? (options.secrets ? new DriverRegistry({ deps: { ...driverDepsFromEnv(), secrets: options.secrets } }) : undefined);
+  const registry =
+    options.registry ??
+    (options.secrets ? new DriverRegistry({ deps: { ...driverDepsFromEnv(), secrets: options.secrets } }) : undefined);
   const server = await startServer({ socketPath, log: options.log ?? silentLogger, registry, paths: options.paths });
   const configuration = `local:\n  drives: [${JSON.stringify(dataDir)}]\n`;
   const clients: ArtifactClient[] = [];

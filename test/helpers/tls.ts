@@ -22,13 +22,48 @@ export async function makeCertificates(): Promise<TestCertificates> {
   const openssl = (...args: string[]) => execFileSync("openssl", args, { stdio: "pipe" });
   try {
     const curve = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-    openssl("req", "-x509", ...curve, "-keyout", file("ca.key"), "-out", file("ca.crt"), "-days", "2", "-subj", "/CN=multistore test CA",
-      "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign");
+    openssl(
+      "req",
+      "-x509",
+      ...curve,
+      "-keyout",
+      file("ca.key"),
+      "-out",
+      file("ca.crt"),
+      "-days",
+      "2",
+      "-subj",
+      "/CN=multistore test CA",
+      "-addext",
+      "basicConstraints=critical,CA:TRUE",
+      "-addext",
+      "keyUsage=critical,keyCertSign,cRLSign",
+    );
     openssl("req", ...curve, "-keyout", file("server.key"), "-out", file("server.csr"), "-subj", "/CN=127.0.0.1");
-    await writeFile(file("ext.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n");
-    openssl("x509", "-req", "-in", file("server.csr"), "-CA", file("ca.crt"), "-CAkey", file("ca.key"), "-CAcreateserial",
-      "-out", file("server.crt"), "-days", "2", "-extfile", file("ext.cnf"));
-    const [ca, cert, key] = await Promise.all(["ca.crt", "server.crt", "server.key"].map((name) => readFile(file(name), "utf8")));
+    await writeFile(
+      file("ext.cnf"),
+      "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n",
+    );
+    openssl(
+      "x509",
+      "-req",
+      "-in",
+      file("server.csr"),
+      "-CA",
+      file("ca.crt"),
+      "-CAkey",
+      file("ca.key"),
+      "-CAcreateserial",
+      "-out",
+      file("server.crt"),
+      "-days",
+      "2",
+      "-extfile",
+      file("ext.cnf"),
+    );
+    const [ca, cert, key] = await Promise.all(
+      ["ca.crt", "server.crt", "server.key"].map((name) => readFile(file(name), "utf8")),
+    );
     return { ca: ca as string, cert: cert as string, key: key as string };
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -51,7 +51,8 @@ describe("erasure codec", () => {
     for (const k of [1, 2, 3, 5, 8]) {
       const { parity, data } = await encoded(k, 1, 512, k);
       const xor = Buffer.alloc(512);
-      for (let i = 0; i < k; i++) for (let j = 0; j < 512; j++) xor[j] = (xor[j] as number) ^ (data[i * 512 + j] as number);
+      for (let i = 0; i < k; i++)
+        for (let j = 0; j < 512; j++) xor[j] = (xor[j] as number) ^ (data[i * 512 + j] as number);
       expect(parity.equals(xor), `${k}+1`).toBe(true);
     }
   });
@@ -75,15 +76,25 @@ describe("erasure codec", () => {
     expect(xorParity.equals(Buffer.from(a.parity.map((v, i) => v ^ (b.parity[i] as number))))).toBe(true);
   });
 
-  for (const [k, m] of [[2, 1], [2, 2], [3, 2], [4, 2], [5, 3], [4, 4]] as const) {
+  for (const [k, m] of [
+    [2, 1],
+    [2, 2],
+    [3, 2],
+    [4, 2],
+    [5, 3],
+    [4, 4],
+  ] as const) {
     it(`${k}+${m}: rebuilds every erasure of up to ${m} shards`, async () => {
       const shardSize = 256;
       const { codec, data, parity } = await encoded(k, m, shardSize, k * 31 + m);
       for (const lost of subsets(k + m, m)) {
         const d = Buffer.from(data);
         const p = Buffer.from(parity);
-        for (const i of lost) (i < k ? d : p).fill(0xee, (i < k ? i : i - k) * shardSize, ((i < k ? i : i - k) + 1) * shardSize);
-        const present = Array.from({ length: k + m }, (_, i) => i).filter((i) => !lost.includes(i)).slice(0, k);
+        for (const i of lost)
+          (i < k ? d : p).fill(0xee, (i < k ? i : i - k) * shardSize, ((i < k ? i : i - k) + 1) * shardSize);
+        const present = Array.from({ length: k + m }, (_, i) => i)
+          .filter((i) => !lost.includes(i))
+          .slice(0, k);
         await codec.rebuild(present, lost, d, p, shardSize);
         expect(d.equals(data), `lost ${lost}`).toBe(true);
         expect(p.equals(parity), `lost ${lost}`).toBe(true);

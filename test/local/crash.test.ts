@@ -16,7 +16,21 @@ import { versionContent, versionDigest } from "./version-content.ts";
 
 const MIB = 32;
 const KILLS = 8;
+/** The kill delays come from this seed: printed, and taken from CRASH_SEED to replay a failure. */
+const SEED = Number(process.env["CRASH_SEED"] ?? Math.floor(Math.random() * 2 ** 31));
 let store: TestStore;
+
+/** mulberry32: a small seeded generator of numbers in [0, 1), so a run's kill delays can be replayed. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
 
 beforeAll(async () => {
   store = await makeStore(6, { dataShards: 4, parityShards: 2, blockSize: "256KiB" });
@@ -24,9 +38,19 @@ beforeAll(async () => {
 afterAll(() => store.remove());
 
 async function writeInChild(seed: number, killAfterMs?: number): Promise<"finished" | "killed"> {
-  const child = spawn(process.execPath, [path.resolve("test/local/crash-writer.ts"), JSON.stringify(store.config), "crash/object", String(seed), String(MIB)], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      path.resolve("test/local/crash-writer.ts"),
+      JSON.stringify(store.config),
+      "crash/object",
+      String(seed),
+      String(MIB),
+    ],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   let output = "";
   let scheduled = false;
   child.stdout.on("data", (chunk: Buffer) => {
@@ -47,9 +71,11 @@ describe("crashes", () => {
     expect(await writeInChild(0)).toBe("finished");
     let current = versionDigest(0, MIB);
     let killedMidWrite = 0;
+    const random = seededRandom(SEED);
+    console.log(`crash test: kill delays from CRASH_SEED=${SEED}`);
     for (let seed = 1; seed <= KILLS; seed++) {
       // Early, middle and late kills: the late ones land in the fsync and commit phase.
-      const outcome = await writeInChild(seed, Math.floor(Math.random() * (seed % 2 === 0 ? 50 : 400)));
+      const outcome = await writeInChild(seed, Math.floor(random() * (seed % 2 === 0 ? 50 : 400)));
       const driver = store.open();
       const seen = sha256(await collect(await driver.get("crash/object")));
       // Either the kill came before the commit (old version) or after it (new one, complete).
@@ -64,7 +90,7 @@ describe("crashes", () => {
     // A new plugin process sweeps temp files of dead writers as it starts using the drives.
     const restarted = store.open();
     await restarted.stat("crash/object");
-    await new Promise((r) => setTimeout(r, 200)); // the start-up sweep runs in the background
+    await restarted.dispose(); // the start-up sweep runs in the background: dispose waits for it
     for (const drive of store.drives) expect(await readdir(path.join(drive, "tmp"))).toEqual([]);
     const summary = await store.open().healAll();
     expect(summary).toMatchObject({ objects: 1, unrecoverable: 0 });

@@ -24,18 +24,28 @@ function gatedBody(first: Buffer, rest: Buffer) {
   const gate = new Promise<void>((resolve) => (open = resolve));
   let reachedGate: () => void = () => {};
   const reached = new Promise<void>((resolve) => (reachedGate = resolve));
-  const body = Readable.from((async function* () {
-    yield first;
-    reachedGate();
-    await gate;
-    yield rest;
-  })(), { objectMode: false });
+  const body = Readable.from(
+    (async function* () {
+      yield first;
+      reachedGate();
+      await gate;
+      yield rest;
+    })(),
+    { objectMode: false },
+  );
   return { body, reached, open };
 }
 
 /** Shard files of `key` per drive (0 where the drive or the key's folder is missing). */
 const shardsPerDrive = (key: string) =>
-  Promise.all(store.drives.map((d) => readdir(path.join(d, "objects", key, "@shard")).then((f) => f.length, () => 0)));
+  Promise.all(
+    store.drives.map((d) =>
+      readdir(path.join(d, "objects", key, "@shard")).then(
+        (f) => f.length,
+        () => 0,
+      ),
+    ),
+  );
 
 describe("the store creates no drive", () => {
   for (const how of ["removed", "moved away (an unmounted volume)"] as const) {
@@ -85,11 +95,14 @@ describe("the store deletes nothing it did not write", () => {
     for (const file of Object.values(files)) await writeFile(file, "x");
     const socketFolder = path.join(tmp, "artifact-plugins");
     await mkdir(socketFolder);
-    for (const file of [files.foreign, files.ownLiveOld, files.otherHostOld, socketFolder]) await utimes(file, old, old);
+    for (const file of [files.foreign, files.ownLiveOld, files.otherHostOld, socketFolder])
+      await utimes(file, old, old);
     const driver = store.open();
     await driver.stat("k"); // the first call sweeps, in the background
     await driver.healAll(); // and every heal pass sweeps too
-    expect((await readdir(tmp)).sort()).toEqual(["artifact-plugins", "notes.txt", path.basename(files.otherHostRecent)].sort());
+    expect((await readdir(tmp)).sort()).toEqual(
+      ["artifact-plugins", "notes.txt", path.basename(files.otherHostRecent)].sort(),
+    );
   });
 
   it("version clean-up and deletes leave files they did not write", async () => {
@@ -102,7 +115,7 @@ describe("the store deletes nothing it did not write", () => {
     expect((await collect(await driver.get("k"))).toString()).toBe("two");
     await driver.delete("k");
     await expect(driver.get("k")).rejects.toThrow(/not found/);
-    expect((await readdir(path.join(folder, "@shard")))).toEqual(["notes.txt"]);
+    expect(await readdir(path.join(folder, "@shard"))).toEqual(["notes.txt"]);
     expect(await driver.heal("k")).toMatchObject({ state: "gone" });
     await stat(path.join(folder, "@shard", "notes.txt"));
     await stat(path.join(folder, "README"));

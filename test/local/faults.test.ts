@@ -4,8 +4,8 @@
  * identical bytes; m+1 lost gives a clear error.
  */
 import { mkdir, open, rm, truncate } from "node:fs/promises";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { blockHasher } from "../../drivers/local/bitrot.ts";
 import { HEADER_BYTES, SHARD_FORMAT, shardSizeFor } from "../../drivers/local/format.ts";
 import { DriveSet, versionUuid } from "../../drivers/local/layout.ts";
@@ -17,7 +17,10 @@ const KiB = 1024;
 /** Several blocks plus a short last one, with a small block size to keep the matrix fast. */
 const SIZE = 5 * 64 * KiB + 12345;
 
-for (const [k, m] of [[4, 2], [3, 2]] as const) {
+for (const [k, m] of [
+  [4, 2],
+  [3, 2],
+] as const) {
   describe(`${k}+${m} fault matrix`, () => {
     let store: TestStore;
     const data = bytes(SIZE);
@@ -53,32 +56,43 @@ for (const [k, m] of [[4, 2], [3, 2]] as const) {
       expect(sha256(read)).toBe(sha256(data));
     });
 
-    it.each(Array.from({ length: k + m }, (_, d) => [d]))("reads identical bytes with the shard on drive %d truncated", async (d) => {
-      const read = await afterDamage(() => truncate(shardFile(store, d, key), HEADER_BYTES + 3 * (32 + shardSizeFor(64 * KiB, k)) + 100));
-      expect(sha256(read)).toBe(sha256(data));
-    });
+    it.each(Array.from({ length: k + m }, (_, d) => [d]))(
+      "reads identical bytes with the shard on drive %d truncated",
+      async (d) => {
+        const read = await afterDamage(() =>
+          truncate(shardFile(store, d, key), HEADER_BYTES + 3 * (32 + shardSizeFor(64 * KiB, k)) + 100),
+        );
+        expect(sha256(read)).toBe(sha256(data));
+      },
+    );
 
-    it.each(Array.from({ length: k + m }, (_, d) => [d]))("reads identical bytes with a flipped byte in the shard on drive %d", async (d) => {
-      const read = await afterDamage(async () => {
-        const handle = await open(shardFile(store, d, key), "r+");
-        const position = HEADER_BYTES + 2 * (32 + shardSizeFor(64 * KiB, k)) + 32 + 77; // inside block 2's shard
-        const byte = Buffer.alloc(1);
-        await handle.read(byte, 0, 1, position);
-        byte[0] = (byte[0] as number) ^ 0x10;
-        await handle.write(byte, 0, 1, position);
-        await handle.close();
-      });
-      expect(sha256(read)).toBe(sha256(data));
-    });
+    it.each(Array.from({ length: k + m }, (_, d) => [d]))(
+      "reads identical bytes with a flipped byte in the shard on drive %d",
+      async (d) => {
+        const read = await afterDamage(async () => {
+          const handle = await open(shardFile(store, d, key), "r+");
+          const position = HEADER_BYTES + 2 * (32 + shardSizeFor(64 * KiB, k)) + 32 + 77; // inside block 2's shard
+          const byte = Buffer.alloc(1);
+          await handle.read(byte, 0, 1, position);
+          byte[0] = (byte[0] as number) ^ 0x10;
+          await handle.write(byte, 0, 1, position);
+          await handle.close();
+        });
+        expect(sha256(read)).toBe(sha256(data));
+      },
+    );
 
-    it.each(Array.from({ length: k + m }, (_, d) => [d]))("treats a corrupt header on drive %d as a missing shard", async (d) => {
-      const read = await afterDamage(async () => {
-        const handle = await open(shardFile(store, d, key), "r+");
-        await handle.write(Buffer.from("X"), 0, 1, 40);
-        await handle.close();
-      });
-      expect(sha256(read)).toBe(sha256(data));
-    });
+    it.each(Array.from({ length: k + m }, (_, d) => [d]))(
+      "treats a corrupt header on drive %d as a missing shard",
+      async (d) => {
+        const read = await afterDamage(async () => {
+          const handle = await open(shardFile(store, d, key), "r+");
+          await handle.write(Buffer.from("X"), 0, 1, 40);
+          await handle.close();
+        });
+        expect(sha256(read)).toBe(sha256(data));
+      },
+    );
 
     it("refuses to deliver an object whose reassembly does not match its digest", async () => {
       // A data shard changed *with* a matching block hash: only the whole-object digest can tell.
@@ -101,9 +115,19 @@ for (const [k, m] of [[4, 2], [3, 2]] as const) {
       const writer = store.open();
       await writer.put(key, streamOf(data));
       for (let d = 0; d <= m; d++) await rm(store.drives[d] as string, { recursive: true });
-      const error = await store.open().get(key).then(() => undefined, (e: unknown) => e);
+      const error = await store
+        .open()
+        .get(key)
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       expect(error).toBeInstanceOf(UnavailableError);
-      expect((error as Error).message).toMatch(new RegExp(`^local drives .* do not exist: mount a volume there or create it \\(${k} of ${k + m} drives needed\\)$`));
+      expect((error as Error).message).toMatch(
+        new RegExp(
+          `^local drives .* do not exist: mount a volume there or create it \\(${k} of ${k + m} drives needed\\)$`,
+        ),
+      );
       for (let d = 0; d <= m; d++) await mkdir(store.drives[d] as string);
     });
 
@@ -115,9 +139,17 @@ for (const [k, m] of [[4, 2], [3, 2]] as const) {
         await handle.write(Buffer.from("X"), 0, 1, 40); // the header's checksum no longer matches
         await handle.close();
       }
-      const error = await store.open().get(key).then(() => undefined, (e: unknown) => e);
+      const error = await store
+        .open()
+        .get(key)
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       expect(error).toBeInstanceOf(DataLossError);
-      expect((error as Error).message).toBe(`object '${key}' cannot be read: found ${k - 1} matching shards of the ${k} needed`);
+      expect((error as Error).message).toBe(
+        `object '${key}' cannot be read: found ${k - 1} matching shards of the ${k} needed`,
+      );
     });
   });
 }

@@ -2,7 +2,7 @@
 import { readdirSync } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { localConfigSchema } from "../../drivers/local/config.ts";
 import { HEADER_BYTES } from "../../drivers/local/format.ts";
 import { createLocalDriver } from "../../drivers/local/index.ts";
@@ -92,7 +92,11 @@ describe("heal", () => {
     for await (const o of driver.list("")) listed.push(o.key);
     expect(listed).not.toContain("a.bin");
     // The drives in sync vouch for the delete (drive identity): what the two missed goes.
-    expect(await driver.heal("a.bin")).toMatchObject({ state: "gone", drives: [4, 5], detail: "removed 2 shard files left by a delete made while drives were away" });
+    expect(await driver.heal("a.bin")).toMatchObject({
+      state: "gone",
+      drives: [4, 5],
+      detail: "removed 2 shard files left by a delete made while drives were away",
+    });
     for (const d of away) await expect(stat(path.join(d, "objects", "a.bin"))).rejects.toThrow();
     expect((await driver.healAll()).results).toEqual([]);
   });
@@ -152,10 +156,10 @@ describe("heal", () => {
       // Every 60 ms: below the 1 minute a configuration may ask for, which would make a slow test.
       const driver = createLocalDriver({ ...localConfigSchema.parse(periodic.config), healIntervalMinutes: 0.001 });
       await driver.put("x", streamOf(Buffer.from("x")));
-      const dead = () => writeFile(path.join(tmp, `${TEMP_PREFIX}999999-00000000-0000-0000-0000-00000000000a`), "partial");
+      const dead = () =>
+        writeFile(path.join(tmp, `${TEMP_PREFIX}999999-00000000-0000-0000-0000-00000000000a`), "partial");
       await dead();
-      await new Promise((r) => setTimeout(r, 300));
-      expect(await readdir(tmp)).toEqual([]); // a pass ran and swept it
+      await vi.waitFor(async () => expect(await readdir(tmp)).toEqual([]), { timeout: 5_000, interval: 20 }); // a pass swept it
       await driver.dispose();
       await dead();
       await new Promise((r) => setTimeout(r, 300));

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, open, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { HASH_BYTES } from "../../drivers/local/bitrot.ts";
-import { localConfigSchema, type LocalConfigInput } from "../../drivers/local/config.ts";
+import { type LocalConfigInput, localConfigSchema } from "../../drivers/local/config.ts";
 import { HEADER_BYTES, shardSizeFor } from "../../drivers/local/format.ts";
 import { createLocalDriver } from "../../drivers/local/index.ts";
 import type { HealingDriver, StagingDriver } from "../../src/driver.ts";
@@ -78,7 +78,13 @@ export async function readBlockEntry(file: string, blockSize: number, dataShards
 }
 
 /** Writes `entry` as block `b`'s entry: a misdirected write when it is another block's. */
-export async function writeBlockEntry(file: string, blockSize: number, dataShards: number, b: number, entry: Buffer): Promise<void> {
+export async function writeBlockEntry(
+  file: string,
+  blockSize: number,
+  dataShards: number,
+  b: number,
+  entry: Buffer,
+): Promise<void> {
   const handle = await open(file, "r+");
   try {
     await handle.write(entry, 0, entry.length, blockEntryOffset(blockSize, dataShards, b));

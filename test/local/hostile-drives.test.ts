@@ -25,7 +25,10 @@ afterEach(() => store.remove());
 const mkfifo = (file: string) => execFileSync("mkfifo", [file]);
 /** Fails the test instead of hanging it: a FIFO opened for reading blocks until a writer comes. */
 const within = <T>(ms: number, work: Promise<T>) =>
-  Promise.race([work, new Promise<never>((_r, reject) => setTimeout(() => reject(new Error(`still waiting after ${ms} ms`)), ms))]);
+  Promise.race([
+    work,
+    new Promise<never>((_r, reject) => setTimeout(() => reject(new Error(`still waiting after ${ms} ms`)), ms)),
+  ]);
 
 describe("FIFOs on the drives", () => {
   it("a FIFO among an object's shard files is damage, not a hang", async () => {
@@ -84,10 +87,17 @@ describe("links on the drives", () => {
     await mkdir(allowed);
     await mkdir(elsewhere);
     await symlink(elsewhere, path.join(allowed, "drive"));
-    const driver = createLocalDriver(localConfigSchema.parse({ drives: [path.join(allowed, "drive")] }), { allowedRoots: [allowed] });
-    const error = await driver.stat("k").then(() => undefined, (e: unknown) => e);
+    const driver = createLocalDriver(localConfigSchema.parse({ drives: [path.join(allowed, "drive")] }), {
+      allowedRoots: [allowed],
+    });
+    const error = await driver.stat("k").then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(PermissionDeniedError);
-    expect((error as Error).message).toBe(`local.drives[0]: ${path.join(allowed, "drive")} (at ${elsewhere}) is not under a folder this plugin allows (MULTISTORE_LOCAL_DRIVES)`);
+    expect((error as Error).message).toBe(
+      `local.drives[0]: ${path.join(allowed, "drive")} (at ${elsewhere}) is not under a folder this plugin allows (MULTISTORE_LOCAL_DRIVES)`,
+    );
     expect(await readdir(elsewhere)).toEqual([]);
   });
 });
@@ -96,9 +106,17 @@ describe("a format.json that is not ours", () => {
   it("is refused by name and left untouched", async () => {
     const foreign = path.join(store.drives[4] as string, "format.json");
     await writeFile(foreign, '{"format": {"xl": {"this": "minio"}}}\n');
-    const error = await store.open().stat("k").then(() => undefined, (e: unknown) => e);
+    const error = await store
+      .open()
+      .stat("k")
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(error).toBeInstanceOf(InvalidConfigError);
-    expect((error as Error).message).toBe(`local.drives[4] (${store.drives[4]}): holds a format.json that is not this store's; is this the right folder?`);
+    expect((error as Error).message).toBe(
+      `local.drives[4] (${store.drives[4]}): holds a format.json that is not this store's; is this the right folder?`,
+    );
     expect(await readFile(foreign, "utf8")).toBe('{"format": {"xl": {"this": "minio"}}}\n');
     expect(existsSync(path.join(store.drives[0] as string, "format.json"))).toBe(false); // nothing was started
   });

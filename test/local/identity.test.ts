@@ -21,7 +21,11 @@ beforeEach(async () => {
 });
 afterEach(() => store.remove());
 
-const objects: Record<string, Buffer> = { "a.bin": bytes(300_000), "dir/b.bin": bytes(70_000), "empty.bin": Buffer.alloc(0) };
+const objects: Record<string, Buffer> = {
+  "a.bin": bytes(300_000),
+  "dir/b.bin": bytes(70_000),
+  "empty.bin": Buffer.alloc(0),
+};
 
 async function fill(): Promise<void> {
   const driver = store.open();
@@ -33,16 +37,25 @@ async function fill(): Promise<void> {
 const over = (drives: string[]) => createLocalDriver(localConfigSchema.parse({ ...store.config, drives }));
 
 /** The error a first call on `driver` fails with. */
-const firstError = (driver: ReturnType<typeof over>) => driver.stat("a.bin").then(() => undefined, (e: unknown) => e);
+const firstError = (driver: ReturnType<typeof over>) =>
+  driver.stat("a.bin").then(
+    () => undefined,
+    (e: unknown) => e,
+  );
 
-const marker = async (drive: string) => JSON.parse(await readFile(path.join(drive, "format.json"), "utf8")) as { store: string; drive: string; drives: string[] };
+const marker = async (drive: string) =>
+  JSON.parse(await readFile(path.join(drive, "format.json"), "utf8")) as {
+    store: string;
+    drive: string;
+    drives: string[];
+  };
 
 describe("drive identity", () => {
   it("gives every drive a marker naming the store and its position", async () => {
     await fill();
     const markers = await Promise.all(store.drives.map(marker));
     expect(new Set(markers.map((m) => m.store)).size).toBe(1);
-    markers.forEach((m, i) => expect(m.drives.indexOf(m.drive)).toBe(i));
+    for (const [i, m] of markers.entries()) expect(m.drives.indexOf(m.drive)).toBe(i);
   });
 
   it("refuses six links to one folder", async () => {
@@ -50,7 +63,9 @@ describe("drive identity", () => {
     for (const link of links) await symlink(store.drives[0] as string, link);
     const error = await firstError(over(links));
     expect(error).toBeInstanceOf(InvalidConfigError);
-    expect((error as Error).message).toBe(`local.drives[1] (${links[1]}): is the same folder as local.drives[0] (${links[0]}), under another name (a link or a bind mount); list each drive once`);
+    expect((error as Error).message).toBe(
+      `local.drives[1] (${links[1]}): is the same folder as local.drives[0] (${links[0]}), under another name (a link or a bind mount); list each drive once`,
+    );
     expect(readdirSync(store.drives[0] as string)).toEqual([]); // nothing was written
   });
 
@@ -61,7 +76,9 @@ describe("drive identity", () => {
     try {
       const error = await firstError(over([...store.drives.slice(0, 5), bound]));
       expect(error).toBeInstanceOf(InvalidConfigError);
-      expect((error as Error).message).toMatch(/^local\.drives\[5\] \(.*bound\): is the same folder as local\.drives\[0\]/);
+      expect((error as Error).message).toMatch(
+        /^local\.drives\[5\] \(.*bound\): is the same folder as local\.drives\[0\]/,
+      );
     } finally {
       execFileSync("umount", [bound]);
     }
@@ -69,13 +86,17 @@ describe("drive identity", () => {
 
   it("refuses drives under /proc, /sys or /dev, however they are spelled", async () => {
     for (const drive of ["/proc/self/root/tmp", "/sys/fs", "/dev/shm/x"]) {
-      expect(() => localConfigSchema.parse({ drives: [drive] })).toThrow(/expected a drive outside \/proc, \/sys, \/dev/);
+      expect(() => localConfigSchema.parse({ drives: [drive] })).toThrow(
+        /expected a drive outside \/proc, \/sys, \/dev/,
+      );
     }
     const link = path.join(store.root, "into-proc");
     await symlink("/proc/self", link);
     const error = await firstError(createLocalDriver(localConfigSchema.parse({ drives: [link] })));
     expect(error).toBeInstanceOf(InvalidConfigError);
-    expect((error as Error).message).toMatch(/^local\.drives\[0\]: .*into-proc resolves to \/proc\/\d+, under \/proc, \/sys, \/dev, which the local store never uses$/);
+    expect((error as Error).message).toMatch(
+      /^local\.drives\[0\]: .*into-proc resolves to \/proc\/\d+, under \/proc, \/sys, \/dev, which the local store never uses$/,
+    );
   });
 
   it("refuses drives listed in another order, naming where each belongs", async () => {
@@ -83,7 +104,9 @@ describe("drive identity", () => {
     const swapped = [store.drives[1], store.drives[0], ...store.drives.slice(2)] as string[];
     const error = await firstError(over(swapped));
     expect(error).toBeInstanceOf(InvalidConfigError);
-    expect((error as Error).message).toBe(`local.drives[0] (${store.drives[1]}): is drive 1 of this store, not drive 0; list the drives in their original order`);
+    expect((error as Error).message).toBe(
+      `local.drives[0] (${store.drives[1]}): is drive 1 of this store, not drive 0; list the drives in their original order`,
+    );
   });
 
   it("refuses a drive of another store, and a store that changed its drive count", async () => {
@@ -95,10 +118,18 @@ describe("drive identity", () => {
       const mixed = [...store.drives.slice(0, 5), other.drives[5]] as string[];
       const error = await firstError(over(mixed));
       expect(error).toBeInstanceOf(InvalidConfigError);
-      expect((error as Error).message).toMatch(new RegExp(`^local\\.drives\\[5\\] \\(${other.drives[5]}\\): belongs to another store`));
+      expect((error as Error).message).toMatch(
+        new RegExp(`^local\\.drives\\[5\\] \\(${other.drives[5]}\\): belongs to another store`),
+      );
       await mkdir(path.join(store.root, "d6"));
-      const seven = createLocalDriver(localConfigSchema.parse({ drives: [...store.drives, path.join(store.root, "d6")] }));
-      expect((await firstError(seven)) as Error).toMatchObject({ message: expect.stringMatching(/^local\.drives: the store on these drives has 6 drives and the configuration lists 7/) });
+      const seven = createLocalDriver(
+        localConfigSchema.parse({ drives: [...store.drives, path.join(store.root, "d6")] }),
+      );
+      expect((await firstError(seven)) as Error).toMatchObject({
+        message: expect.stringMatching(
+          /^local\.drives: the store on these drives has 6 drives and the configuration lists 7/,
+        ),
+      });
     } finally {
       await other.remove();
     }

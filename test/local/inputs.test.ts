@@ -36,16 +36,28 @@ function watchedBody(): { body: Readable; pulled: () => number } {
   return { body, pulled: () => pulled };
 }
 
-const tempFiles = async () => (await Promise.all(store.drives.map((d) => readdir(path.join(d, "tmp")).catch(() => [])))).flat();
+const tempFiles = async () =>
+  (await Promise.all(store.drives.map((d) => readdir(path.join(d, "tmp")).catch(() => [])))).flat();
 
 describe("keys the local store cannot hold", () => {
   it.each([
-    ["a segment longer than 255 bytes", `runs/${"x".repeat(256)}/out.tgz`, /has a segment of 256 bytes; the local store allows 255/],
-    ["a header that would not fit", Array.from({ length: 4 }, () => "\u0001".repeat(250)).join("/"), /too long for the local store's shard header/],
+    [
+      "a segment longer than 255 bytes",
+      `runs/${"x".repeat(256)}/out.tgz`,
+      /has a segment of 256 bytes; the local store allows 255/,
+    ],
+    [
+      "a header that would not fit",
+      Array.from({ length: 4 }, () => "\u0001".repeat(250)).join("/"),
+      /too long for the local store's shard header/,
+    ],
   ])("refuses %s before reading the body", async (_label, key, message) => {
     const driver = store.open();
     const { body, pulled } = watchedBody();
-    const error = await driver.put(key, body).then(() => undefined, (e: unknown) => e);
+    const error = await driver.put(key, body).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(InvalidKeyError);
     expect((error as Error).message).toMatch(message);
     expect(pulled()).toBeLessThanOrEqual(65536 * 2); // at most the stream's own read-ahead, never the 64 MiB
@@ -55,17 +67,24 @@ describe("keys the local store cannot hold", () => {
 
   it("refuses a key whose shard path would be longer than the filesystem allows", async () => {
     // A drive nested deep enough that a 1000-byte key no longer fits in 4095 bytes of path.
-    const deep = path.join(store.root, ...Array.from({ length: 13 }, (_, i) => `${String(i).padStart(3, "0")}${"d".repeat(240)}`));
+    const deep = path.join(
+      store.root,
+      ...Array.from({ length: 13 }, (_, i) => `${String(i).padStart(3, "0")}${"d".repeat(240)}`),
+    );
     await mkdir(deep, { recursive: true });
     const driver = createLocalDriver(localConfigSchema.parse({ drives: [deep] }));
     const key = Array.from({ length: 4 }, () => "k".repeat(249)).join("/");
-    await expect(driver.put(key, streamOf(Buffer.from("x")))).rejects.toThrow(/its shard path would be \d+ bytes \(at most 4095\)/);
+    await expect(driver.put(key, streamOf(Buffer.from("x")))).rejects.toThrow(
+      /its shard path would be \d+ bytes \(at most 4095\)/,
+    );
   });
 
   it("answers INVALID_ARGUMENT over gRPC", async () => {
     const t = await startTestServer();
     try {
-      await expect(t.client().saveStream(`${"y".repeat(300)}/file`, [Buffer.from("data")])).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+      await expect(t.client().saveStream(`${"y".repeat(300)}/file`, [Buffer.from("data")])).rejects.toMatchObject({
+        code: "INVALID_ARGUMENT",
+      });
     } finally {
       await t.stop();
     }
@@ -73,7 +92,13 @@ describe("keys the local store cannot hold", () => {
 
   it.each(["obj/@shard/x", "@shard", "a/@shard"])("refuses the reserved segment in %s on every call", async (key) => {
     const driver = store.open();
-    for (const call of [() => driver.get(key), () => driver.stat(key), () => driver.delete(key), () => driver.heal(key), () => driver.put(key, streamOf(Buffer.from("x")))]) {
+    for (const call of [
+      () => driver.get(key),
+      () => driver.stat(key),
+      () => driver.delete(key),
+      () => driver.heal(key),
+      () => driver.put(key, streamOf(Buffer.from("x"))),
+    ]) {
       await expect(call()).rejects.toBeInstanceOf(InvalidKeyError);
     }
   });
@@ -103,7 +128,13 @@ describe("errors that say what happened", () => {
       await handle.write(Buffer.from("X"), 0, 1, 40);
       await handle.close();
     }
-    const error = await store.open().get("all-bad").then(() => undefined, (e: unknown) => e);
+    const error = await store
+      .open()
+      .get("all-bad")
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(error).toBeInstanceOf(DataLossError);
     expect((error as Error).message).toBe("object 'all-bad' cannot be read: found 0 matching shards of the 4 needed");
   });
@@ -124,7 +155,11 @@ describe("errors that say what happened", () => {
     const asOtherUser = async () => {
       // Root reads everything: the call runs as an unprivileged user, as the plugin does in its image.
       const user = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
-      const { stdout } = await promisify(execFile)(process.execPath, [path.resolve("test/local/driver-call.ts"), JSON.stringify(store.config), "obj"], user);
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [path.resolve("test/local/driver-call.ts"), JSON.stringify(store.config), "obj"],
+        user,
+      );
       return JSON.parse(stdout) as { ok: boolean; status?: string; message?: string };
     };
     const outcome = await asOtherUser();
@@ -133,11 +168,19 @@ describe("errors that say what happened", () => {
     // The folders readable but the shard files themselves not (another pod's umask): the same.
     for (const d of [1, 2]) await chmod(path.join(store.drives[d] as string, "objects"), 0o755);
     for (const d of [1, 2]) await chmod(shardFile(store, d, "obj"), 0o000);
-    expect(await asOtherUser()).toMatchObject({ ok: false, status: "UNAVAILABLE", message: expect.stringMatching(/3 matching shards of the 4 needed.*EACCES/) });
+    expect(await asOtherUser()).toMatchObject({
+      ok: false,
+      status: "UNAVAILABLE",
+      message: expect.stringMatching(/3 matching shards of the 4 needed.*EACCES/),
+    });
     for (const d of [1, 2]) await chmod(shardFile(store, d, "obj"), 0o644);
     // The whole drive unreadable: that drive is offline, and still no DATA_LOSS.
     for (const d of [1, 2, 3]) await chmod(store.drives[d] as string, 0o000);
-    expect(await asOtherUser()).toMatchObject({ ok: false, status: "UNAVAILABLE", message: expect.stringMatching(/cannot be accessed \(EACCES\)/) });
+    expect(await asOtherUser()).toMatchObject({
+      ok: false,
+      status: "UNAVAILABLE",
+      message: expect.stringMatching(/cannot be accessed \(EACCES\)/),
+    });
     for (const d of [1, 2, 3]) await chmod(store.drives[d] as string, 0o777);
     expect(await asOtherUser()).toMatchObject({ ok: true, size: 200_000 });
   });
@@ -145,7 +188,9 @@ describe("errors that say what happened", () => {
 
 describe("configuration bounds", () => {
   it("healIntervalMinutes is off (0) or at least a minute", () => {
-    expect(() => localConfigSchema.parse({ drives: ["/d"], healIntervalMinutes: 0.5 })).toThrow(/expected 0 \(off\) or at least 1 minute/);
+    expect(() => localConfigSchema.parse({ drives: ["/d"], healIntervalMinutes: 0.5 })).toThrow(
+      /expected 0 \(off\) or at least 1 minute/,
+    );
     expect(localConfigSchema.parse({ drives: ["/d"], healIntervalMinutes: 0 }).healIntervalMinutes).toBe(0);
     expect(localConfigSchema.parse({ drives: ["/d"], healIntervalMinutes: 1 }).healIntervalMinutes).toBe(1);
   });

@@ -38,7 +38,10 @@ describe("local block buffers lent to consumers", () => {
     expect(lend(SIZE + 16)).toBeInstanceOf(Buffer);
   });
 
-  for (const [label, blockSize] of [["small blocks, lent whole", 64 * 1024], ["large blocks, lent as copied pieces", 4 * 1024 * 1024]] as const) {
+  for (const [label, blockSize] of [
+    ["small blocks, lent whole", 64 * 1024],
+    ["large blocks, lent as copied pieces", 4 * 1024 * 1024],
+  ] as const) {
     it(`${label}: chunks given back are reused by later reads, chunks kept stay intact`, async () => {
       const store = await makeStore(6, { dataShards: 4, parityShards: 2, blockSize });
       stores.push(store);

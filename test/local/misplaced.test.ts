@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DataLossError } from "../../src/errors.ts";
 import { bytes, collect, sha256, streamOf } from "../helpers/data.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
-import { makeStore, readBlockEntry, shardFile, writeBlockEntry, type TestStore } from "./helpers.ts";
+import { makeStore, readBlockEntry, shardFile, type TestStore, writeBlockEntry } from "./helpers.ts";
 
 const BLOCK = 64 * 1024;
 /** Seven full blocks and a short last one. */
@@ -24,10 +24,14 @@ const misplacements: Record<string, (file: string, k: number) => Promise<void>> 
     await writeBlockEntry(file, BLOCK, k, 2, five);
     await writeBlockEntry(file, BLOCK, k, 5, two);
   },
-  "block 2 copied over block 5": async (file, k) => writeBlockEntry(file, BLOCK, k, 5, await readBlockEntry(file, BLOCK, k, 2)),
+  "block 2 copied over block 5": async (file, k) =>
+    writeBlockEntry(file, BLOCK, k, 5, await readBlockEntry(file, BLOCK, k, 2)),
 };
 
-for (const [k, m] of [[4, 2], [3, 2]] as const) {
+for (const [k, m] of [
+  [4, 2],
+  [3, 2],
+] as const) {
   describe(`${k}+${m}: misplaced blocks`, () => {
     let store: TestStore;
     const data = bytes(SIZE);
@@ -38,26 +42,32 @@ for (const [k, m] of [[4, 2], [3, 2]] as const) {
     });
     afterAll(() => store.remove());
 
-    const cases = Object.keys(misplacements).flatMap((how) => Array.from({ length: k + m }, (_, d) => [how, d] as const));
-    it.each(cases)("reads identical bytes with %s in the shard on drive %d, and heal rewrites the shard", async (how, d) => {
-      const writer = store.open();
-      await writer.put(key, streamOf(data, 50_000));
-      const file = shardFile(store, d, key);
-      const original = await readFile(file);
-      await misplacements[how]!(file, k);
+    const cases = Object.keys(misplacements).flatMap((how) =>
+      Array.from({ length: k + m }, (_, d) => [how, d] as const),
+    );
+    it.each(cases)(
+      "reads identical bytes with %s in the shard on drive %d, and heal rewrites the shard",
+      async (how, d) => {
+        const writer = store.open();
+        await writer.put(key, streamOf(data, 50_000));
+        const file = shardFile(store, d, key);
+        const original = await readFile(file);
+        await misplacements[how]!(file, k);
 
-      const reader = store.open();
-      expect(sha256(await collect(await reader.get(key)))).toBe(sha256(data));
-      await reader.dispose();
+        const reader = store.open();
+        expect(sha256(await collect(await reader.get(key)))).toBe(sha256(data));
+        await reader.dispose();
 
-      const healer = store.open();
-      // The read above may have healed it already (it queues what it found damaged).
-      const result = await healer.heal(key);
-      if (result.state === "healed") expect(result).toMatchObject({ drives: [d], detail: expect.stringMatching(/bitrot check/) });
-      else expect(result.state).toBe("healthy");
-      expect(await healer.heal(key)).toMatchObject({ state: "healthy" });
-      expect(sha256(await readFile(shardFile(store, d, key)))).toBe(sha256(original));
-    });
+        const healer = store.open();
+        // The read above may have healed it already (it queues what it found damaged).
+        const result = await healer.heal(key);
+        if (result.state === "healed")
+          expect(result).toMatchObject({ drives: [d], detail: expect.stringMatching(/bitrot check/) });
+        else expect(result.state).toBe("healthy");
+        expect(await healer.heal(key)).toMatchObject({ state: "healthy" });
+        expect(sha256(await readFile(shardFile(store, d, key)))).toBe(sha256(original));
+      },
+    );
 
     it("reads and heals damage spread over more than m shards, at most m in any block", async () => {
       const writer = store.open();
@@ -75,13 +85,15 @@ for (const [k, m] of [[4, 2], [3, 2]] as const) {
       const reader = store.open();
       expect(sha256(await collect(await reader.get(key)))).toBe(sha256(data));
       await reader.dispose(); // the heal the read queued
-      for (const [d, file] of files.entries()) expect(sha256(await readFile(file))).toBe(sha256(originals[d] as Buffer));
+      for (const [d, file] of files.entries())
+        expect(sha256(await readFile(file))).toBe(sha256(originals[d] as Buffer));
 
       await damage();
       const result = await store.open().heal(key);
       expect(result.state).toBe("healed");
       expect(result.drives.sort()).toEqual(Array.from({ length: k + m }, (_, d) => d));
-      for (const [d, file] of files.entries()) expect(sha256(await readFile(file))).toBe(sha256(originals[d] as Buffer));
+      for (const [d, file] of files.entries())
+        expect(sha256(await readFile(file))).toBe(sha256(originals[d] as Buffer));
     });
 
     it("sends no byte of a block it could not verify when more than m shards are misplaced", async () => {
@@ -92,7 +104,10 @@ for (const [k, m] of [[4, 2], [3, 2]] as const) {
       const stream = await store.open().get(key);
       const error = await (async () => {
         for await (const chunk of stream) delivered.push(chunk as Buffer);
-      })().then(() => undefined, (e: unknown) => e);
+      })().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(DataLossError);
       expect((error as Error).message).toMatch(/block 5: only \d of the \d shards needed are readable/);
       const sent = Buffer.concat(delivered);
@@ -117,7 +132,9 @@ describe("misplaced blocks through the server", () => {
   });
 
   it("Load and OpenStream deliver the object intact", async () => {
-    const client = t.client(`local: {drives: ${JSON.stringify(store.drives)}, dataShards: 4, parityShards: 2, blockSize: 64KiB}`);
+    const client = t.client(
+      `local: {drives: ${JSON.stringify(store.drives)}, dataShards: 4, parityShards: 2, blockSize: 64KiB}`,
+    );
     await client.saveStream("misplaced/object", [data]);
     await misplacements["blocks 2 and 5 swapped"]!(shardFile(store, 0, "misplaced/object"), 4);
     await misplacements["block 2 copied over block 5"]!(shardFile(store, 3, "misplaced/object"), 4);

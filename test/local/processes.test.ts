@@ -4,7 +4,7 @@
  * key see exactly one written version, never a spurious DATA_LOSS; commits
  * are serialised across processes by a lease that survives a killed holder.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { readdir, rename, writeFile } from "node:fs/promises";
@@ -12,8 +12,8 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { localConfigSchema } from "../../drivers/local/config.ts";
 import { createLocalDriver } from "../../drivers/local/index.ts";
-import { UnavailableError } from "../../src/errors.ts";
 import { ArtifactClient } from "../../src/client.ts";
+import { UnavailableError } from "../../src/errors.ts";
 import { collect, sha256, streamOf } from "../helpers/data.ts";
 import { killPlugins, startPlugin } from "../helpers/plugin-process.ts";
 import { makeStore, type TestStore } from "./helpers.ts";
@@ -52,7 +52,13 @@ describe("several plugin processes over the same drives", () => {
    * Keeps `writers` rewriting `key` while `readers` (three calls each) read it
    * `reads` times; `midway` runs once half the reads are done. Returns what went wrong.
    */
-  async function race(key: string, reads: number, writers: ArtifactClient[], readers: ArtifactClient[], midway = async () => {}) {
+  async function race(
+    key: string,
+    reads: number,
+    writers: ArtifactClient[],
+    readers: ArtifactClient[],
+    midway = async () => {},
+  ) {
     const written = new Set<string>();
     let next = 0;
     const save = async (client: ArtifactClient) => {
@@ -68,9 +74,12 @@ describe("several plugin processes over the same drives", () => {
     let stop = false;
     const writing = writers.map(async (client, i) => {
       while (!stop) {
-        await save(client).then(() => writes++, (e: Error) => {
-          if (i === 0) outcome.errors.push(`save: ${e.message}`); // the others may be killed midway
-        });
+        await save(client).then(
+          () => writes++,
+          (e: Error) => {
+            if (i === 0) outcome.errors.push(`save: ${e.message}`); // the others may be killed midway
+          },
+        );
       }
     });
     const reading = readers.flatMap((client) =>
@@ -92,13 +101,16 @@ describe("several plugin processes over the same drives", () => {
     await halfway;
     outcome.writes = writes;
     // The last commit wins: what is stored now is a version that was written.
-    if (!written.has(sha256(await collect((readers[0] as ArtifactClient).openStream(key))))) outcome.unknown.push("final");
+    if (!written.has(sha256(await collect((readers[0] as ArtifactClient).openStream(key)))))
+      outcome.unknown.push("final");
     return outcome;
   }
 
   const clients = (...indexes: number[]) => indexes.map((i) => (plugins[i] as (typeof plugins)[number]).client);
 
-  it(`${READS} reads during continuous rewrites from other processes: each is exactly one written version`, { timeout: 300_000 }, async () => {
+  it(`${READS} reads during continuous rewrites from other processes: each is exactly one written version`, {
+    timeout: 300_000,
+  }, async () => {
     const outcome = await race("shared/model/latest", READS, clients(0, 1), clients(0, 1, 2));
     expect(outcome).toMatchObject({ errors: [], unknown: [] });
     expect(outcome.writes).toBeGreaterThan(50); // the reads really raced rewrites
@@ -109,10 +121,16 @@ describe("several plugin processes over the same drives", () => {
     await rename(away, `${away}.away`);
     try {
       const victim = plugins[PROCESSES] as (typeof plugins)[number];
-      const outcome = await race("shared/model/degraded", 1000, [...clients(0), victim.client], clients(0, 1, 2), async () => {
-        victim.child.kill("SIGKILL"); // perhaps holding the lease: the other writer must go on
-        await once(victim.child, "exit");
-      });
+      const outcome = await race(
+        "shared/model/degraded",
+        1000,
+        [...clients(0), victim.client],
+        clients(0, 1, 2),
+        async () => {
+          victim.child.kill("SIGKILL"); // perhaps holding the lease: the other writer must go on
+          await once(victim.child, "exit");
+        },
+      );
       expect(outcome).toMatchObject({ errors: [], unknown: [] });
       expect(outcome.writes).toBeGreaterThan(20);
     } finally {
@@ -137,9 +155,13 @@ describe("commit leases", () => {
 
   /** Starts a process that takes the lease of `key` and holds it, renewing, until killed. */
   async function holdInChild(key: string, ttl: number): Promise<ChildProcess> {
-    const child = spawn(process.execPath, [path.resolve("test/local/lease-holder.ts"), JSON.stringify(store.config), key, String(ttl)], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    const child = spawn(
+      process.execPath,
+      [path.resolve("test/local/lease-holder.ts"), JSON.stringify(store.config), key, String(ttl)],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
     holders.push(child);
     await new Promise<void>((resolve, reject) => {
       child.stdout.on("data", (chunk: Buffer) => chunk.toString().includes("held") && resolve());
@@ -184,7 +206,10 @@ describe("commit leases", () => {
     holder.kill("SIGKILL");
     await once(holder, "exit");
     const name = createHash("sha256").update("leased/never-again").digest("hex");
-    const leases = () => Promise.all(store.drives.map((d) => readdir(path.join(d, "locks")))).then((all) => all.flat().filter((n) => n === name));
+    const leases = () =>
+      Promise.all(store.drives.map((d) => readdir(path.join(d, "locks")))).then((all) =>
+        all.flat().filter((n) => n === name),
+      );
     expect(await leases()).toHaveLength(3);
     const summary = await driver(600).healAll();
     expect(summary.tempFilesRemoved).toBeGreaterThanOrEqual(3);
@@ -193,10 +218,15 @@ describe("commit leases", () => {
 
   /** Writes lease files for `key` as a process of another pod would. */
   const foreignLease = (key: string, renewals: number) =>
-    Promise.all(store.drives.map((drive) => {
-      const content = JSON.stringify({ owner: "otherpod-4026531836-7", token: "4a1d", renewals, ttlMs: 800 });
-      return writeFile(path.join(drive, "locks", createHash("sha256").update(key).digest("hex")), content.padEnd(256));
-    }));
+    Promise.all(
+      store.drives.map((drive) => {
+        const content = JSON.stringify({ owner: "otherpod-4026531836-7", token: "4a1d", renewals, ttlMs: 800 });
+        return writeFile(
+          path.join(drive, "locks", createHash("sha256").update(key).digest("hex")),
+          content.padEnd(256),
+        );
+      }),
+    );
 
   it("a lease left by a process of another pod is broken once it goes unrenewed for its lifetime", async () => {
     const key = "leased/b";
@@ -218,9 +248,14 @@ describe("commit leases", () => {
     await foreignLease(key, renewals);
     const renewing = setInterval(() => void foreignLease(key, ++renewals), 150);
     try {
-      const error = await writer.put(key, streamOf(Buffer.from("after"))).then(() => undefined, (e: unknown) => e);
+      const error = await writer.put(key, streamOf(Buffer.from("after"))).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(UnavailableError);
-      expect((error as Error).message).toBe(`'${key}' is being written by another process (otherpod-4026531836-7) and stayed locked; try again`);
+      expect((error as Error).message).toBe(
+        `'${key}' is being written by another process (otherpod-4026531836-7) and stayed locked; try again`,
+      );
     } finally {
       clearInterval(renewing);
     }

@@ -10,7 +10,13 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { DriveSet } from "../../drivers/local/layout.ts";
 import {
-  appendShardBlock, liveTargets, onEachLive, openShardFile, removeShardFiles, shardOf, type ShardTarget,
+  appendShardBlock,
+  liveTargets,
+  onEachLive,
+  openShardFile,
+  removeShardFiles,
+  type ShardTarget,
+  shardOf,
 } from "../../drivers/local/shard-file.ts";
 
 const folders: string[] = [];
@@ -29,7 +35,11 @@ describe("shard files", () => {
     folders.push(root);
     const tmp = path.join(root, "tmp"); // not there yet: the first open makes it
     const drives = { tmpDir: () => tmp } as unknown as DriveSet;
-    const targets: ShardTarget[] = [0, 1, 2].map((index) => ({ index, drive: 0, temp: path.join(tmp, `shard-${index}`) }));
+    const targets: ShardTarget[] = [0, 1, 2].map((index) => ({
+      index,
+      drive: 0,
+      temp: path.join(tmp, `shard-${index}`),
+    }));
     for (const t of targets) await openShardFile(drives, t);
     // Shard 1's file handle can only read: its write fails, as a disk that went read-only does.
     await targets[1]?.handle?.close();
@@ -41,7 +51,9 @@ describe("shard files", () => {
       throw new Error("a second failure");
     });
     expect(targets.map((t) => t.failure)).toEqual([
-      "a second failure", expect.stringMatching(/EBADF|bad file/i), "a second failure",
+      "a second failure",
+      expect.stringMatching(/EBADF|bad file/i),
+      "a second failure",
     ]);
     expect(liveTargets(targets)).toEqual([]);
     expect(targets.every((t) => t.handle === undefined)).toBe(true);

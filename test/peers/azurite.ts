@@ -27,7 +27,17 @@ export async function startAzurite(): Promise<AzuriteServer> {
   const location = await mkdtemp(path.join(os.tmpdir(), "azurite-"));
   const child = spawn(
     process.execPath,
-    [main, "--blobHost", "127.0.0.1", "--blobPort", "0", "--location", location, "--disableTelemetry", "--skipApiVersionCheck"],
+    [
+      main,
+      "--blobHost",
+      "127.0.0.1",
+      "--blobPort",
+      "0",
+      "--location",
+      location,
+      "--disableTelemetry",
+      "--skipApiVersionCheck",
+    ],
     { stdio: ["ignore", "pipe", "pipe"], cwd: location },
   );
   const output = tailOutput(child);

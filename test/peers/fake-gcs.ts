@@ -26,7 +26,20 @@ export async function startFakeGcs(): Promise<FakeGcsServer> {
     const url = `http://127.0.0.1:${port}`;
     const child = spawn(
       binary,
-      ["-scheme", "http", "-host", "127.0.0.1", "-port", String(port), "-external-url", url, "-backend", "memory", "-log-level", "error"],
+      [
+        "-scheme",
+        "http",
+        "-host",
+        "127.0.0.1",
+        "-port",
+        String(port),
+        "-external-url",
+        url,
+        "-backend",
+        "memory",
+        "-log-level",
+        "error",
+      ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     const output = tailOutput(child);

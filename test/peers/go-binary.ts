@@ -43,10 +43,22 @@ export async function ensureGoProgram(name: string, folder: string): Promise<str
   for (const file of (await readdir(folder)).sort()) hash.update(file).update(await readFile(path.join(folder, file)));
   const binary = path.join(projectRoot, ".cache", "peers", `${name}-${hash.digest("hex").slice(0, 16)}`, name);
   // -mod=readonly: go.sum pins every module; a build never edits it.
-  return buildOnce(binary, name, ["build", "-o", path.join("STAGING", name), "."], folder, "-buildvcs=false -mod=readonly");
+  return buildOnce(
+    binary,
+    name,
+    ["build", "-o", path.join("STAGING", name), "."],
+    folder,
+    "-buildvcs=false -mod=readonly",
+  );
 }
 
-async function buildOnce(binary: string, what: string, goArgs: string[], cwd: string, goFlags: string): Promise<string> {
+async function buildOnce(
+  binary: string,
+  what: string,
+  goArgs: string[],
+  cwd: string,
+  goFlags: string,
+): Promise<string> {
   if (existsSync(binary)) return binary;
   const staging = `${path.dirname(binary)}.building-${process.pid}`;
   await mkdir(staging, { recursive: true });

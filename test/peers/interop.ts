@@ -24,9 +24,14 @@ export interface InteropResult {
 export async function runInterop(name: string, env: Record<string, string>): Promise<InteropResult> {
   const binary = await ensureInterop();
   return new Promise((resolve) => {
-    execFile(binary, [name], { env: { ...process.env, PROTO_DIR: path.resolve(folder, "../../proto"), ...env }, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      resolve({ ok: !error, output: `${stdout}${stderr}`.trim() });
-    });
+    execFile(
+      binary,
+      [name],
+      { env: { ...process.env, PROTO_DIR: path.resolve(folder, "../../proto"), ...env }, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        resolve({ ok: !error, output: `${stdout}${stderr}`.trim() });
+      },
+    );
   });
 }
 

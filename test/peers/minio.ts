@@ -53,7 +53,17 @@ export async function startMinio(options: MinioOptions = {}): Promise<MinioServe
     const [port, consolePort] = [await freePort(), await freePort()];
     const child = spawn(
       binary,
-      ["server", dataDir, "--address", `127.0.0.1:${port}`, "--console-address", `127.0.0.1:${consolePort}`, "--certs-dir", certsDir, "--quiet"],
+      [
+        "server",
+        dataDir,
+        "--address",
+        `127.0.0.1:${port}`,
+        "--console-address",
+        `127.0.0.1:${consolePort}`,
+        "--certs-dir",
+        certsDir,
+        "--quiet",
+      ],
       {
         env: {
           PATH: process.env.PATH,

@@ -17,7 +17,11 @@ export function freePort(): Promise<number> {
 }
 
 /** Polls `url` until it answers 200, failing early if `child` exits. */
-export async function waitForHttp(child: ChildProcess, url: string, options: { ca?: string; timeoutMs?: number } = {}): Promise<void> {
+export async function waitForHttp(
+  child: ChildProcess,
+  url: string,
+  options: { ca?: string; timeoutMs?: number } = {},
+): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 60_000;
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -57,7 +61,9 @@ export function stopChild(child: ChildProcess): Promise<void> {
 /** Keeps the last 4,000 characters a child printed, for error messages. */
 export function tailOutput(child: ChildProcess): () => string {
   let output = "";
-  const keep = (chunk: Buffer) => void (output = (output + chunk.toString()).slice(-4000));
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4000);
+  };
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
   return () => output;

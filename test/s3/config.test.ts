@@ -12,34 +12,44 @@ describe("s3 configuration", () => {
     expect(() => parseConfiguration("s3: {endpoint: x, bucket: b, acessKeySecret: {name: n, key: k}}")).toThrow(
       "s3.acessKeySecret: unknown field (did you mean 'accessKeySecret'?)",
     );
-    expect(() => parseConfiguration("s3: {endpoint: x, bucket: b, encryptionOptions: {enableEncription: true}}")).toThrow(
-      "s3.encryptionOptions.enableEncription: unknown field (did you mean 'enableEncryption'?)",
-    );
+    expect(() =>
+      parseConfiguration("s3: {endpoint: x, bucket: b, encryptionOptions: {enableEncription: true}}"),
+    ).toThrow("s3.encryptionOptions.enableEncription: unknown field (did you mean 'enableEncryption'?)");
   });
 
   it("refuses combinations S3 or Argo refuse", () => {
     const ssec = { enableEncryption: true, serverSideCustomerKeySecret: { name: "k", key: "k" } };
-    expect(() => parseConfiguration(`s3: ${JSON.stringify({ ...base, insecure: true, encryptionOptions: ssec })}`)).toThrow(
-      /s3\.encryptionOptions\.serverSideCustomerKeySecret: SSE-C .* needs HTTPS/,
+    expect(() =>
+      parseConfiguration(`s3: ${JSON.stringify({ ...base, insecure: true, encryptionOptions: ssec })}`),
+    ).toThrow(/s3\.encryptionOptions\.serverSideCustomerKeySecret: SSE-C .* needs HTTPS/);
+    expect(() =>
+      parseConfiguration(`s3: ${JSON.stringify({ ...base, endpoint: "http://minio:9000", encryptionOptions: ssec })}`),
+    ).toThrow(/needs HTTPS/);
+    expect(() =>
+      parseConfiguration(`s3: ${JSON.stringify({ ...base, encryptionOptions: { ...ssec, kmsKeyId: "k" } })}`),
+    ).toThrow("set kmsKeyId or serverSideCustomerKeySecret, not both");
+    expect(() =>
+      parseConfiguration(`s3: ${JSON.stringify({ ...base, encryptionOptions: { kmsEncryptionContext: "team=ml" } })}`),
+    ).toThrow("s3.encryptionOptions.kmsEncryptionContext: expected a JSON object");
+    expect(() =>
+      parseConfiguration(`s3: ${JSON.stringify({ ...base, accessKeySecret: { name: "a", key: "b" } })}`),
+    ).toThrow("accessKeySecret and secretKeySecret go together");
+    expect(() => parseConfiguration(`s3: ${JSON.stringify({ ...base, partSize: 1024 })}`)).toThrow(
+      "s3.partSize: expected at least 5 MiB",
     );
-    expect(() => parseConfiguration(`s3: ${JSON.stringify({ ...base, endpoint: "http://minio:9000", encryptionOptions: ssec })}`)).toThrow(/needs HTTPS/);
-    expect(() => parseConfiguration(`s3: ${JSON.stringify({ ...base, encryptionOptions: { ...ssec, kmsKeyId: "k" } })}`)).toThrow(
-      "set kmsKeyId or serverSideCustomerKeySecret, not both",
+    expect(() => parseConfiguration(`s3: ${JSON.stringify({ ...base, caFile: "ca.crt" })}`)).toThrow(
+      "s3.caFile: expected an absolute path",
     );
-    expect(() => parseConfiguration(`s3: ${JSON.stringify({ ...base, encryptionOptions: { kmsEncryptionContext: "team=ml" } })}`)).toThrow(
-      "s3.encryptionOptions.kmsEncryptionContext: expected a JSON object",
-    );
-    expect(() => parseConfiguration(`s3: ${JSON.stringify({ ...base, accessKeySecret: { name: "a", key: "b" } })}`)).toThrow(
-      "accessKeySecret and secretKeySecret go together",
-    );
-    expect(() => parseConfiguration(`s3: ${JSON.stringify({ ...base, partSize: 1024 })}`)).toThrow("s3.partSize: expected at least 5 MiB");
-    expect(() => parseConfiguration(`s3: ${JSON.stringify({ ...base, caFile: "ca.crt" })}`)).toThrow("s3.caFile: expected an absolute path");
   });
 
   it("takes endpoints as Argo does: host[:port] with insecure choosing the scheme, or a URL", () => {
-    expect(endpointUrl({ endpoint: "minio.default:9000", insecure: true }).toString()).toBe("http://minio.default:9000/");
+    expect(endpointUrl({ endpoint: "minio.default:9000", insecure: true }).toString()).toBe(
+      "http://minio.default:9000/",
+    );
     expect(endpointUrl({ endpoint: "minio.default:9000" }).toString()).toBe("https://minio.default:9000/");
-    expect(endpointUrl({ endpoint: "https://storage.googleapis.com", insecure: true }).toString()).toBe("https://storage.googleapis.com/");
+    expect(endpointUrl({ endpoint: "https://storage.googleapis.com", insecure: true }).toString()).toBe(
+      "https://storage.googleapis.com/",
+    );
     expect(() => endpointUrl({ endpoint: "ftp://x" })).toThrow("s3.endpoint: expected http:// or https://");
     expect(() => endpointUrl({ endpoint: "https://user:pw@x" })).toThrow(/credentials in the URL are not supported/);
   });

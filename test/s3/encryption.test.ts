@@ -4,11 +4,12 @@
  * what the API reports, each case looks at MinIO's data folder: the
  * plaintext must not be on disk (and is, for an unencrypted control object).
  */
-import { GetObjectCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
+
 import { argon2Sync } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { GetObjectCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { S3Config } from "../../drivers/s3/config.ts";
 import { createS3Driver } from "../../drivers/s3/index.ts";
@@ -17,7 +18,7 @@ import { PermissionDeniedError, UnavailableError } from "../../src/errors.ts";
 import { bytes, collect, sha256, streamOf, uniquePrefix } from "../helpers/data.ts";
 import { makeCertificates } from "../helpers/tls.ts";
 import { MINIO_KMS_KEY } from "../peers/minio.ts";
-import { startS3Fixture, type S3Fixture } from "./fixture.ts";
+import { type S3Fixture, startS3Fixture } from "./fixture.ts";
 
 const MiB = 1024 * 1024;
 let s3: S3Fixture;
@@ -56,7 +57,9 @@ async function onDisk(needle: string, dir = s3.minio.dataDir): Promise<boolean> 
   return false;
 }
 
-const sseC = (name = "sse") => ({ encryptionOptions: { enableEncryption: true, serverSideCustomerKeySecret: { name, key: "key" } } });
+const sseC = (name = "sse") => ({
+  encryptionOptions: { enableEncryption: true, serverSideCustomerKeySecret: { name, key: "key" } },
+});
 
 describe("SSE-C", () => {
   it("round-trips single and multipart objects, and the plaintext is not on disk", async () => {
@@ -75,14 +78,23 @@ describe("SSE-C", () => {
   it("cannot be read without the key, nor with another", async () => {
     const key = `${uniquePrefix("ssec")}/locked`;
     await driverFor(sseC()).put(key, streamOf(Buffer.from("secret content")));
-    await expect(s3.admin.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 400 } });
+    await expect(s3.admin.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 400 },
+    });
     await expect(driverFor(sseC("other-sse")).get(key)).rejects.toBeInstanceOf(PermissionDeniedError);
     await expect(driverFor({}).get(key)).rejects.toBeInstanceOf(PermissionDeniedError);
   });
 
   it("derives keys with Argon2id exactly as Go's argon2.IDKey does", () => {
     // The vector was computed with golang.org/x/crypto/argon2 v0.37.0: IDKey("password", "somesalt", 1, 64*1024, 4, 32).
-    const key = argon2Sync("argon2id", { message: Buffer.from("password"), nonce: Buffer.from("somesalt"), passes: 1, memory: 64 * 1024, parallelism: 4, tagLength: 32 });
+    const key = argon2Sync("argon2id", {
+      message: Buffer.from("password"),
+      nonce: Buffer.from("somesalt"),
+      passes: 1,
+      memory: 64 * 1024,
+      parallelism: 4,
+      tagLength: 32,
+    });
     expect(key.toString("hex")).toBe("716733ba17477e10c0eac8788a61e795df9c5086d785b7de8e295b910fe9fd4a");
   });
 
@@ -99,7 +111,12 @@ describe("SSE-C", () => {
       tagLength: 32,
     });
     const read = await s3.admin.send(
-      new GetObjectCommand({ Bucket: s3.bucket, Key: key, SSECustomerAlgorithm: "AES256", SSECustomerKey: argoKey.toString("base64") }),
+      new GetObjectCommand({
+        Bucket: s3.bucket,
+        Key: key,
+        SSECustomerAlgorithm: "AES256",
+        SSECustomerKey: argoKey.toString("base64"),
+      }),
     );
     expect(await read.Body?.transformToString()).toBe("written by the plugin");
   });
@@ -107,7 +124,9 @@ describe("SSE-C", () => {
 
 describe("SSE-KMS and SSE-S3", () => {
   it("stores with the KMS key and context, encrypted on disk", async () => {
-    const driver = driverFor({ encryptionOptions: { enableEncryption: true, kmsKeyId: MINIO_KMS_KEY, kmsEncryptionContext: '{"team": "ml"}' } });
+    const driver = driverFor({
+      encryptionOptions: { enableEncryption: true, kmsKeyId: MINIO_KMS_KEY, kmsEncryptionContext: '{"team": "ml"}' },
+    });
     const key = `${uniquePrefix("kms")}/object`;
     await driver.put(key, streamOf(marked("kms-object")));
     const head = await s3.admin.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: key }));
@@ -120,7 +139,9 @@ describe("SSE-KMS and SSE-S3", () => {
   it("uses SSE-S3 when encryption is enabled without a key", async () => {
     const key = `${uniquePrefix("sse-s3")}/object`;
     await driverFor({ encryptionOptions: { enableEncryption: true } }).put(key, streamOf(marked("sse-s3-object")));
-    expect((await s3.admin.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: key }))).ServerSideEncryption).toBe("AES256");
+    expect((await s3.admin.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: key }))).ServerSideEncryption).toBe(
+      "AES256",
+    );
     expect(await onDisk("sse-s3-object-PLAINTEXT-MARKER")).toBe(false);
   });
 
@@ -134,7 +155,9 @@ describe("TLS trust", () => {
   it("refuses a server whose CA it was not given, saying how to trust it", async () => {
     const failure = driverFor({ caFile: undefined, maxRetries: 0 }).stat("anything");
     await expect(failure).rejects.toBeInstanceOf(UnavailableError);
-    await expect(failure).rejects.toThrow(/TLS certificate is not trusted .*give its CA with s3\.caFile or s3\.caSecret/);
+    await expect(failure).rejects.toThrow(
+      /TLS certificate is not trusted .*give its CA with s3\.caFile or s3\.caSecret/,
+    );
   });
 
   it("trusts a CA given as a Secret", async () => {

@@ -2,13 +2,14 @@
  * A MinIO server with a bucket, credentials in a mounted-Secret folder made
  * by the test, and the pieces to configure the s3 backend against it.
  */
-import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { s3ConfigSchema, type S3Config } from "../../drivers/s3/config.ts";
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { type S3Config, s3ConfigSchema } from "../../drivers/s3/config.ts";
 import { SecretResolver } from "../../src/secrets.ts";
-import { startMinio, type MinioOptions, type MinioServer } from "../peers/minio.ts";
+import { type MinioOptions, type MinioServer, startMinio } from "../peers/minio.ts";
 
 export interface S3Fixture {
   minio: MinioServer;
@@ -59,7 +60,11 @@ export async function startS3Fixture(options: MinioOptions & { caFile?: string }
     minio,
     bucket,
     secretsDir,
-    secrets: new SecretResolver({ secretsDir, serviceAccountDir: path.join(secretsDir, "no-service-account"), ttlMs: 60_000 }),
+    secrets: new SecretResolver({
+      secretsDir,
+      serviceAccountDir: path.join(secretsDir, "no-service-account"),
+      ttlMs: 60_000,
+    }),
     admin,
     config,
     yaml: (extra = {}) => `s3: ${JSON.stringify({ ...base, ...extra })}`,

@@ -5,6 +5,11 @@
  * fail, bucket creation, and credentials. Retries, resumed downloads and
  * bounded memory are conformance groups (test/conformance/capabilities.ts).
  */
+
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { Readable } from "node:stream";
 import {
   GetObjectCommand,
   GetObjectLockConfigurationCommand,
@@ -13,19 +18,15 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
 } from "@aws-sdk/client-s3";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { S3Config } from "../../drivers/s3/config.ts";
 import { createS3Driver } from "../../drivers/s3/index.ts";
 import type { Driver } from "../../src/driver.ts";
 import { InvalidConfigError, NotFoundError, PermissionDeniedError } from "../../src/errors.ts";
 import { bytes, collect, failingStream, sha256, streamOf, uniquePrefix, writeTree } from "../helpers/data.ts";
-import { startFaultProxy, type FaultProxy } from "../helpers/fault-proxy.ts";
+import { type FaultProxy, startFaultProxy } from "../helpers/fault-proxy.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
-import { startS3Fixture, type S3Fixture } from "./fixture.ts";
+import { type S3Fixture, startS3Fixture } from "./fixture.ts";
 
 const MiB = 1024 * 1024;
 let s3: S3Fixture;
@@ -55,7 +56,9 @@ async function keysUnder(prefix: string, bucket = s3.bucket): Promise<string[]> 
   const keys: string[] = [];
   let token: string | undefined;
   do {
-    const page = await s3.admin.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    const page = await s3.admin.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+    );
     keys.push(...(page.Contents ?? []).map((o) => o.Key ?? ""));
     token = page.NextContinuationToken;
   } while (token);
@@ -71,7 +74,8 @@ async function openUploads(key: string): Promise<number> {
 function irregular(data: Buffer): Readable {
   return Readable.from(
     (function* () {
-      for (let offset = 0, step = 1; offset < data.length; offset += step, step = (step * 7919) % 300_007) yield data.subarray(offset, offset + step);
+      for (let offset = 0, step = 1; offset < data.length; offset += step, step = (step * 7919) % 300_007)
+        yield data.subarray(offset, offset + step);
     })(),
   );
 }
@@ -99,7 +103,11 @@ describe("layout", () => {
 
     // As Argo's executor leaves a directory artifact: one PutObject per file, plus a console's folder marker.
     const theirs = uniquePrefix("argo");
-    for (const [rel, body] of [["x.txt", "x"], ["deep/y.txt", "y"], ["deep/", ""]] as const) {
+    for (const [rel, body] of [
+      ["x.txt", "x"],
+      ["deep/y.txt", "y"],
+      ["deep/", ""],
+    ] as const) {
       await s3.admin.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `${theirs}/${rel}`, Body: body }));
     }
     expect(await client.listObjects(theirs)).toEqual([`${theirs}/deep/y.txt`, `${theirs}/x.txt`]);
@@ -114,7 +122,9 @@ describe("layout", () => {
     const count = 1_205;
     const keys = Array.from({ length: count }, (_, i) => `${root}/k${String(i).padStart(5, "0")}`);
     for (let i = 0; i < keys.length; i += 50) {
-      await Promise.all(keys.slice(i, i + 50).map((Key) => s3.admin.send(new PutObjectCommand({ Bucket: s3.bucket, Key, Body: "" }))));
+      await Promise.all(
+        keys.slice(i, i + 50).map((Key) => s3.admin.send(new PutObjectCommand({ Bucket: s3.bucket, Key, Body: "" }))),
+      );
     }
     const driver = driverFor();
     const listed = [];
@@ -126,19 +136,22 @@ describe("layout", () => {
 });
 
 describe("multipart uploads", () => {
-  it.each(["WHEN_REQUIRED", "WHEN_SUPPORTED"] as const)("round-trips a streamed multipart upload byte for byte with checksums %s", async (mode) => {
-    const driver = driverFor({ partSize: 5 * MiB, requestChecksumCalculation: mode });
-    const data = bytes(17 * MiB + 3);
-    const key = `${uniquePrefix()}/streamed.bin`;
-    await driver.put(key, irregular(data)); // no size hint: the driver cannot know the length
-    // Read back with a plain client: aws-chunked framing stored in the object would change its bytes and size.
-    const raw = await s3.admin.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key, ChecksumMode: "ENABLED" }));
-    expect(raw.ContentLength).toBe(data.length);
-    expect(sha256(Buffer.from(await raw.Body!.transformToByteArray()))).toBe(sha256(data));
-    const head = await s3.admin.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: key, ChecksumMode: "ENABLED" }));
-    expect(head.ChecksumCRC32 !== undefined).toBe(mode === "WHEN_SUPPORTED");
-    expect(sha256(await collect(await driver.get(key)))).toBe(sha256(data));
-  });
+  it.each(["WHEN_REQUIRED", "WHEN_SUPPORTED"] as const)(
+    "round-trips a streamed multipart upload byte for byte with checksums %s",
+    async (mode) => {
+      const driver = driverFor({ partSize: 5 * MiB, requestChecksumCalculation: mode });
+      const data = bytes(17 * MiB + 3);
+      const key = `${uniquePrefix()}/streamed.bin`;
+      await driver.put(key, irregular(data)); // no size hint: the driver cannot know the length
+      // Read back with a plain client: aws-chunked framing stored in the object would change its bytes and size.
+      const raw = await s3.admin.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key, ChecksumMode: "ENABLED" }));
+      expect(raw.ContentLength).toBe(data.length);
+      expect(sha256(Buffer.from(await raw.Body!.transformToByteArray()))).toBe(sha256(data));
+      const head = await s3.admin.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: key, ChecksumMode: "ENABLED" }));
+      expect(head.ChecksumCRC32 !== undefined).toBe(mode === "WHEN_SUPPORTED");
+      expect(sha256(await collect(await driver.get(key)))).toBe(sha256(data));
+    },
+  );
 
   it("aborts the multipart upload when the source dies: no object, no open upload", async () => {
     const driver = driverFor({ partSize: 5 * MiB });
@@ -158,7 +171,9 @@ describe("multipart uploads", () => {
         yield bytes(MiB);
       }
     }
-    await expect(driver.put(key, Readable.from(endless()), { signal: controller.signal })).rejects.toMatchObject({ name: "AbortError" });
+    await expect(driver.put(key, Readable.from(endless()), { signal: controller.signal })).rejects.toMatchObject({
+      name: "AbortError",
+    });
     await expect(driver.stat(key)).rejects.toBeInstanceOf(NotFoundError);
     expect(await openUploads(key)).toBe(0);
   });
@@ -189,7 +204,9 @@ describe("createBucketIfNotPresent", () => {
     const driver = driverFor({ bucket: "no-such-bucket" });
     const failure = driver.put("k", streamOf(Buffer.from("v")));
     await expect(failure).rejects.toBeInstanceOf(InvalidConfigError);
-    await expect(failure).rejects.toThrow(/s3\.bucket: bucket 'no-such-bucket' .* does not exist; create it, or set createBucketIfNotPresent/);
+    await expect(failure).rejects.toThrow(
+      /s3\.bucket: bucket 'no-such-bucket' .* does not exist; create it, or set createBucketIfNotPresent/,
+    );
   });
 });
 
@@ -217,7 +234,9 @@ describe("failures", () => {
     const before = proxy.requests.length;
     const failure = driver.put(`${uniquePrefix()}/denied`, streamOf(Buffer.from("x")));
     await expect(failure).rejects.toBeInstanceOf(PermissionDeniedError);
-    await expect(failure).rejects.toThrow(/refused the credentials \(SignatureDoesNotMatch\); check accessKeySecret and secretKeySecret/);
+    await expect(failure).rejects.toThrow(
+      /refused the credentials \(SignatureDoesNotMatch\); check accessKeySecret and secretKeySecret/,
+    );
     await expect(failure).rejects.not.toThrow(/not-the-right-secret-key/);
     expect(proxy.requests.length - before).toBe(1);
   });
