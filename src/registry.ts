@@ -19,15 +19,31 @@ import { InvalidConfigError } from "./errors.ts";
 import { type Logger, silentLogger } from "./log.ts";
 import { SecretResolver, secretOptionsFromEnv } from "./secrets.ts";
 
-/** One storage backend: how its configuration looks, and how to make its driver. */
-export interface Backend<C = unknown> {
-  schema: z.ZodType<C>;
-  create: (config: C, deps: DriverDeps) => Driver;
+/**
+ * One storage backend: checks a configuration against its schema and gives
+ * back the validated value, with how to make its driver. The value's type
+ * stays inside the closure `backend()` makes, so no caller casts it.
+ */
+export interface Backend {
+  /** Throws InvalidConfigError naming the field (under `root`) when `value` is not a valid configuration. */
+  validate(value: unknown, root: string): ValidConfiguration;
 }
 
-/** Declares a backend, keeping its schema and factory types in step. */
+/** A configuration that passed its backend's schema. */
+export interface ValidConfiguration {
+  /** The normalised value (defaults filled in): equal values select the same driver. */
+  config: unknown;
+  create(deps: DriverDeps): Driver;
+}
+
+/** Declares a backend from its schema and its driver factory, whose config types must agree. */
 export function backend<C>(schema: z.ZodType<C>, create: (config: C, deps: DriverDeps) => Driver): Backend {
-  return { schema, create } as Backend;
+  return {
+    validate(value, root) {
+      const config = validate(schema, value, root);
+      return { config, create: (deps) => create(config, deps) };
+    },
+  };
 }
 
 /** The drivers' dependencies as the process's environment configures them; built once per registry. */
@@ -83,7 +99,7 @@ function deferredDriver(make: () => Promise<Driver>): Driver {
 }
 
 /** Every backend this build knows, by the name users write as the configuration's key. */
-export const backends: Readonly<Record<string, Backend>> = {
+export const backends = {
   local: backend(localConfigSchema, (config, deps) =>
     createLocalDriver(config, { allowedRoots: deps.localDriveRoots, log: deps.log }),
   ),
@@ -93,12 +109,11 @@ export const backends: Readonly<Record<string, Backend>> = {
     async () => (await import("../drivers/azure/index.ts")).createAzureDriver,
   ),
   gcs: lazyBackend<GcsConfig>(gcsConfigSchema, async () => (await import("../drivers/gcs/index.ts")).createGcsDriver),
-};
+} satisfies Record<string, Backend>;
 
-/** A configuration that parsed and validated. */
-export interface ParsedConfiguration {
+/** A configuration that parsed and validated, for the backend it names. */
+export interface ParsedConfiguration extends ValidConfiguration {
   backend: string;
-  config: unknown;
 }
 
 /** Parses and validates a configuration string; throws InvalidConfigError naming the field. */
@@ -120,8 +135,7 @@ export function parseConfiguration(
   const name = keys[0] as string;
   const chosen = known[name];
   if (!chosen) throw new InvalidConfigError(`unknown backend '${name}': expected one of ${names}`);
-  const config = validate(chosen.schema, (value as Record<string, unknown>)[name], name);
-  return { backend: name, config };
+  return { backend: name, ...chosen.validate((value as Record<string, unknown>)[name], name) };
 }
 
 /** Characters of configuration text the parse cache keeps at most (each one at most 64 KiB). */
@@ -161,14 +175,12 @@ export class DriverRegistry {
 
   /** Resolves a configuration string to a driver for the duration of one call. */
   acquire(configuration: string): DriverLease {
-    const { backend: name, config, id } = this.parse(configuration);
+    const { backend: name, create, id } = this.parse(configuration);
     let entry = this.drivers.get(id);
     if (entry) {
       this.drivers.delete(id); // re-insert: most recently used goes last
     } else {
-      const create = this.backends[name]?.create;
-      if (!create) throw new InvalidConfigError(`unknown backend '${name}'`); // parse() already refused it
-      entry = { driver: create(config, this.deps), leases: 0, evicted: false };
+      entry = { driver: create(this.deps), leases: 0, evicted: false };
     }
     this.drivers.set(id, entry);
     this.evictOverflow();
