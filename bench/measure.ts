@@ -2,8 +2,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
+import { MiB } from "../src/units.ts";
 
-export const MiB = 1024 * 1024;
+export { MiB };
 
 /** One measurement of an operation. */
 export interface Sample {

@@ -13,6 +13,7 @@ import { pack as createTarPack } from "tar-stream";
 import type { Driver } from "./driver.ts";
 import { directoryPrefix, relativeToDirectory } from "./keys.ts";
 import { createParallelGzip } from "./parallel-gzip.ts";
+import { MiB } from "./units.ts";
 
 export interface TarGzOptions {
   signal?: AbortSignal;
@@ -23,7 +24,7 @@ export interface TarGzOptions {
 /** Streams every object under `key/` as a gzipped tar. Errors (a vanished or changed object) fail the stream. */
 export function directoryTarGz(driver: Driver, key: string, options: TarGzOptions = {}): Readable {
   const tar = createTarPack();
-  const out = new PassThrough({ highWaterMark: 1024 * 1024 });
+  const out = new PassThrough({ highWaterMark: MiB });
   const top = path.posix.basename(key);
 
   const fill = async (): Promise<void> => {

@@ -15,6 +15,7 @@ import { PathPolicy } from "./local-paths.ts";
 import { serve } from "./main.ts";
 import { createProgress } from "./progress.ts";
 import { parseConfiguration } from "./registry.ts";
+import { MiB } from "./units.ts";
 
 const DEFAULT_SOCKET = "/tmp/artifact-plugins/multistore/socket";
 
@@ -99,7 +100,7 @@ const commands: Record<string, Command> = {
       const progress = createProgress(`put ${key}`, info.size);
       const meter = progress.meter();
       const sending = client.saveStream(key, meter);
-      await Promise.all([pipeline(createReadStream(source, { highWaterMark: 1024 * 1024 }), meter), sending]);
+      await Promise.all([pipeline(createReadStream(source, { highWaterMark: MiB }), meter), sending]);
       progress.done();
     },
   },

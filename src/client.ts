@@ -14,6 +14,7 @@ import type { AdminClient } from "./generated/multistore/v1/Admin.ts";
 import type { HealResponse__Output } from "./generated/multistore/v1/HealResponse.ts";
 import type { StatResponse__Output } from "./generated/multistore/v1/StatResponse.ts";
 import { adminProto, artifactProto } from "./proto.ts";
+import { MiB } from "./units.ts";
 
 /** A failed call: `code` is the gRPC status name (e.g. `NOT_FOUND`), `message` the server's text. */
 export class ArtifactClientError extends Error {
@@ -41,12 +42,12 @@ export interface StatResult {
 
 const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   // An 8 MiB window roughly doubles streaming throughput over grpc-js' 64 KiB default.
-  "grpc-node.flow_control_window": 8 * 1024 * 1024,
-  "grpc.max_receive_message_length": 8 * 1024 * 1024,
+  "grpc-node.flow_control_window": 8 * MiB,
+  "grpc.max_receive_message_length": 8 * MiB,
 };
 
 /** SaveStream chunk size, as Argo's client sends (at most 2 MiB). */
-const UPLOAD_CHUNK_BYTES = 1024 * 1024;
+const UPLOAD_CHUNK_BYTES = MiB;
 
 export class ArtifactClient {
   readonly artifacts: ArtifactServiceClient;

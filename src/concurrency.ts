@@ -1,4 +1,5 @@
 /** Bounded concurrency over an async stream of items, shared by transfers and drivers. */
+import { MiB } from "./units.ts";
 
 /**
  * Runs `work` over `items` with at most `limit` at once. The first failure
@@ -166,7 +167,7 @@ export class StalledOutput {
 }
 
 /** Output of all streams of this process to consumers that stopped taking it (a frame not taken in 100 ms). */
-export const STALLED_OUTPUT = new StalledOutput(8 * 1024 * 1024, 100);
+export const STALLED_OUTPUT = new StalledOutput(8 * MiB, 100);
 /** What streams cut their pieces at while STALLED_OUTPUT is pressed. */
 export const SMALL_PIECE_BYTES = 64 * 1024;
 

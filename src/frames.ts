@@ -15,9 +15,10 @@ import type { OpenStreamResponse } from "./generated/artifact/OpenStreamResponse
 import type { SaveStreamArtifactRequest__Output } from "./generated/artifact/SaveStreamArtifactRequest.ts";
 import { ONCE_ENCODED } from "./proto.ts";
 import { GatheredBytes } from "./protobuf-encode.ts";
+import { MiB } from "./units.ts";
 
 /** The largest OpenStream frame we send: Argo's Go client refuses messages over 4 MiB. */
-export const FRAME_BYTES = 1024 * 1024;
+export const FRAME_BYTES = MiB;
 
 /** A frame's data: one chunk (or a slice of one), or chunks encoded one after another, never joined. */
 type FrameData = Buffer | GatheredBytes;
@@ -228,7 +229,7 @@ export async function receiveUpload(
   }
   return {
     artifact,
-    body: Readable.from(chunks(), { objectMode: false, highWaterMark: 4 * 1024 * 1024 }),
+    body: Readable.from(chunks(), { objectMode: false, highWaterMark: 4 * MiB }),
     received: () => received,
   };
 }

@@ -12,6 +12,7 @@
 import { Transform, type TransformCallback } from "node:stream";
 import { promisify } from "node:util";
 import zlib from "node:zlib";
+import { MiB } from "./units.ts";
 
 const gzip = promisify(zlib.gzip);
 const deflateRaw = promisify(zlib.deflateRaw);
@@ -31,7 +32,7 @@ const STORE_RATIO = 0.97;
 /** A Transform from raw bytes to multi-member gzip. */
 export function createParallelGzip(options: ParallelGzipOptions = {}): Transform {
   const level = options.level ?? 1;
-  const pieceBytes = options.pieceBytes ?? 1024 * 1024;
+  const pieceBytes = options.pieceBytes ?? MiB;
   const concurrency = Math.max(1, options.concurrency ?? 2);
   const inFlight: Promise<Buffer>[] = [];
   let piece = Buffer.allocUnsafe(pieceBytes);

@@ -3,8 +3,7 @@
  * when it is a terminal (never in pipes or logs), at most five times a second.
  */
 import { Transform } from "node:stream";
-
-const MiB = 1024 * 1024;
+import { MiB } from "./units.ts";
 
 export interface Progress {
   /** A pass-through stream that counts the bytes flowing through it. */

@@ -9,6 +9,7 @@ import type { ProtoGrpcType as ArtifactProto } from "./generated/artifact.ts";
 import type { ProtoGrpcType as AdminProto } from "./generated/multistore.ts";
 import { decode, type FieldDescriptor, type MessageDescriptor, type ScalarType } from "./protobuf.ts";
 import { encode } from "./protobuf-encode.ts";
+import { MiB } from "./units.ts";
 
 function message(
   name: string,
@@ -195,7 +196,7 @@ export const adminProto = {
 } as unknown as AdminProto;
 
 /** The largest message Argo's Go client accepts: grpc-go's default receive limit. */
-export const ARGO_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+export const ARGO_MAX_MESSAGE_BYTES = 4 * MiB;
 
 /** Bytes `value` takes on the wire as a string field (or one entry of a repeated one): tag, length, UTF-8 bytes. */
 export function repeatedStringBytes(value: string): number {

@@ -18,6 +18,7 @@ import type { Driver, DriverDeps, ObjectInfo } from "./driver.ts";
 import { InvalidConfigError } from "./errors.ts";
 import { type Logger, silentLogger } from "./log.ts";
 import { SecretResolver, secretOptionsFromEnv } from "./secrets.ts";
+import { MiB } from "./units.ts";
 
 /**
  * One storage backend: checks a configuration against its schema and gives
@@ -139,7 +140,7 @@ export function parseConfiguration(
 }
 
 /** Characters of configuration text the parse cache keeps at most (each one at most 64 KiB). */
-const PARSE_CACHE_BYTES = 4 * 1024 * 1024;
+const PARSE_CACHE_BYTES = 4 * MiB;
 
 /** A driver lent to one call; `release` must be called when the call ends. */
 export interface DriverLease {

@@ -18,9 +18,10 @@ import { errnoCode, InvalidRequestError, PermissionDeniedError } from "./errors.
 import { MAX_KEY_BYTES } from "./keys.ts";
 import { inside, localFsError, openFolder, openRegularFile, type PathPolicy } from "./local-paths.ts";
 import { clip } from "./text.ts";
+import { MiB } from "./units.ts";
 
 /** Bytes read from a source file at a time. */
-const READ_CHUNK = 1024 * 1024;
+const READ_CHUNK = MiB;
 
 /** One regular file to store: open, with its size when opened. */
 export interface SourceFile {

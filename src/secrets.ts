@@ -20,6 +20,7 @@ import path from "node:path";
 import type { SecretSelector } from "./config.ts";
 import { errnoCode, InvalidConfigError, PermissionDeniedError, UnavailableError } from "./errors.ts";
 import { registerSecret } from "./redact.ts";
+import { MiB } from "./units.ts";
 
 export interface SecretResolverOptions {
   /** Where Secrets are mounted, one folder per Secret. */
@@ -54,7 +55,7 @@ export const DEFAULT_SECRETS_DIR = "/var/run/secrets/multistore";
 export const DEFAULT_SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 const API_TIMEOUT_MS = 10_000;
 /** A Secret is at most 1 MiB (Kubernetes' own limit); anything larger is not an answer to our GET. */
-const MAX_RESPONSE_BYTES = 2 * 1024 * 1024;
+const MAX_RESPONSE_BYTES = 2 * MiB;
 
 /**
  * The resolver's settings from the environment: MULTISTORE_SECRETS_DIR,

@@ -14,6 +14,7 @@ import { PathPolicy } from "./local-paths.ts";
 import { type Logger, silentLogger } from "./log.ts";
 import { adminProto, artifactProto } from "./proto.ts";
 import { DriverRegistry, driverDepsFromEnv } from "./registry.ts";
+import { MiB } from "./units.ts";
 
 export interface ServerOptions {
   socketPath: string;
@@ -48,7 +49,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const server = new grpc.Server({
     // SaveStream chunks are at most 2 MiB; leave room for framing.
-    "grpc.max_receive_message_length": 8 * 1024 * 1024,
+    "grpc.max_receive_message_length": 8 * MiB,
     // Argo opens a connection per operation and never closes it: reap idle ones.
     "grpc.max_connection_idle_ms": 5 * 60 * 1000,
   });

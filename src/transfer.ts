@@ -14,11 +14,12 @@ import { type LoadTarget, openLoadTarget } from "./load-target.ts";
 import { localFsError, type PathPolicy } from "./local-paths.ts";
 import { openSaveSource, type SourceFile } from "./save-source.ts";
 import { clip } from "./text.ts";
+import { MiB } from "./units.ts";
 
 /** Files moved at once within one directory artifact: enough to hide per-object latency. */
 const DIRECTORY_CONCURRENCY = 4;
 /** Bytes written to a Load destination at a time. */
-const IO_CHUNK = 1024 * 1024;
+const IO_CHUNK = MiB;
 
 /** What a transfer moved, for the access log. */
 export interface TransferStats {

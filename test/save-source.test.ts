@@ -11,9 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recyclerOf } from "../src/driver.ts";
 import { PathPolicy } from "../src/local-paths.ts";
 import { openSaveSource } from "../src/save-source.ts";
+import { MiB } from "../src/units.ts";
 import { bytes, sha256 } from "./helpers/data.ts";
 
-const MiB = 1024 * 1024;
 let root: string;
 let file: string;
 const data = bytes(9 * MiB + 4321);

@@ -6,10 +6,10 @@ import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FRAME_BYTES } from "../src/frames.ts";
 import type { OpenStreamResponse__Output } from "../src/generated/artifact/OpenStreamResponse.ts";
+import { MiB } from "../src/units.ts";
 import { bytes, collect, sha256, streamOf, uniquePrefix, writeTree } from "./helpers/data.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 
-const MiB = 1024 * 1024;
 let t: TestServer;
 
 beforeAll(async () => {

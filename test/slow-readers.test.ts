@@ -13,10 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localConfigSchema } from "../drivers/local/config.ts";
 import { createLocalDriver } from "../drivers/local/index.ts";
 import { ArtifactClient } from "../src/client.ts";
+import { MiB } from "../src/units.ts";
 import { collect, sha256 } from "./helpers/data.ts";
 import { generatedBody } from "./helpers/memory.ts";
 
-const MiB = 1024 * 1024;
 const STALLED = 50;
 let root: string;
 let plugin: ChildProcess;

@@ -19,10 +19,10 @@ import { createLocalDriver } from "../drivers/local/index.ts";
 import { SMALL_PIECE_BYTES, STALLED_OUTPUT, StalledOutput } from "../src/concurrency.ts";
 import { type FrameSink, sendFrames } from "../src/frames.ts";
 import type { OpenStreamResponse } from "../src/generated/artifact/OpenStreamResponse.ts";
+import { MiB } from "../src/units.ts";
 import { collect } from "./helpers/data.ts";
 import { generatedBody } from "./helpers/memory.ts";
 
-const MiB = 1024 * 1024;
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
 

@@ -15,6 +15,7 @@ import { createLocalDriver } from "../drivers/local/index.ts";
 import { absolutePath } from "../src/config.ts";
 import type { Driver } from "../src/driver.ts";
 import { backend, backends, DriverRegistry } from "../src/registry.ts";
+import { MiB } from "../src/units.ts";
 import { bytes, collect, streamOf, uniquePrefix, writeTree } from "./helpers/data.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 
@@ -57,7 +58,6 @@ function createFaultyDriver(config: z.infer<typeof faultySchema>): Driver {
 
 let t: TestServer;
 let drive: string;
-const MiB = 1024 * 1024;
 const faultyConfig = (failAfter: number) => `faulty: {drive: ${JSON.stringify(drive)}, failAfter: ${failAfter}}`;
 
 beforeAll(async () => {

@@ -23,13 +23,14 @@ import { KeyLocks, UntilFailure } from "../../src/concurrency.ts";
 import type { Driver, DriverDeps, ObjectInfo, TransferOptions } from "../../src/driver.ts";
 import { InvalidConfigError, UnavailableError } from "../../src/errors.ts";
 import type { SecretResolver } from "../../src/secrets.ts";
+import { MiB } from "../../src/units.ts";
 import { deleteListed, destroyOnAbort, prefixFolder, storedName } from "../object-store.ts";
 import { resumableRead } from "../resumable-read.ts";
 import type { AzureConfig } from "./config.ts";
 import { type AzureTarget, azureError } from "./errors.ts";
 
 /** Block size and blocks in flight per upload: memory per upload is about their product plus one. */
-export const BLOCK_BYTES = 8 * 1024 * 1024;
+export const BLOCK_BYTES = 8 * MiB;
 const BLOCKS_IN_FLIGHT = 4;
 /** Retries of transient failures (5xx, throttling, resets), and of a download broken mid-body. */
 const MAX_RETRIES = 5;

@@ -19,6 +19,7 @@ import { backoffMs } from "../../src/concurrency.ts";
 import type { Driver, DriverDeps, ObjectInfo, TransferOptions } from "../../src/driver.ts";
 import { DataLossError, NotFoundError } from "../../src/errors.ts";
 import type { SecretResolver } from "../../src/secrets.ts";
+import { MiB } from "../../src/units.ts";
 import { deleteListed, destroyOnAbort, prefixFolder, storedName } from "../object-store.ts";
 import { resumableRead } from "../resumable-read.ts";
 import { createStorage, currentKey } from "./client.ts";
@@ -26,7 +27,7 @@ import type { GcsConfig } from "./config.ts";
 import { type GcsTarget, gcsError, missingBucket } from "./errors.ts";
 
 /** Resumable-upload chunk: what one upload holds in memory, and the unit a retry resends. */
-export const CHUNK_BYTES = 16 * 1024 * 1024;
+export const CHUNK_BYTES = 16 * MiB;
 /** Transient failures (a broken download body too) are retried this often unless `maxRetries` says otherwise. */
 export const MAX_RETRIES = 5;
 const DELETE_CONCURRENCY = 16;

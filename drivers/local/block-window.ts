@@ -12,9 +12,9 @@
  * makes no garbage per block; one that does not leaves it to the collector.
  */
 import { ByteBudget } from "../../src/concurrency.ts";
+import { MiB } from "../../src/units.ts";
 import type { StripeReader } from "./shards.ts";
 
-const MiB = 1024 * 1024;
 /** Bytes of blocks read ahead of the one being delivered (at least one block is always read). */
 const READ_AHEAD_BYTES = 8 * MiB;
 /** Read-ahead in blocks, at most (small blocks). */

@@ -7,6 +7,7 @@
 import path from "node:path";
 import { z } from "zod";
 import { absolutePath } from "../../src/config.ts";
+import { KiB, MiB } from "../../src/units.ts";
 import { FORBIDDEN_ROOTS, isForbiddenRoot } from "./identity.ts";
 
 /** The Reed-Solomon library's limits (@ronomon/reed-solomon: k ≤ 24, m ≤ 6). */
@@ -14,7 +15,6 @@ export const MAX_DATA_SHARDS = 24;
 export const MAX_PARITY_SHARDS = 6;
 /** k + m at most. */
 const MAX_DRIVES = MAX_DATA_SHARDS + MAX_PARITY_SHARDS;
-const MiB = 1024 * 1024;
 
 /** MinIO's default parity for an erasure set of `drives` drives. */
 export function defaultParity(drives: number): number {
@@ -35,7 +35,7 @@ const size = z.union(
       .regex(/^\d+\s*(B|KiB|MiB)?$/, SIZE_HINT)
       .transform((text) => {
         const [, digits = "0", unit = "B"] = /^(\d+)\s*(B|KiB|MiB)?$/.exec(text) ?? [];
-        return Number(digits) * ({ B: 1, KiB: 1024, MiB: MiB } as Record<string, number>)[unit]!;
+        return Number(digits) * ({ B: 1, KiB, MiB } as Record<string, number>)[unit]!;
       }),
   ],
   { error: SIZE_HINT },

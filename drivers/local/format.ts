@@ -18,6 +18,7 @@
  * never mixed, and carries everything needed to read without the config.
  */
 import { DataLossError } from "../../src/errors.ts";
+import { MiB } from "../../src/units.ts";
 import { bitrotHash, HASH_BYTES } from "./bitrot.ts";
 
 export const HEADER_BYTES = 4096;
@@ -78,7 +79,7 @@ export function headerFits(key: string): boolean {
     size: Number.MAX_SAFE_INTEGER,
     dataShards: 24,
     parityShards: 6,
-    blockSize: 16 * 1024 * 1024,
+    blockSize: 16 * MiB,
     index: 29,
     digest: "f".repeat(64),
   };

@@ -3,6 +3,7 @@ import { Readable } from "node:stream";
 import { SMALL_PIECE_BYTES, STALLED_OUTPUT } from "../../src/concurrency.ts";
 import { RECYCLE } from "../../src/driver.ts";
 import { DataLossError, UnavailableError } from "../../src/errors.ts";
+import { MiB } from "../../src/units.ts";
 import { contentHasher } from "./bitrot.ts";
 import { BlockWindow, lend, READ_BUFFERS, takeBack } from "./block-window.ts";
 import type { DriveSet } from "./layout.ts";
@@ -12,7 +13,7 @@ import { StripeReader } from "./shards.ts";
 /** Times a read looks for the object again after a block could not be read. */
 const MAX_RELOOKS = 2;
 /** Bytes handed to the consumer at a time: one gRPC frame. */
-const PIECE_BYTES = 1024 * 1024;
+const PIECE_BYTES = MiB;
 /**
  * A consumer that takes nothing for this long while other reads wait for
  * block buffers is stalled: the read lets go of its blocks meanwhile (and

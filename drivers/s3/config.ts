@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { absolutePath, keyPrefix, retries, secretSelector, secretsNamespace } from "../../src/config.ts";
+import { GiB, MiB } from "../../src/units.ts";
 
 export const s3ConfigSchema = z
   .strictObject({
@@ -39,8 +40,8 @@ export const s3ConfigSchema = z
     partSize: z
       .number({ error: "expected a size in bytes" })
       .int()
-      .min(5 * 1024 * 1024, "expected at least 5 MiB (5242880)")
-      .max(5 * 1024 ** 3, "expected at most 5 GiB")
+      .min(5 * MiB, "expected at least 5 MiB (5242880)")
+      .max(5 * GiB, "expected at most 5 GiB")
       .optional(),
     maxRetries: retries.optional(),
     /**

@@ -21,6 +21,7 @@ import { UntilFailure } from "../../src/concurrency.ts";
 import type { Driver, DriverDeps, ObjectInfo, TransferOptions } from "../../src/driver.ts";
 import { NotFoundError } from "../../src/errors.ts";
 import type { SecretResolver } from "../../src/secrets.ts";
+import { MiB } from "../../src/units.ts";
 import { prefixFolder, storedName } from "../object-store.ts";
 import { createS3Client, DEFAULT_MAX_RETRIES, endpointUrl } from "./client.ts";
 import type { S3Config } from "./config.ts";
@@ -30,7 +31,7 @@ import { Encryption } from "./sse.ts";
 import { partSizeFor, uploadObject } from "./upload.ts";
 
 /** Part size when the configuration sets none: minio-go's, and what Argo's uploads use. */
-export const DEFAULT_PART_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_PART_BYTES = 16 * MiB;
 /** Parts in flight per upload: Argo's default upload threads. */
 const PART_QUEUE = 4;
 /** DeleteObjects takes at most this many keys per request. */

@@ -26,13 +26,13 @@ import {
 } from "@aws-sdk/client-s3";
 import { recyclerOf } from "../../src/driver.ts";
 import { InvalidConfigError, UnavailableError } from "../../src/errors.ts";
+import { MiB } from "../../src/units.ts";
 import { destroyOnAbort } from "../object-store.ts";
 import type { WriteEncryption } from "./sse.ts";
 
 /** S3's limits on multipart uploads. */
 export const MAX_PARTS = 10_000;
-export const MIN_PART_BYTES = 5 * 1024 * 1024;
-const MiB = 1024 * 1024;
+export const MIN_PART_BYTES = 5 * MiB;
 /** Time allowed to abort a multipart upload after a failure, when the call's own signal has fired. */
 const CLEANUP_TIMEOUT_MS = 30_000;
 

@@ -9,12 +9,11 @@ import { describe, expect, it } from "vitest";
 import type { Driver } from "../../src/driver.ts";
 import { DataLossError, UnavailableError } from "../../src/errors.ts";
 import { FRAME_BYTES } from "../../src/frames.ts";
+import { MiB } from "../../src/units.ts";
 import { bytes, collect, sha256, streamOf, uniquePrefix } from "../helpers/data.ts";
 import type { Fault, FaultProxy } from "../helpers/fault-proxy.ts";
 import { generatedBody, peakRssGrowthMiB } from "../helpers/memory.ts";
 import type { TestServer } from "../helpers/server.ts";
-
-const MiB = 1024 * 1024;
 
 /** How a backend's traffic looks to a fault-injecting proxy in front of its server (BackendFixture.proxied). */
 export interface FaultPlan {

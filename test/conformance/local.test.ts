@@ -6,9 +6,8 @@ import { describe, expect, it } from "vitest";
 import { localConfigSchema } from "../../drivers/local/config.ts";
 import { createLocalDriver } from "../../drivers/local/index.ts";
 import { PermissionDeniedError } from "../../src/errors.ts";
+import { MiB } from "../../src/units.ts";
 import { runConformanceSuite } from "./suite.ts";
-
-const MiB = 1024 * 1024;
 
 for (const layout of [
   { drives: 1, blockSize: MiB },

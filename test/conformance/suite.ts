@@ -17,6 +17,7 @@ import { InvalidKeyError, NotFoundError } from "../../src/errors.ts";
 import { PathPolicy } from "../../src/local-paths.ts";
 import type { SecretResolver } from "../../src/secrets.ts";
 import { saveFromPath } from "../../src/transfer.ts";
+import { MiB } from "../../src/units.ts";
 import { bytes, collect, failingStream, sha256, streamOf, uniquePrefix, writeTree } from "../helpers/data.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { type Capabilities, capabilityCases, type ProxiedStore } from "./capabilities.ts";
@@ -31,8 +32,6 @@ export interface BackendFixture {
   proxied?: ProxiedStore;
   teardown(): Promise<void>;
 }
-
-const MiB = 1024 * 1024;
 
 /** What a backend declares: its capabilities, and what its server cannot do (documented limits, not our bugs). */
 export interface SuiteOptions extends Capabilities {

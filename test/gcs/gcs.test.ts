@@ -12,11 +12,11 @@ import type { GcsConfig } from "../../drivers/gcs/config.ts";
 import { createGcsDriver } from "../../drivers/gcs/index.ts";
 import type { Driver } from "../../src/driver.ts";
 import { InvalidConfigError, NotFoundError } from "../../src/errors.ts";
+import { MiB } from "../../src/units.ts";
 import { bytes, collect, sha256, streamOf, uniquePrefix } from "../helpers/data.ts";
 import { type FaultProxy, startFaultProxy } from "../helpers/fault-proxy.ts";
 import { type GcsFixture, startGcsFixture } from "./fixture.ts";
 
-const MiB = 1024 * 1024;
 let gcs: GcsFixture;
 let proxy: FaultProxy;
 const drivers: Driver[] = [];

@@ -1,7 +1,6 @@
 /** Memory checks for streamed transfers: bodies generated on the fly, and the process's peak RSS growth. */
 import { Readable } from "node:stream";
-
-const MiB = 1024 * 1024;
+import { MiB } from "../../src/units.ts";
 
 /** `size` bytes (a multiple of 1 MiB) as a stream that never holds more than one 1 MiB chunk. */
 export function generatedBody(size: number, fill: number): Readable {

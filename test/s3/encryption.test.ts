@@ -15,12 +15,12 @@ import type { S3Config } from "../../drivers/s3/config.ts";
 import { createS3Driver } from "../../drivers/s3/index.ts";
 import type { Driver } from "../../src/driver.ts";
 import { PermissionDeniedError, UnavailableError } from "../../src/errors.ts";
+import { MiB } from "../../src/units.ts";
 import { bytes, collect, sha256, streamOf, uniquePrefix } from "../helpers/data.ts";
 import { makeCertificates } from "../helpers/tls.ts";
 import { MINIO_KMS_KEY } from "../peers/minio.ts";
 import { type S3Fixture, startS3Fixture } from "./fixture.ts";
 
-const MiB = 1024 * 1024;
 let s3: S3Fixture;
 let caDir: string;
 const drivers: Driver[] = [];

@@ -23,12 +23,12 @@ import type { S3Config } from "../../drivers/s3/config.ts";
 import { createS3Driver } from "../../drivers/s3/index.ts";
 import type { Driver } from "../../src/driver.ts";
 import { InvalidConfigError, NotFoundError, PermissionDeniedError } from "../../src/errors.ts";
+import { MiB } from "../../src/units.ts";
 import { bytes, collect, failingStream, sha256, streamOf, uniquePrefix, writeTree } from "../helpers/data.ts";
 import { type FaultProxy, startFaultProxy } from "../helpers/fault-proxy.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { type S3Fixture, startS3Fixture } from "./fixture.ts";
 
-const MiB = 1024 * 1024;
 let s3: S3Fixture;
 let server: TestServer;
 let scratch: string;
