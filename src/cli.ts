@@ -5,12 +5,14 @@
  * running plugin over its socket, speaking Argo's protocol as Argo would.
  */
 import "./threadpool.ts"; // first: sizes the pool before any I/O
+import { randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { readFile, rename, rm, stat } from "node:fs/promises";
+import { link, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { parseArgs } from "node:util";
 import { ArtifactClient, ArtifactClientError } from "./client.ts";
+import { errnoCode } from "./errors.ts";
 import { PathPolicy } from "./local-paths.ts";
 import { serve } from "./main.ts";
 import { createProgress } from "./progress.ts";
@@ -120,14 +122,16 @@ const commands: Record<string, Command> = {
       )
         throw new Error(`${dest} already exists`);
       const progress = createProgress(`get ${key}`, info.size);
-      const partial = `${dest}.partial`;
+      // A name of its own, created exclusively: a user's `x.partial` or a second `get` is never written over.
+      const partial = `${dest}.multistore-partial-${randomUUID()}`;
       try {
-        await pipeline(client.openStream(key), progress.meter(), createWriteStream(partial));
-        await rename(partial, dest);
-      } catch (error) {
-        await rm(partial, { force: true });
-        throw error;
+        await pipeline(client.openStream(key), progress.meter(), createWriteStream(partial, { flags: "wx" }));
+        // link, not rename: a file that appeared at `dest` meanwhile is refused, not replaced.
+        await link(partial, dest).catch((error: unknown) => {
+          throw errnoCode(error) === "EEXIST" ? new Error(`${dest} already exists`) : error;
+        });
       } finally {
+        await rm(partial, { force: true });
         progress.done();
       }
     },

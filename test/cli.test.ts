@@ -56,6 +56,19 @@ describe("multistore CLI", () => {
     expect(gone.stderr).toContain("artifact 'cli/upload.bin' not found");
   });
 
+  it("get leaves a file beside the destination alone, and never replaces the destination", async () => {
+    await writeFile(path.join(t.root, "small.bin"), "artifact");
+    expect((await multistore("put", path.join(t.root, "small.bin"), "cli/small.bin")).code).toBe(0);
+    await writeFile(path.join(t.root, "mine.bin.partial"), "the user's own file");
+    expect((await multistore("get", "cli/small.bin", "mine.bin")).code).toBe(0);
+    expect(await readFile(path.join(t.root, "mine.bin"), "utf8")).toBe("artifact");
+    expect(await readFile(path.join(t.root, "mine.bin.partial"), "utf8")).toBe("the user's own file");
+    const again = await multistore("get", "cli/small.bin", "mine.bin");
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toContain("mine.bin already exists");
+    expect((await readdir(t.root)).filter((name) => name.includes("multistore-partial"))).toEqual([]);
+  });
+
   it("puts and gets a directory tree", async () => {
     const tree = { "a.txt": bytes(10), "sub/b.bin": bytes(2000) };
     await writeTree(path.join(t.root, "tree"), tree);
