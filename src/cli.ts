@@ -7,7 +7,7 @@
 import "./threadpool.ts"; // first: sizes the pool before any I/O
 import { randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { link, readFile, rm, stat } from "node:fs/promises";
+import { link, lstat, readFile, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { parseArgs } from "node:util";
@@ -126,10 +126,7 @@ const commands: Record<string, Command> = {
       const partial = `${dest}.multistore-partial-${randomUUID()}`;
       try {
         await pipeline(client.openStream(key), progress.meter(), createWriteStream(partial, { flags: "wx" }));
-        // link, not rename: a file that appeared at `dest` meanwhile is refused, not replaced.
-        await link(partial, dest).catch((error: unknown) => {
-          throw errnoCode(error) === "EEXIST" ? new Error(`${dest} already exists`) : error;
-        });
+        await publishNew(partial, dest);
       } finally {
         await rm(partial, { force: true });
         progress.done();
@@ -209,4 +206,27 @@ if (import.meta.main) {
       process.exitCode = notFound ? 3 : 1;
     },
   );
+}
+
+/**
+ * Puts the finished `partial` at `dest` unless something is there: link
+ * refuses a file that appeared since the check, where rename would replace
+ * it. A filesystem without hard links gets the rename after a last check.
+ */
+async function publishNew(partial: string, dest: string): Promise<void> {
+  try {
+    await link(partial, dest);
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === "EEXIST") throw new Error(`${dest} already exists`);
+    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "ENOSYS") throw error;
+    if (
+      await lstat(dest).then(
+        () => true,
+        () => false,
+      )
+    )
+      throw new Error(`${dest} already exists`);
+    await rename(partial, dest);
+  }
 }
