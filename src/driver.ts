@@ -72,7 +72,9 @@ export interface Driver {
    * Stores everything `body` yields as the object `key`, replacing any object
    * of that key. Atomic: readers see the old object or the complete new one,
    * never a part. If `body` errors or the signal aborts, the call rejects and
-   * no new object is visible. (One window no object store can close: a
+   * no new object is visible; an abort rejects with an error named
+   * `AbortError` (Node's, as `addAbortSignal` and `pipeline` raise it), which
+   * the RPC layer reports as CANCELLED. (One window no object store can close: a
    * cancel that arrives while the final commit request is already on its
    * way; the object may then appear although the call rejected.) A rejected
    * put destroys `body` (so an open file behind it is closed). Empty bodies
