@@ -100,7 +100,7 @@ export async function createS3Client(config: S3Config, secrets: SecretResolver):
     maxAttempts: (config.maxRetries ?? DEFAULT_MAX_RETRIES) + 1,
     retryMode: "standard", // exponential backoff with full jitter; throttling, 5xx and network errors
     requestChecksumCalculation: config.requestChecksumCalculation ?? "WHEN_REQUIRED",
-    responseChecksumValidation: config.requestChecksumCalculation ?? "WHEN_REQUIRED",
+    responseChecksumValidation: config.requestChecksumCalculation ?? "WHEN_REQUIRED", // one knob, both ways
     sha256: SigningSha256, // signing-hash.ts: HMAC keys as KeyObjects, about 30 µs less per request
     requestHandler: new NodeHttpHandler({
       httpAgent: new http.Agent(agentOptions),

@@ -51,6 +51,8 @@ export const s3ConfigSchema = z
      * MinIO, Ceph RGW, GCS interop, Swift s3api) reject such bodies or store
      * the chunk framing inside the object (Argo issue #12525). Set
      * `WHEN_SUPPORTED` for AWS to have every part checksummed end to end.
+     * The same value decides whether downloads are checked against a stored
+     * full-object checksum (the SDK's `responseChecksumValidation`).
      */
     requestChecksumCalculation: z
       .enum(["WHEN_REQUIRED", "WHEN_SUPPORTED"], { error: "expected WHEN_REQUIRED or WHEN_SUPPORTED" })
