@@ -10,9 +10,8 @@
  * a broken body, and check the whole object's MD5 before they end.
  */
 
-import { createHash } from "node:crypto";
 import { EventEmitter } from "node:events";
-import { pipeline as pipelineStreams, Readable, Transform } from "node:stream";
+import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { File, Storage } from "@google-cloud/storage";
@@ -21,6 +20,7 @@ import type { Driver, DriverDeps, ObjectInfo, TransferOptions } from "../../src/
 import { DataLossError, NotFoundError } from "../../src/errors.ts";
 import type { SecretResolver } from "../../src/secrets.ts";
 import { MiB } from "../../src/units.ts";
+import { checkedBody } from "../content-check.ts";
 import { deleteListed, destroyOnAbort, prefixFolder, storedName } from "../object-store.ts";
 import { resumableRead } from "../resumable-read.ts";
 import { createStorage, currentKey } from "./client.ts";
@@ -70,9 +70,13 @@ class GcsDriver implements Driver {
         mapError: (error) => gcsError(error, this.target(key)),
       });
       if (!metadata.md5Hash) return body; // composite objects have no MD5; ours never are
-      const checked = md5Check(metadata.md5Hash, () => this.target(key));
-      pipelineStreams(body, checked, () => {}); // an error or cancel on either side ends both
-      return checked;
+      const md5 = { algorithm: "md5", value: metadata.md5Hash, encoding: "base64" } as const;
+      return checkedBody(body, md5, (actual) => {
+        const { bucket } = this.target(key);
+        return new DataLossError(
+          `object '${key}' in bucket '${bucket}' read back with MD5 ${actual}, but GCS has ${md5.value}: the data was damaged on the way`,
+        );
+      });
     });
   }
 
@@ -214,27 +218,6 @@ async function saveSmall(storage: Storage, file: File, data: Buffer, signal?: Ab
       await sleep(backoffMs(attempt), undefined, { signal });
     }
   }
-}
-
-/** Compares the MD5 of everything that passes with GCS's; a mismatch ends the stream with DataLossError. */
-function md5Check(expected: string, target: () => GcsTarget): Transform {
-  const hash = createHash("md5");
-  return new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      done(null, chunk);
-    },
-    flush(done) {
-      const actual = hash.digest("base64");
-      if (actual === expected) return done();
-      const { bucket, key } = target();
-      done(
-        new DataLossError(
-          `object '${key ?? ""}' in bucket '${bucket}' read back with MD5 ${actual}, but GCS has ${expected}: the data was damaged on the way`,
-        ),
-      );
-    },
-  });
 }
 
 /** Reads up to `limit` bytes; `rest` is the rest of the body, or undefined if it ended within the limit. */

@@ -1,0 +1,48 @@
+/**
+ * A download checked against the digest its store keeps for the whole
+ * object (GCS's MD5 today). The last chunk is held back until the digest is
+ * known to match, so a damaged object fails with DATA_LOSS before its last
+ * byte is delivered: no consumer ever holds a complete wrong artifact, even
+ * one that ignores the error at the end (a browser download through
+ * argo-server, a `cat` into a pipe).
+ */
+import { createHash } from "node:crypto";
+import { pipeline, type Readable, Transform } from "node:stream";
+import type { DataLossError } from "../src/errors.ts";
+
+/** The digest a store keeps of a whole object, as it writes it. */
+export interface StoredDigest {
+  algorithm: "md5" | "sha256";
+  value: string;
+  encoding: "base64" | "hex";
+}
+
+/**
+ * `body`, checked against `digest` as it flows; `damaged` builds the error
+ * for what was read instead. An error or cancel on either side ends both.
+ */
+export function checkedBody(
+  body: Readable,
+  digest: StoredDigest,
+  damaged: (actual: string) => DataLossError,
+): Readable {
+  const hash = createHash(digest.algorithm);
+  let held: Buffer | undefined;
+  const checked = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      if (held) this.push(held);
+      held = chunk;
+      done();
+    },
+    flush(done) {
+      const actual = hash.digest(digest.encoding);
+      if (actual !== digest.value) return done(damaged(actual)); // the held chunk is never delivered
+      if (held) this.push(held);
+      held = undefined;
+      done();
+    },
+  });
+  pipeline(body, checked, () => {});
+  return checked;
+}

@@ -1,0 +1,54 @@
+/**
+ * The object stores' download check (drivers/content-check.ts): every byte
+ * of an object that matches its stored digest, and DATA_LOSS for one that
+ * does not, before its last byte is delivered.
+ */
+import { createHash } from "node:crypto";
+import { Readable } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { checkedBody, type StoredDigest } from "../drivers/content-check.ts";
+import { DataLossError } from "../src/errors.ts";
+import { bytes, collect, sha256, streamOf } from "./helpers/data.ts";
+
+const digestOf = (data: Buffer): StoredDigest => ({
+  algorithm: "sha256",
+  value: createHash("sha256").update(data).digest("hex"),
+  encoding: "hex",
+});
+const damaged = (actual: string) => new DataLossError(`read back as ${actual}`);
+
+describe("checkedBody", () => {
+  it("delivers every byte of a body that matches its digest, the last chunk too", async () => {
+    for (const size of [0, 1, 65_536, 1_000_003]) {
+      const data = bytes(size);
+      const out = await collect(checkedBody(streamOf(data, 10_007), digestOf(data), damaged));
+      expect(sha256(out)).toBe(sha256(data));
+    }
+  });
+
+  it("fails a body that does not match with DATA_LOSS, holding its last chunk back", async () => {
+    const data = bytes(300_000);
+    const other = Buffer.from(data);
+    other.writeUInt8(other.readUInt8(299_999) ^ 1, 299_999); // the very last byte
+    let delivered = 0;
+    const reading = (async () => {
+      for await (const chunk of checkedBody(streamOf(other, 10_000), digestOf(data), damaged))
+        delivered += chunk.length;
+    })();
+    await expect(reading).rejects.toBeInstanceOf(DataLossError);
+    expect(delivered).toBe(290_000);
+  });
+
+  it("passes a failure of the body on, and the digest's own encoding", async () => {
+    const failing = new Readable({ read() {} });
+    const checked = checkedBody(failing, digestOf(Buffer.alloc(0)), damaged);
+    failing.destroy(new Error("the connection dropped"));
+    await expect(collect(checked)).rejects.toThrow("the connection dropped");
+    const md5 = {
+      algorithm: "md5",
+      value: createHash("md5").update("x").digest("base64"),
+      encoding: "base64",
+    } as const;
+    expect((await collect(checkedBody(streamOf(Buffer.from("x")), md5, damaged))).toString()).toBe("x");
+  });
+});
