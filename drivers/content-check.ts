@@ -8,7 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import { pipeline, type Readable, Transform } from "node:stream";
-import type { DataLossError } from "../src/errors.ts";
+import { DataLossError } from "../src/errors.ts";
 
 /** The digest a store keeps of a whole object, as it writes it. */
 export interface StoredDigest {
@@ -45,4 +45,23 @@ export function checkedBody(
   });
   pipeline(body, checked, () => {});
   return checked;
+}
+
+/** The user-metadata key under which our object stores keep the content's SHA-256, in hex. */
+export const SHA256_METADATA_KEY = "multistore-sha256";
+
+/** The SHA-256 an object's user metadata records, if it records a well-formed one. */
+export function recordedSha256(metadata: Readonly<Record<string, unknown>> | undefined): StoredDigest | undefined {
+  const value = metadata?.[SHA256_METADATA_KEY];
+  if (typeof value !== "string" || !/^[0-9a-f]{64}$/.test(value)) return undefined;
+  return { algorithm: "sha256", value, encoding: "hex" };
+}
+
+/** What a download check says when the bytes do not match: where, which digest, what was read. */
+export function damagedObject(where: string, digest: StoredDigest, actual: string): DataLossError {
+  const name = digest.algorithm === "sha256" ? "SHA-256" : "MD5";
+  return new DataLossError(
+    `${where} read back with ${name} ${actual}, but it was stored with ${digest.value}: ` +
+      "the data was damaged on the way or in the store, or rewritten behind the plugin",
+  );
 }

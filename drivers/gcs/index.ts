@@ -10,6 +10,7 @@
  * a broken body, and check the whole object's MD5 before they end.
  */
 
+import { createHash, type Hash } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -17,10 +18,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { File, Storage } from "@google-cloud/storage";
 import { backoffMs } from "../../src/concurrency.ts";
 import type { Driver, DriverDeps, ObjectInfo, TransferOptions } from "../../src/driver.ts";
-import { DataLossError, NotFoundError } from "../../src/errors.ts";
+import { NotFoundError } from "../../src/errors.ts";
+import { type Logger, silentLogger } from "../../src/log.ts";
 import type { SecretResolver } from "../../src/secrets.ts";
 import { MiB } from "../../src/units.ts";
-import { checkedBody } from "../content-check.ts";
+import { checkedBody, damagedObject, recordedSha256, SHA256_METADATA_KEY } from "../content-check.ts";
 import { deleteListed, destroyOnAbort, prefixFolder, storedName } from "../object-store.ts";
 import { resumableRead } from "../resumable-read.ts";
 import { createStorage, currentKey } from "./client.ts";
@@ -34,20 +36,22 @@ export const MAX_RETRIES = 5;
 const DELETE_CONCURRENCY = 16;
 const PAGE_SIZE = 1000;
 
-export function createGcsDriver(config: GcsConfig, deps: Pick<DriverDeps, "secrets">): Driver {
-  return new GcsDriver(config, deps.secrets.forNamespace(config.secretsNamespace));
+export function createGcsDriver(config: GcsConfig, deps: Pick<DriverDeps, "secrets"> & Partial<DriverDeps>): Driver {
+  return new GcsDriver(config, deps.secrets.forNamespace(config.secretsNamespace), deps.log ?? silentLogger);
 }
 
 class GcsDriver implements Driver {
   private readonly config: GcsConfig;
   private readonly secrets: SecretResolver;
+  private readonly log: Logger;
   private readonly prefix: string;
   /** The client for the key currently in the Secret: rebuilt when the Secret rotates, retried when it was missing. */
   private client: { key: string | undefined; storage: Storage } | undefined;
 
-  constructor(config: GcsConfig, secrets: SecretResolver) {
+  constructor(config: GcsConfig, secrets: SecretResolver, log: Logger) {
     this.config = config;
     this.secrets = secrets;
+    this.log = log;
     this.prefix = prefixFolder(config.keyPrefix);
   }
 
@@ -69,14 +73,14 @@ class GcsDriver implements Driver {
         signal: options.signal,
         mapError: (error) => gcsError(error, this.target(key)),
       });
-      if (!metadata.md5Hash) return body; // composite objects have no MD5; ours never are
-      const md5 = { algorithm: "md5", value: metadata.md5Hash, encoding: "base64" } as const;
-      return checkedBody(body, md5, (actual) => {
-        const { bucket } = this.target(key);
-        return new DataLossError(
-          `object '${key}' in bucket '${bucket}' read back with MD5 ${actual}, but GCS has ${md5.value}: the data was damaged on the way`,
-        );
-      });
+      // The SHA-256 our Saves record, else GCS's MD5 (objects others wrote); composite objects have neither.
+      const md5 = metadata.md5Hash
+        ? ({ algorithm: "md5", value: metadata.md5Hash, encoding: "base64" } as const)
+        : undefined;
+      const digest = recordedSha256(metadata.metadata as Record<string, unknown> | undefined) ?? md5;
+      if (!digest) return body;
+      const where = `object '${key}' in bucket '${this.target(key).bucket}'`;
+      return checkedBody(body, digest, (actual) => damagedObject(where, digest, actual));
     });
   }
 
@@ -86,14 +90,18 @@ class GcsDriver implements Driver {
       const name = this.objectName(key);
       await this.call(key, async (storage) => {
         const file = this.bucket(storage).file(name);
+        const sha256 = createHash("sha256");
         const { first, rest } = await peek(body, CHUNK_BYTES);
+        sha256.update(first);
         options.signal?.throwIfAborted();
         if (!rest) {
-          await saveSmall(storage, file, first, options.signal);
+          await saveSmall(storage, file, first, sha256.digest("hex"), options.signal);
           return;
         }
+        // A resumable upload takes metadata when it starts, before the digest is known: it is added after.
         const upload = file.createWriteStream({ resumable: true, chunkSize: CHUNK_BYTES, validation: "md5" });
-        await pipeline(Readable.from(concat(first, rest)), upload, { signal: options.signal });
+        await pipeline(Readable.from(concat(first, rest, sha256)), upload, { signal: options.signal });
+        await this.recordSha256(file, key, sha256.digest("hex"));
       });
     } catch (error) {
       body.destroy();
@@ -173,6 +181,24 @@ class GcsDriver implements Driver {
     return storedName(this.prefix, key);
   }
 
+  /**
+   * Adds the content's SHA-256 to the object just uploaded: only to that
+   * generation, and only if its metadata is still as the upload left it, so
+   * it never lands on an object written since. Without it the object still
+   * reads, checked against GCS's MD5; so a failure here is logged, not raised.
+   */
+  private async recordSha256(file: File, key: string, sha256: string): Promise<void> {
+    const generation = file.metadata.generation;
+    try {
+      if (generation === undefined) throw new Error("the upload reported no generation");
+      const options = { ifGenerationMatch: generation, ifMetagenerationMatch: 1 };
+      await file.setMetadata({ metadata: { [SHA256_METADATA_KEY]: sha256 } }, options);
+    } catch (error) {
+      const reason = gcsError(error, this.target(key)).message;
+      this.log.warn("gcs: could not record the SHA-256 of an upload; it reads checked by MD5", { key, reason });
+    }
+  }
+
   private target(key?: string): GcsTarget {
     return { endpoint: this.config.endpoint ?? "storage.googleapis.com", bucket: this.config.bucket, key };
   }
@@ -205,10 +231,17 @@ class GcsDriver implements Driver {
  * no abort signal, so the retries are ours, by the client's own rule of what
  * is transient.
  */
-async function saveSmall(storage: Storage, file: File, data: Buffer, signal?: AbortSignal): Promise<void> {
+async function saveSmall(
+  storage: Storage,
+  file: File,
+  data: Buffer,
+  sha256: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  const metadata = { metadata: { [SHA256_METADATA_KEY]: sha256 } };
   for (let attempt = 0; ; attempt++) {
     try {
-      await pipeline(Readable.from([data]), file.createWriteStream({ resumable: false, validation: "md5" }), {
+      await pipeline(Readable.from([data]), file.createWriteStream({ resumable: false, validation: "md5", metadata }), {
         signal,
       });
       return;
@@ -234,11 +267,13 @@ async function peek(body: Readable, limit: number): Promise<{ first: Buffer; res
   return { first: Buffer.concat(chunks, size), rest: iterator };
 }
 
-async function* concat(first: Buffer, rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
+/** `first`, then the rest of the body, each chunk of the rest hashed into `sha256` on the way. */
+async function* concat(first: Buffer, rest: AsyncIterator<Buffer>, sha256: Hash): AsyncGenerator<Buffer> {
   yield first;
   for (;;) {
     const next = await rest.next();
     if (next.done) return;
+    sha256.update(next.value);
     yield next.value;
   }
 }
