@@ -51,8 +51,11 @@ export function checkedBody(
 export const SHA256_METADATA_KEY = "multistore-sha256";
 
 /** The SHA-256 an object's user metadata records, if it records a well-formed one. */
-export function recordedSha256(metadata: Readonly<Record<string, unknown>> | undefined): StoredDigest | undefined {
-  const value = metadata?.[SHA256_METADATA_KEY];
+export function recordedSha256(
+  metadata: Readonly<Record<string, unknown>> | undefined,
+  name = SHA256_METADATA_KEY,
+): StoredDigest | undefined {
+  const value = metadata?.[name];
   if (typeof value !== "string" || !/^[0-9a-f]{64}$/.test(value)) return undefined;
   return { algorithm: "sha256", value, encoding: "hex" };
 }

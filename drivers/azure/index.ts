@@ -14,7 +14,6 @@ import { DefaultAzureCredential } from "@azure/identity";
 import {
   AnonymousCredential,
   type BlobDownloadResponseParsed,
-  type BlockBlobClient,
   ContainerClient,
   type StoragePipelineOptions,
   StorageSharedKeyCredential,
@@ -24,10 +23,12 @@ import type { Driver, DriverDeps, ObjectInfo, TransferOptions } from "../../src/
 import { InvalidConfigError, UnavailableError } from "../../src/errors.ts";
 import type { SecretResolver } from "../../src/secrets.ts";
 import { MiB } from "../../src/units.ts";
-import { deleteListed, destroyOnAbort, prefixFolder, storedName } from "../object-store.ts";
+import { checkedBody, damagedObject, recordedSha256 } from "../content-check.ts";
+import { deleteListed, prefixFolder, storedName } from "../object-store.ts";
 import { resumableRead } from "../resumable-read.ts";
 import type { AzureConfig } from "./config.ts";
 import { type AzureTarget, azureError } from "./errors.ts";
+import { AZURE_SHA256_METADATA_KEY, uploadBlob } from "./upload.ts";
 
 /** Block size and blocks in flight per upload: memory per upload is about their product plus one. */
 export const BLOCK_BYTES = 8 * MiB;
@@ -62,25 +63,6 @@ export function accountName(endpoint: URL): string {
     return name;
   }
   return host.split(".")[0] ?? host;
-}
-
-/**
- * Stages blocks from `body` and commits them. The SDK's uploadStream stops
- * reading on abort only once its buffers drain; destroying the body makes a
- * cancel take effect at once, and nothing is committed.
- */
-async function uploadBlob(blob: BlockBlobClient, body: Readable, signal?: AbortSignal): Promise<void> {
-  const undo = destroyOnAbort(body, signal);
-  try {
-    signal?.throwIfAborted();
-    await blob.uploadStream(body, BLOCK_BYTES, BLOCKS_IN_FLIGHT, { abortSignal: signal });
-  } catch (error) {
-    if (signal?.aborted)
-      throw Object.assign(new Error("the upload was cancelled", { cause: error }), { name: "AbortError" });
-    throw error;
-  } finally {
-    undo();
-  }
 }
 
 class AzureDriver implements Driver {
@@ -123,7 +105,7 @@ class AzureDriver implements Driver {
       // maxRetryRequests 0: the SDK's own resume would attach a new source even after we gave up the stream.
       const first = await blob.download(0, undefined, { abortSignal: options.signal, maxRetryRequests: 0 });
       // The SDK's own mid-body retry takes a server-side drop for a cancel; ours resumes, pinned to the ETag.
-      return resumableRead(bodyOf(first), {
+      const body = resumableRead(bodyOf(first), {
         length: first.etag ? first.contentLength : undefined,
         reopen: async (offset, signal) =>
           bodyOf(
@@ -137,6 +119,16 @@ class AzureDriver implements Driver {
         signal: options.signal,
         mapError: (error) => azureError(error, this.target(key)),
       });
+      // The SHA-256 our Saves record, else a Content-MD5 the writer set (whole-blob, on every response).
+      const md5 = first.blobContentMD5 ?? first.contentMD5;
+      const digest =
+        recordedSha256(first.metadata, AZURE_SHA256_METADATA_KEY) ??
+        (md5
+          ? ({ algorithm: "md5", value: Buffer.from(md5).toString("base64"), encoding: "base64" } as const)
+          : undefined);
+      if (!digest) return body;
+      const where = `blob '${key}' in container '${this.target(key).container}'`;
+      return checkedBody(body, digest, (actual) => damagedObject(where, digest, actual));
     });
   }
 
@@ -146,7 +138,8 @@ class AzureDriver implements Driver {
       await this.writes.with(name, () =>
         this.call(key, async (container) => {
           await this.ensureContainer(container);
-          await uploadBlob(container.getBlockBlobClient(name), body, options.signal);
+          const upload = { blockBytes: BLOCK_BYTES, blocksInFlight: BLOCKS_IN_FLIGHT, signal: options.signal };
+          await uploadBlob(container.getBlockBlobClient(name), body, upload);
         }),
       );
     } catch (error) {

@@ -39,7 +39,7 @@ for (const [label, key] of [
         ],
         isDownload: (method, url, name) => method === "GET" && url.includes(name),
         hasMaxRetries: false,
-        verifiesContent: false,
+        verifiesContent: true,
       },
       // Once is enough: the credential does not change how a body streams. 4 blocks of 8 MiB in flight, buffers the SDK reuses.
       ...(key === "accountKey" ? { memory: { bytes: 1024 * 1024 * 1024, maxGrowthMiB: 160 } } : {}),
