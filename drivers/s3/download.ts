@@ -6,15 +6,22 @@
 
 import type { Readable } from "node:stream";
 import { GetObjectCommand, type GetObjectCommandInput, type S3Client } from "@aws-sdk/client-s3";
+import { checkedBody, damagedObject, recordedSha256 } from "../content-check.ts";
 import { resumableRead } from "../resumable-read.ts";
 
 export interface DownloadOptions {
   maxRetries: number;
   signal?: AbortSignal;
   mapError: (error: unknown) => Error;
+  /** The object, as a DATA_LOSS message names it. */
+  where: string;
 }
 
-/** Opens `input` for reading; resolves once the first response's headers have arrived. */
+/**
+ * Opens `input` for reading; resolves once the first response's headers have
+ * arrived. An object our Save gave a SHA-256 (in its metadata) is checked
+ * against it; others (multipart uploads, Argo's own) read unchecked.
+ */
 export async function openDownload(
   client: S3Client,
   input: GetObjectCommandInput,
@@ -22,7 +29,7 @@ export async function openDownload(
 ): Promise<Readable> {
   const first = await client.send(new GetObjectCommand(input), { abortSignal: options.signal });
   const etag = first.ETag;
-  return resumableRead(first.Body as Readable, {
+  const body = resumableRead(first.Body as Readable, {
     ...options,
     length: etag ? first.ContentLength : undefined,
     reopen: async (offset, signal) => {
@@ -32,4 +39,6 @@ export async function openDownload(
       return next.Body as Readable;
     },
   });
+  const digest = recordedSha256(first.Metadata);
+  return digest ? checkedBody(body, digest, (actual) => damagedObject(options.where, digest, actual)) : body;
 }

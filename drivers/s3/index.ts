@@ -70,6 +70,7 @@ class S3Driver implements Driver {
         maxRetries: this.config.maxRetries ?? DEFAULT_MAX_RETRIES,
         signal: options.signal,
         mapError: (error) => s3Error(error, this.target(key)),
+        where: `object '${key}' in bucket '${this.bucket}'`,
       });
     });
   }

@@ -27,6 +27,7 @@ import {
 import { recyclerOf } from "../../src/driver.ts";
 import { InvalidConfigError, UnavailableError } from "../../src/errors.ts";
 import { MiB } from "../../src/units.ts";
+import { SHA256_METADATA_KEY } from "../content-check.ts";
 import { destroyOnAbort } from "../object-store.ts";
 import type { WriteEncryption } from "./sse.ts";
 
@@ -78,9 +79,11 @@ export async function uploadObject(
   const firstPart = first.value;
   if (first.done || firstPart === undefined || firstPart.last) {
     const data = firstPart?.data ?? Buffer.alloc(0);
-    await client.send(new PutObjectCommand({ Bucket, Key, Body: data, ContentLength: data.length, ...encryption }), {
-      abortSignal: signal,
-    });
+    // The whole body is in hand: its SHA-256 goes in with it (hashed on the thread pool, not the event loop).
+    const sha256 = Buffer.from(await crypto.subtle.digest("SHA-256", data)).toString("hex");
+    const Metadata = { [SHA256_METADATA_KEY]: sha256 };
+    const put = { Bucket, Key, Body: data, ContentLength: data.length, Metadata, ...encryption };
+    await client.send(new PutObjectCommand(put), { abortSignal: signal });
     return;
   }
 
