@@ -68,3 +68,12 @@ export function damagedObject(where: string, digest: StoredDigest, actual: strin
       "the data was damaged on the way or in the store, or rewritten behind the plugin",
   );
 }
+
+/** `{ sha256 }` for an ObjectInfo when the metadata records one, else nothing. */
+export function sha256Field(
+  metadata: Readonly<Record<string, unknown>> | undefined,
+  name = SHA256_METADATA_KEY,
+): { sha256?: string } {
+  const recorded = recordedSha256(metadata, name);
+  return recorded ? { sha256: recorded.value } : {};
+}

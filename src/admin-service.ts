@@ -30,10 +30,12 @@ export function createAdminService(registry: DriverRegistry, log: Logger): Admin
           if (error instanceof NotFoundError) return { kind: "missing" as const };
           throw error;
         });
-        if (artifact.kind === "missing") return { kind: "missing", size: 0, objects: 0, modified_ms: 0, error: "" };
+        if (artifact.kind === "missing")
+          return { kind: "missing", size: 0, objects: 0, modified_ms: 0, error: "", sha256: "" };
         if (artifact.kind === "object") {
           const info = artifact.object;
-          return { kind: "file", size: info.size, objects: 1, modified_ms: info.modified?.getTime() ?? 0, error: "" };
+          const modified_ms = info.modified?.getTime() ?? 0;
+          return { kind: "file", size: info.size, objects: 1, modified_ms, error: "", sha256: info.sha256 ?? "" };
         }
         let size = 0;
         let objects = 0;
@@ -43,7 +45,8 @@ export function createAdminService(registry: DriverRegistry, log: Logger): Admin
           objects++;
           modified = Math.max(modified, object.modified?.getTime() ?? 0);
         }
-        return { kind: objects > 0 ? "directory" : "missing", size, objects, modified_ms: modified, error: "" }; // emptied meanwhile: missing
+        const kind = objects > 0 ? "directory" : "missing"; // emptied meanwhile: missing
+        return { kind, size, objects, modified_ms: modified, error: "", sha256: "" };
       },
       (error) => ({ kind: "", error }),
     ),

@@ -30,7 +30,7 @@ Commands:
   cat <key>               write an object to stdout (a directory comes as tar.gz)
   ls <key>                list the objects of a directory artifact
   rm <key>                delete an object or a directory artifact
-  stat <key>              show whether <key> is a file or a directory, and its size
+  stat <key>              show whether <key> is a file or a directory, its size, and a file's SHA-256
   heal <key> | heal --all verify an object (or the whole local store) and rebuild lost or damaged shards
 
 Options:
@@ -158,6 +158,7 @@ const commands: Record<string, Command> = {
       const lines = [`key:      ${key}`, `kind:     ${info.kind}`, `size:     ${info.size}`];
       if (info.kind === "directory") lines.push(`objects:  ${info.objects}`);
       if (info.modified) lines.push(`modified: ${info.modified.toISOString()}`);
+      if (info.kind === "file") lines.push(`sha256:   ${info.sha256 ?? "(none recorded)"}`);
       process.stdout.write(`${lines.join("\n")}\n`);
     },
   },

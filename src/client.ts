@@ -38,6 +38,8 @@ export interface StatResult {
   size: number;
   objects: number;
   modified?: Date;
+  /** A file's SHA-256 as its Save recorded it (hex). */
+  sha256?: string;
 }
 
 const CHANNEL_OPTIONS: grpc.ChannelOptions = {
@@ -187,6 +189,7 @@ export class ArtifactClient {
       size: Number(res.response.size),
       objects: Number(res.response.objects),
       ...(modified > 0 ? { modified: new Date(modified) } : {}),
+      ...(res.response.sha256 ? { sha256: res.response.sha256 } : {}),
     };
   }
 

@@ -49,6 +49,8 @@ export interface ObjectInfo {
   size: number;
   /** Last modification, when the backend knows it. */
   modified?: Date;
+  /** The SHA-256 of the content (hex) that its Save recorded, when there is one (`stat` only). */
+  sha256?: string;
 }
 
 /** Options common to calls that move data. */

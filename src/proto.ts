@@ -101,6 +101,7 @@ export const MESSAGES: Readonly<Record<string, MessageDescriptor>> = Object.from
       ["objects", 3, "int64"],
       ["modified_ms", 4, "int64"],
       ["error", 5, "string"],
+      ["sha256", 6, "string"],
     ]),
     message("multistore.v1.HealRequest", [
       ["artifact", 1, Artifact],

@@ -166,7 +166,7 @@ describe("protobuf codec", () => {
     const request = decode(MESSAGES["artifact.LoadArtifactRequest"] as MessageDescriptor, Buffer.alloc(0));
     expect(request).toEqual({ input_artifact: null, path: "" });
     const stat = decode(MESSAGES["multistore.v1.StatResponse"] as MessageDescriptor, Buffer.alloc(0));
-    expect(stat).toEqual({ kind: "", size: "0", objects: "0", modified_ms: "0", error: "" });
+    expect(stat).toEqual({ kind: "", size: "0", objects: "0", modified_ms: "0", error: "", sha256: "" });
     const frame = decode(MESSAGES["artifact.OpenStreamResponse"] as MessageDescriptor, Buffer.alloc(0));
     expect(Buffer.isBuffer(frame["data"]) && (frame["data"] as Buffer).length).toBe(0);
   });

@@ -23,7 +23,7 @@ import type { Driver, DriverDeps, ObjectInfo, TransferOptions } from "../../src/
 import { InvalidConfigError, UnavailableError } from "../../src/errors.ts";
 import type { SecretResolver } from "../../src/secrets.ts";
 import { MiB } from "../../src/units.ts";
-import { checkedBody, damagedObject, recordedSha256 } from "../content-check.ts";
+import { checkedBody, damagedObject, recordedSha256, sha256Field } from "../content-check.ts";
 import { deleteListed, prefixFolder, storedName } from "../object-store.ts";
 import { resumableRead } from "../resumable-read.ts";
 import type { AzureConfig } from "./config.ts";
@@ -152,7 +152,8 @@ class AzureDriver implements Driver {
     const name = this.blobName(key);
     return this.call(key, async (container) => {
       const properties = await container.getBlobClient(name).getProperties();
-      return { key, size: properties.contentLength ?? 0, modified: properties.lastModified };
+      const sha256 = sha256Field(properties.metadata, AZURE_SHA256_METADATA_KEY);
+      return { key, size: properties.contentLength ?? 0, modified: properties.lastModified, ...sha256 };
     });
   }
 

@@ -22,7 +22,7 @@ import { NotFoundError } from "../../src/errors.ts";
 import { type Logger, silentLogger } from "../../src/log.ts";
 import type { SecretResolver } from "../../src/secrets.ts";
 import { MiB } from "../../src/units.ts";
-import { checkedBody, damagedObject, recordedSha256, SHA256_METADATA_KEY } from "../content-check.ts";
+import { checkedBody, damagedObject, recordedSha256, SHA256_METADATA_KEY, sha256Field } from "../content-check.ts";
 import { deleteListed, destroyOnAbort, prefixFolder, storedName } from "../object-store.ts";
 import { resumableRead } from "../resumable-read.ts";
 import { createStorage, currentKey } from "./client.ts";
@@ -119,6 +119,7 @@ class GcsDriver implements Driver {
         key,
         size: Number(metadata.size ?? 0),
         modified: metadata.updated ? new Date(metadata.updated) : undefined,
+        ...sha256Field(metadata.metadata as Record<string, unknown> | undefined),
       };
     });
   }

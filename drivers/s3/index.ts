@@ -22,6 +22,7 @@ import type { Driver, DriverDeps, ObjectInfo, TransferOptions } from "../../src/
 import { NotFoundError } from "../../src/errors.ts";
 import type { SecretResolver } from "../../src/secrets.ts";
 import { MiB } from "../../src/units.ts";
+import { sha256Field } from "../content-check.ts";
 import { prefixFolder, storedName } from "../object-store.ts";
 import { createS3Client, DEFAULT_MAX_RETRIES, endpointUrl } from "./client.ts";
 import type { S3Config } from "./config.ts";
@@ -100,7 +101,7 @@ class S3Driver implements Driver {
       const head = await client.send(
         new HeadObjectCommand({ Bucket: this.bucket, Key: objectKey, ...(await this.encryption.forRead(objectKey)) }),
       );
-      return { key, size: head.ContentLength ?? 0, modified: head.LastModified };
+      return { key, size: head.ContentLength ?? 0, modified: head.LastModified, ...sha256Field(head.Metadata) };
     });
   }
 

@@ -145,6 +145,7 @@ describe("content digest", () => {
       const data = bytes(size);
       await driverFor().put(key, streamOf(data, 1_000_003));
       expect(await recorded(key)).toBe(sha256(data));
+      expect((await driverFor().stat(key)).sha256).toBe(sha256(data)); // what `multistore stat` shows
       expect(sha256(await collect(await driverFor().get(key)))).toBe(sha256(data));
     }
   });

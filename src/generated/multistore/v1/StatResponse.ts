@@ -20,6 +20,10 @@ export interface StatResponse {
    */
   'modified_ms'?: (number | string | Long);
   'error'?: (string);
+  /**
+   * The SHA-256 of a file's content (hex) as its Save recorded it; empty when none was recorded.
+   */
+  'sha256'?: (string);
 }
 
 export interface StatResponse__Output {
@@ -40,4 +44,8 @@ export interface StatResponse__Output {
    */
   'modified_ms': (string);
   'error': (string);
+  /**
+   * The SHA-256 of a file's content (hex) as its Save recorded it; empty when none was recorded.
+   */
+  'sha256': (string);
 }
