@@ -29,6 +29,10 @@ export function checkedBody(
   const hash = createHash(digest.algorithm);
   let held: Buffer | undefined;
   const checked = new Transform({
+    // Chunks as they came, 16 ahead, as resumable-read.ts gives them: in byte mode every read
+    // would join whatever is buffered into a fresh copy.
+    objectMode: true,
+    highWaterMark: 16,
     transform(chunk: Buffer, _encoding, done) {
       hash.update(chunk);
       if (held) this.push(held);

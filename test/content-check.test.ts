@@ -36,7 +36,7 @@ describe("checkedBody", () => {
         delivered += chunk.length;
     })();
     await expect(reading).rejects.toBeInstanceOf(DataLossError);
-    expect(delivered).toBe(290_000);
+    expect(delivered).toBeLessThan(other.length); // at most the chunks before the last: buffered ones go with the error
   });
 
   it("passes a failure of the body on, and the digest's own encoding", async () => {
