@@ -1,6 +1,6 @@
 /**
  * A download checked against the digest its store keeps for the whole
- * object (GCS's MD5 today). The last chunk is held back until the digest is
+ * object: the SHA-256 our Saves record, or a store's own MD5. The last chunk is held back until the digest is
  * known to match, so a damaged object fails with DATA_LOSS before its last
  * byte is delivered: no consumer ever holds a complete wrong artifact, even
  * one that ignores the error at the end (a browser download through
@@ -34,6 +34,7 @@ export function checkedBody(
     objectMode: true,
     highWaterMark: 16,
     transform(chunk: Buffer, _encoding, done) {
+      if (chunk.length === 0) return done(); // an empty last chunk would hold back nothing
       hash.update(chunk);
       if (held) this.push(held);
       held = chunk;

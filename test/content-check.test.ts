@@ -39,6 +39,17 @@ describe("checkedBody", () => {
     expect(delivered).toBeLessThan(other.length); // at most the chunks before the last: buffered ones go with the error
   });
 
+  it("holds back a real chunk even when the body ends with an empty one", async () => {
+    const data = bytes(30_000);
+    const source = Readable.from([data.subarray(0, 20_000), data.subarray(20_000), Buffer.alloc(0)]);
+    let delivered = 0;
+    const reading = (async () => {
+      for await (const chunk of checkedBody(source, digestOf(bytes(30_000)), damaged)) delivered += chunk.length;
+    })();
+    await expect(reading).rejects.toBeInstanceOf(DataLossError);
+    expect(delivered).toBeLessThan(data.length);
+  });
+
   it("passes a failure of the body on, and the digest's own encoding", async () => {
     const failing = new Readable({ read() {} });
     const checked = checkedBody(failing, digestOf(Buffer.alloc(0)), damaged);

@@ -11,7 +11,12 @@ import { createHash, randomUUID } from "node:crypto";
 import type { Readable } from "node:stream";
 import type { BlockBlobClient } from "@azure/storage-blob";
 import { recyclerOf } from "../../src/driver.ts";
+import { ResourceExhaustedError } from "../../src/errors.ts";
+import { GiB } from "../../src/units.ts";
 import { destroyOnAbort } from "../object-store.ts";
+
+/** A block blob holds at most this many blocks (Azure's limit): 390 GiB at 8 MiB blocks. */
+const MAX_BLOCKS = 50_000;
 
 /** Azure metadata names must be C# identifiers: no hyphen, unlike the other stores' key. */
 export const AZURE_SHA256_METADATA_KEY = "multistore_sha256";
@@ -23,8 +28,8 @@ export interface BlockUpload {
 }
 
 /**
- * Stages `body` in blocks and commits them. Memory: blocksInFlight + 1
- * blocks. A failure or cancel stops every block in flight and commits
+ * Stages `body` in blocks and commits them. Memory: at most blocksInFlight
+ * blocks (one being filled while the others are staged). A failure or cancel stops every block in flight and commits
  * nothing; destroying the body on abort makes a cancel take effect at once.
  */
 export async function uploadBlob(blob: BlockBlobClient, body: Readable, upload: BlockUpload): Promise<void> {
@@ -40,6 +45,10 @@ export async function uploadBlob(blob: BlockBlobClient, body: Readable, upload: 
   // Equal-length ids (a blob's must be), unique to this upload: another upload's blocks never mix in.
   const prefix = randomUUID();
   const stage = (block: Buffer, length: number) => {
+    if (ids.length === MAX_BLOCKS) {
+      const most = Math.floor((MAX_BLOCKS * blockBytes) / GiB);
+      throw new ResourceExhaustedError(`the artifact is larger than an Azure block blob holds (${most} GiB)`);
+    }
     const id = Buffer.from(`${prefix}-${String(ids.length).padStart(6, "0")}`).toString("base64");
     ids.push(id);
     const staging = blob

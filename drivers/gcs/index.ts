@@ -27,6 +27,7 @@ import { deleteListed, destroyOnAbort, prefixFolder, storedName } from "../objec
 import { resumableRead } from "../resumable-read.ts";
 import { createStorage, currentKey } from "./client.ts";
 import type { GcsConfig } from "./config.ts";
+import { recordSha256 } from "./digest.ts";
 import { type GcsTarget, gcsError, missingBucket } from "./errors.ts";
 
 /** Resumable-upload chunk: what one upload holds in memory, and the unit a retry resends. */
@@ -61,10 +62,12 @@ class GcsDriver implements Driver {
       const [metadata] = await this.bucket(storage).file(name).getMetadata();
       // Every read of this call is of this generation: a replaced object fails the read instead of splicing versions.
       const file = this.bucket(storage).file(name, { generation: metadata.generation });
-      // Validation is ours (md5Check below): the client's own cannot follow a resumed read.
+      // Validation is ours (checkedBody below): the client's own cannot follow a resumed read. The
+      // bytes as stored, never gunzipped on the way (an object someone stored with Content-Encoding:
+      // gzip would otherwise fail its size and its MD5, which describe the stored bytes).
       // No Range for the first read: `bytes=0-` of an empty object is a 416 (on GCS too).
       const open = (start: number) =>
-        quietResponse(file.createReadStream({ ...(start > 0 ? { start } : {}), validation: false }));
+        quietResponse(file.createReadStream({ ...(start > 0 ? { start } : {}), validation: false, decompress: false }));
       if (Number(metadata.size) === 0) return Readable.from([]);
       const body = resumableRead(open(0), {
         length: Number(metadata.size),
@@ -182,22 +185,12 @@ class GcsDriver implements Driver {
     return storedName(this.prefix, key);
   }
 
-  /**
-   * Adds the content's SHA-256 to the object just uploaded: only to that
-   * generation, and only if its metadata is still as the upload left it, so
-   * it never lands on an object written since. Without it the object still
-   * reads, checked against GCS's MD5; so a failure here is logged, not raised.
-   */
+  /** Records the upload's SHA-256 (digest.ts); without it the object still reads, checked by MD5: logged, not raised. */
   private async recordSha256(file: File, key: string, sha256: string): Promise<void> {
-    const generation = file.metadata.generation;
-    try {
-      if (generation === undefined) throw new Error("the upload reported no generation");
-      const options = { ifGenerationMatch: generation, ifMetagenerationMatch: 1 };
-      await file.setMetadata({ metadata: { [SHA256_METADATA_KEY]: sha256 } }, options);
-    } catch (error) {
-      const reason = gcsError(error, this.target(key)).message;
-      this.log.warn("gcs: could not record the SHA-256 of an upload; it reads checked by MD5", { key, reason });
-    }
+    const failure = await recordSha256(file, sha256);
+    if (failure === undefined) return;
+    const reason = gcsError(failure, this.target(key)).message;
+    this.log.warn("gcs: could not record the SHA-256 of an upload; it reads checked by MD5", { key, reason });
   }
 
   private target(key?: string): GcsTarget {

@@ -14,6 +14,7 @@
  * before the call rejects.
  */
 
+import { createHash, type Hash } from "node:crypto";
 import type { Readable } from "node:stream";
 import {
   AbortMultipartUploadCommand,
@@ -79,8 +80,8 @@ export async function uploadObject(
   const firstPart = first.value;
   if (first.done || firstPart === undefined || firstPart.last) {
     const data = firstPart?.data ?? Buffer.alloc(0);
-    // The whole body is in hand: its SHA-256 goes in with it (hashed on the thread pool, not the event loop).
-    const sha256 = Buffer.from(await crypto.subtle.digest("SHA-256", data)).toString("hex");
+    // The whole body is in hand, and so is its SHA-256: it goes in with it.
+    const sha256 = firstPart?.sha256 ?? createHash("sha256").digest("hex"); // no part: the empty body
     const Metadata = { [SHA256_METADATA_KEY]: sha256 };
     const put = { Bucket, Key, Body: data, ContentLength: data.length, Metadata, ...encryption };
     await client.send(new PutObjectCommand(put), { abortSignal: signal });
@@ -183,6 +184,8 @@ interface Part {
   data: Buffer;
   /** True when the body ended with this part. */
   last: boolean;
+  /** The SHA-256 (hex) of the whole body, on the part of a body that fits in one. */
+  sha256?: string;
 }
 
 /**
@@ -220,7 +223,13 @@ async function* readParts(body: Readable, buffers: PartBuffers, partSize: number
   let current: Buffer | undefined;
   let filled = 0;
   let pending: Buffer | undefined;
+  // Hashed chunk by chunk (never a whole part at once on the event loop) while the body fits in one part.
+  let sha256: Hash | undefined = createHash("sha256");
+  let total = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (total > partSize) sha256 = undefined;
+    sha256?.update(chunk);
     if (collected) {
       if (filled + chunk.length < partSize) {
         collected.push(chunk);
@@ -251,10 +260,11 @@ async function* readParts(body: Readable, buffers: PartBuffers, partSize: number
     }
     recycle?.(chunk);
   }
+  const whole = sha256 ? { sha256: sha256.digest("hex") } : {};
   if (collected) {
-    yield { data: Buffer.concat(collected, filled), last: true };
+    yield { data: Buffer.concat(collected, filled), last: true, ...whole };
     return;
   }
-  if (pending) yield { data: pending, last: filled === 0 };
+  if (pending) yield { data: pending, last: filled === 0, ...(filled === 0 ? whole : {}) };
   if (filled > 0 && current) yield { data: current.subarray(0, filled), last: true };
 }

@@ -148,6 +148,10 @@ describe("content digest", () => {
       expect((await driverFor().stat(key)).sha256).toBe(sha256(data)); // what `multistore stat` shows
       expect(sha256(await collect(await driverFor().get(key)))).toBe(sha256(data));
     }
+    const exact = `${uniquePrefix()}/one-whole-part.bin`; // a body of exactly one part goes through a part buffer
+    const part = bytes(5 * MiB);
+    await driverFor({ partSize: 5 * MiB }).put(exact, streamOf(part));
+    expect(await recorded(exact)).toBe(sha256(part));
   });
 
   it("fails with DATA_LOSS, before the last byte, an object rewritten behind the plugin", async () => {
