@@ -29,8 +29,9 @@ export interface BlockUpload {
 
 /**
  * Stages `body` in blocks and commits them. Memory: at most blocksInFlight
- * blocks (one being filled while the others are staged). A failure or cancel stops every block in flight and commits
- * nothing; destroying the body on abort makes a cancel take effect at once.
+ * blocks (one being filled while the others are staged). A failure or
+ * cancel stops every block in flight and commits nothing; destroying the
+ * body on abort makes a cancel take effect at once.
  */
 export async function uploadBlob(blob: BlockBlobClient, body: Readable, upload: BlockUpload): Promise<void> {
   const { blockBytes, blocksInFlight, signal } = upload;
