@@ -7,12 +7,12 @@
  * known yet. Nothing shows until the commit: staged blocks are invisible,
  * and Azure discards the uncommitted ones.
  */
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { Readable } from "node:stream";
 import type { BlockBlobClient } from "@azure/storage-blob";
-import { recyclerOf } from "../../src/driver.ts";
 import { ResourceExhaustedError } from "../../src/errors.ts";
 import { GiB } from "../../src/units.ts";
+import { PartBuffers, readParts } from "../body-parts.ts";
 import { destroyOnAbort } from "../object-store.ts";
 
 /** A block blob holds at most this many blocks (Azure's limit): 390 GiB at 8 MiB blocks. */
@@ -28,8 +28,9 @@ export interface BlockUpload {
 }
 
 /**
- * Stages `body` in blocks and commits them. Memory: at most blocksInFlight
- * blocks (one being filled while the others are staged). A failure or
+ * Stages `body` in blocks (readParts: reused buffers, the body hashed as it
+ * is read) and commits them. Memory: blocksInFlight + 2 blocks (one being
+ * filled, one held back to mark the last). A failure or
  * cancel stops every block in flight and commits nothing; destroying the
  * body on abort makes a cancel take effect at once.
  */
@@ -39,13 +40,13 @@ export async function uploadBlob(blob: BlockBlobClient, body: Readable, upload: 
   const stopping = new AbortController(); // the first failed block stops the others
   const stop = () => stopping.abort(signal?.reason);
   signal?.addEventListener("abort", stop, { once: true });
-  const free: Buffer[] = [];
+  const buffers = new PartBuffers(blockBytes);
   const inFlight = new Set<Promise<void>>();
   let failure: { error: unknown } | undefined;
   const ids: string[] = [];
   // Equal-length ids (a blob's must be), unique to this upload: another upload's blocks never mix in.
   const prefix = randomUUID();
-  const stage = (block: Buffer, length: number) => {
+  const stage = (block: Buffer) => {
     if (ids.length === MAX_BLOCKS) {
       const most = Math.floor((MAX_BLOCKS * blockBytes) / GiB);
       throw new ResourceExhaustedError(`the artifact is larger than an Azure block blob holds (${most} GiB)`);
@@ -53,9 +54,9 @@ export async function uploadBlob(blob: BlockBlobClient, body: Readable, upload: 
     const id = Buffer.from(`${prefix}-${String(ids.length).padStart(6, "0")}`).toString("base64");
     ids.push(id);
     const staging = blob
-      .stageBlock(id, block.subarray(0, length), length, { abortSignal: stopping.signal })
+      .stageBlock(id, block, block.length, { abortSignal: stopping.signal })
       .then(
-        () => void free.push(block),
+        () => buffers.give(block), // a block that failed may still be read by a retry: never reused
         (error: unknown) => {
           failure ??= { error };
           stopping.abort();
@@ -66,36 +67,18 @@ export async function uploadBlob(blob: BlockBlobClient, body: Readable, upload: 
   };
   try {
     signal?.throwIfAborted();
-    const sha256 = createHash("sha256");
-    const recycle = recyclerOf(body); // a chunk wholly copied goes back to the body (a file's read buffers)
-    let block: Buffer | undefined;
-    let filled = 0;
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      sha256.update(chunk);
-      for (let offset = 0; offset < chunk.length; ) {
-        if (!block) {
-          while (inFlight.size >= blocksInFlight) await Promise.race(inFlight);
-          if (failure) throw failure.error;
-          block = free.pop() ?? Buffer.allocUnsafe(blockBytes);
-        }
-        const take = Math.min(blockBytes - filled, chunk.length - offset);
-        chunk.copy(block, filled, offset, offset + take);
-        filled += take;
-        offset += take;
-        if (filled === blockBytes) {
-          stage(block, filled);
-          block = undefined;
-          filled = 0;
-        }
-      }
-      recycle?.(chunk);
+    let sha256: string | undefined;
+    for await (const part of readParts(body, buffers, blockBytes, "whole")) {
+      if (part.data.length > 0) stage(part.data);
+      sha256 = part.sha256;
+      while (inFlight.size >= blocksInFlight) await Promise.race(inFlight);
+      if (failure) throw failure.error;
     }
-    if (block && filled > 0) stage(block, filled);
     await Promise.all(inFlight);
     if (failure) throw failure.error;
     signal?.throwIfAborted(); // a cancel as the body ended publishes nothing
     await blob.commitBlockList(ids, {
-      metadata: { [AZURE_SHA256_METADATA_KEY]: sha256.digest("hex") },
+      metadata: sha256 ? { [AZURE_SHA256_METADATA_KEY]: sha256 } : {},
       abortSignal: signal,
     });
   } catch (error) {

@@ -14,7 +14,6 @@
  * before the call rejects.
  */
 
-import { createHash, type Hash } from "node:crypto";
 import type { Readable } from "node:stream";
 import {
   AbortMultipartUploadCommand,
@@ -25,9 +24,9 @@ import {
   type S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
-import { recyclerOf } from "../../src/driver.ts";
 import { InvalidConfigError, UnavailableError } from "../../src/errors.ts";
 import { MiB } from "../../src/units.ts";
+import { PartBuffers, readParts } from "../body-parts.ts";
 import { SHA256_METADATA_KEY } from "../content-check.ts";
 import { destroyOnAbort } from "../object-store.ts";
 import type { WriteEncryption } from "./sse.ts";
@@ -73,7 +72,7 @@ export async function uploadObject(
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
   destroyOnAbort(body, signal); // a failed part aborts `signal` too; never undone, a finished body ignores it
   const buffers = new PartBuffers(options.partSize);
-  const parts = readParts(body, buffers, options.partSize);
+  const parts = readParts(body, buffers, options.partSize, "one-part");
 
   const first = await parts.next();
   signal.throwIfAborted();
@@ -81,8 +80,7 @@ export async function uploadObject(
   if (first.done || firstPart === undefined || firstPart.last) {
     const data = firstPart?.data ?? Buffer.alloc(0);
     // The whole body is in hand, and so is its SHA-256: it goes in with it.
-    const sha256 = firstPart?.sha256 ?? createHash("sha256").digest("hex"); // no part: the empty body
-    const Metadata = { [SHA256_METADATA_KEY]: sha256 };
+    const Metadata = firstPart?.sha256 ? { [SHA256_METADATA_KEY]: firstPart.sha256 } : undefined;
     const put = { Bucket, Key, Body: data, ContentLength: data.length, Metadata, ...encryption };
     await client.send(new PutObjectCommand(put), { abortSignal: signal });
     return;
@@ -178,93 +176,4 @@ export async function uploadObject(
 
 function readHeaders(encryption: WriteEncryption) {
   return { SSECustomerAlgorithm: encryption.SSECustomerAlgorithm, SSECustomerKey: encryption.SSECustomerKey };
-}
-
-interface Part {
-  data: Buffer;
-  /** True when the body ended with this part. */
-  last: boolean;
-  /** The SHA-256 (hex) of the whole body, on the part of a body that fits in one. */
-  sha256?: string;
-}
-
-/**
- * Part-sized buffers, reused once their upload is done. Allocating a fresh
- * 16 MiB buffer per part would leave the old ones for V8 to collect when it
- * gets round to it, and memory would grow well past the parts in flight.
- */
-class PartBuffers {
-  private readonly free: Buffer[] = [];
-  private readonly size: number;
-
-  constructor(size: number) {
-    this.size = size;
-  }
-
-  take(): Buffer {
-    return this.free.pop() ?? Buffer.allocUnsafe(this.size);
-  }
-
-  give(buffer: Buffer): void {
-    if (buffer.length === this.size) this.free.push(buffer);
-  }
-}
-
-/**
- * Cuts the body into parts of exactly `partSize` bytes (the last may be
- * shorter), copying into reused buffers. Reading pauses while the caller
- * holds a part, which is what bounds memory: the body is pulled only as fast
- * as parts are sent, and a part's buffer comes back with `buffers.give`.
- */
-async function* readParts(body: Readable, buffers: PartBuffers, partSize: number): AsyncGenerator<Part> {
-  const recycle = recyclerOf(body); // a chunk wholly copied goes back to the body (a file's read buffers)
-  // Until a whole part has arrived the chunks are only collected, so a small object costs its own size, not a part buffer.
-  let collected: Buffer[] | undefined = [];
-  let current: Buffer | undefined;
-  let filled = 0;
-  let pending: Buffer | undefined;
-  // Hashed chunk by chunk (never a whole part at once on the event loop) while the body fits in one part.
-  let sha256: Hash | undefined = createHash("sha256");
-  let total = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (total > partSize) sha256 = undefined;
-    sha256?.update(chunk);
-    if (collected) {
-      if (filled + chunk.length < partSize) {
-        collected.push(chunk);
-        filled += chunk.length;
-        continue;
-      }
-      current = buffers.take();
-      let at = 0;
-      for (const earlier of collected) {
-        at += earlier.copy(current, at);
-        recycle?.(earlier);
-      }
-      collected = undefined;
-    }
-    let offset = 0;
-    while (offset < chunk.length) {
-      current ??= buffers.take();
-      const copied = chunk.copy(current, filled, offset);
-      offset += copied;
-      filled += copied;
-      if (filled === partSize) {
-        // A full part is held back one step so that the final part is marked `last`.
-        if (pending) yield { data: pending, last: false };
-        pending = current;
-        current = undefined;
-        filled = 0;
-      }
-    }
-    recycle?.(chunk);
-  }
-  const whole = sha256 ? { sha256: sha256.digest("hex") } : {};
-  if (collected) {
-    yield { data: Buffer.concat(collected, filled), last: true, ...whole };
-    return;
-  }
-  if (pending) yield { data: pending, last: filled === 0, ...(filled === 0 ? whole : {}) };
-  if (filled > 0 && current) yield { data: current.subarray(0, filled), last: true };
 }
