@@ -50,3 +50,20 @@ export async function writeTree(root: string, files: Record<string, Buffer>): Pr
 export function uniquePrefix(label = "t"): string {
   return `${label}-${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
 }
+
+/**
+ * Reads `stream` to its end or its error, counting the bytes that arrive:
+ * what a consumer that ignores the error would hold. Resolves with the count
+ * and the error, if there was one.
+ */
+export async function readUntilFailure(
+  stream: AsyncIterable<unknown>,
+): Promise<{ delivered: number; error?: unknown }> {
+  let delivered = 0;
+  try {
+    for await (const chunk of stream) delivered += (chunk as Buffer).length;
+    return { delivered };
+  } catch (error) {
+    return { delivered, error };
+  }
+}
