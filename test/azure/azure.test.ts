@@ -6,12 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AzureConfig } from "../../drivers/azure/config.ts";
-import { BLOCK_BYTES, createAzureDriver, isSasToken } from "../../drivers/azure/index.ts";
-import { AZURE_SHA256_METADATA_KEY } from "../../drivers/azure/upload.ts";
+import { createAzureDriver, isSasToken } from "../../drivers/azure/index.ts";
 import type { Driver } from "../../src/driver.ts";
-import { DataLossError, InvalidConfigError, PermissionDeniedError } from "../../src/errors.ts";
-import { MiB } from "../../src/units.ts";
-import { bytes, collect, readUntilFailure, sha256, streamOf, uniquePrefix } from "../helpers/data.ts";
+import { InvalidConfigError, PermissionDeniedError } from "../../src/errors.ts";
+import { streamOf, uniquePrefix } from "../helpers/data.ts";
 import { type AzureFixture, startAzureFixture } from "./fixture.ts";
 
 let azure: AzureFixture;
@@ -99,42 +97,5 @@ describe("credentials", () => {
   it("requires a key Secret unless useSDKCreds is set", () => {
     expect(() => azure.config({ accountKeySecret: undefined })).toThrow(/required unless useSDKCreds is true/);
     expect(() => azure.config({ accountKeySecret: undefined, useSDKCreds: true })).not.toThrow();
-  });
-});
-
-describe("content digest", () => {
-  const recorded = async (key: string) =>
-    (await azure.admin.getBlobClient(key).getProperties()).metadata?.[AZURE_SHA256_METADATA_KEY];
-
-  it("records the SHA-256 of every Save, one block or many, committed with the block list", async () => {
-    for (const size of [0, 1000, BLOCK_BYTES * 2 + 3]) {
-      const key = `${uniquePrefix()}/digested.bin`;
-      const data = bytes(size);
-      await driverFor().put(key, streamOf(data, 1_000_003));
-      expect(await recorded(key)).toBe(sha256(data));
-      expect((await driverFor().stat(key)).sha256).toBe(sha256(data)); // what `multistore stat` shows
-      expect(sha256(await collect(await driverFor().get(key)))).toBe(sha256(data));
-    }
-  });
-
-  it("fails with DATA_LOSS, before the last byte, a blob rewritten behind the plugin", async () => {
-    const key = `${uniquePrefix()}/rewritten.bin`;
-    const data = bytes(3 * MiB);
-    await driverFor().put(key, streamOf(data));
-    const other = bytes(3 * MiB);
-    await azure.admin
-      .getBlockBlobClient(key)
-      .upload(other, other.length, { metadata: { [AZURE_SHA256_METADATA_KEY]: sha256(data) } });
-    const { delivered, error } = await readUntilFailure(await driverFor().get(key));
-    expect(error).toBeInstanceOf(DataLossError);
-    expect(delivered).toBeLessThan(other.length);
-  });
-
-  it("reads a blob written without a digest (by Argo's own driver), unchecked", async () => {
-    const key = `${uniquePrefix()}/by-argo.bin`;
-    const data = bytes(2 * MiB + 1);
-    await azure.admin.getBlockBlobClient(key).uploadData(data);
-    expect(await recorded(key)).toBeUndefined();
-    expect(sha256(await collect(await driverFor().get(key)))).toBe(sha256(data));
   });
 });

@@ -1,5 +1,6 @@
 /** The conformance suite against the azure backend on Azurite, once with the account key and once with a SAS token. */
 import { BLOCK_BYTES, createAzureDriver } from "../../drivers/azure/index.ts";
+import { AZURE_SHA256_METADATA_KEY } from "../../drivers/azure/upload.ts";
 import { startAzureFixture } from "../azure/fixture.ts";
 import { startFaultProxy } from "../helpers/fault-proxy.ts";
 import { proxiedStore } from "./capabilities.ts";
@@ -23,6 +24,14 @@ for (const [label, key] of [
         secrets: azure.secrets,
         configuration: azure.yaml(extra),
         proxied,
+        behind: {
+          recorded: async (name) =>
+            (await azure.admin.getBlobClient(name).getProperties()).metadata?.[AZURE_SHA256_METADATA_KEY],
+          write: async (name, data, sha256) => {
+            const metadata = sha256 ? { [AZURE_SHA256_METADATA_KEY]: sha256 } : undefined;
+            await azure.admin.getBlockBlobClient(name).upload(data, data.length, { metadata });
+          },
+        },
         async teardown() {
           await proxied.close();
           await azure.teardown();
@@ -31,6 +40,7 @@ for (const [label, key] of [
     },
     {
       partBytes: BLOCK_BYTES,
+      digests: {},
       faults: {
         uploadMethod: "PUT",
         retryable: [

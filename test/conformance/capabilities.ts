@@ -29,11 +29,21 @@ export interface FaultPlan {
   verifiesContent: boolean;
 }
 
+/** The store's objects as seen behind the plugin, for the digest group (BackendFixture.behind). */
+export interface StoreBehind {
+  /** The SHA-256 the object's metadata records, if any. */
+  recorded(key: string): Promise<string | undefined>;
+  /** Writes `data` as `key` with the store's own client, recording `sha256` as a Save would, or none. */
+  write(key: string, data: Buffer, sha256?: string): Promise<void>;
+}
+
 /** What a backend declares to the shared groups; every field is optional. */
 export interface Capabilities {
   /** Bytes per upload part (block, chunk): objects are round-tripped at it and a byte either side. */
   partBytes?: number;
   faults?: FaultPlan;
+  /** Saves record the content's SHA-256 and reads check it: every Save, or those of at most `upTo` bytes. */
+  digests?: { upTo?: number };
   /** A streamed upload of `bytes` of unknown length grows the process's RSS by less than `maxGrowthMiB`. */
   memory?: { bytes: number; maxGrowthMiB: number };
 }
@@ -71,11 +81,12 @@ export interface SuiteState {
   server: TestServer;
   configuration: string;
   proxied?: ProxiedStore;
+  behind?: StoreBehind;
 }
 
 /** Registers the groups `capabilities` allows; `current` gives the suite's state once it is set up. */
 export function capabilityCases(capabilities: Capabilities, current: () => SuiteState): void {
-  const { partBytes, faults, memory } = capabilities;
+  const { partBytes, faults, memory, digests } = capabilities;
   /** The proxied store: a backend that declares `faults` must set it up. */
   const proxied = (): ProxiedStore => {
     const store = current().proxied;
@@ -177,6 +188,51 @@ export function capabilityCases(capabilities: Capabilities, current: () => Suite
           expect(error).toBeInstanceOf(DataLossError);
           expect(delivered).toBeLessThan(size); // a consumer that ignores the error still has no whole artifact
         });
+    });
+  }
+
+  if (digests) {
+    describe("content digest", () => {
+      const behind = (): StoreBehind => {
+        const store = current().behind;
+        if (!store) throw new Error("the backend declares digests but its fixture cannot look behind the plugin");
+        return store;
+      };
+      const sizes = [0, 1000, 3 * MiB, ...(partBytes ? [2 * partBytes + 3] : [])].filter(
+        (size) => digests.upTo === undefined || size <= digests.upTo,
+      );
+
+      it.each(sizes)("records the SHA-256 of a Save of %d bytes, which stat shows and reads check", async (size) => {
+        const { driver } = current();
+        const k = key("digested.bin");
+        const data = bytes(size);
+        await driver.put(k, streamOf(data, 1_000_003));
+        expect(await behind().recorded(k)).toBe(sha256(data));
+        expect((await driver.stat(k)).sha256).toBe(sha256(data)); // what `multistore stat` shows
+        expect(sha256(await collect(await driver.get(k)))).toBe(sha256(data));
+      });
+
+      it("fails with DATA_LOSS, before the last byte, an object rewritten behind the plugin", async () => {
+        const { driver } = current();
+        const k = key("rewritten.bin");
+        const data = bytes(3 * MiB);
+        await driver.put(k, streamOf(data));
+        // Other bytes under the digest the plugin recorded: a store's own MD5 would match them, only ours can tell.
+        const other = bytes(3 * MiB);
+        await behind().write(k, other, sha256(data));
+        const { delivered, error } = await readUntilFailure(await driver.get(k));
+        expect(error).toBeInstanceOf(DataLossError);
+        expect(delivered).toBeLessThan(other.length);
+      });
+
+      it("reads an object written without a digest (by Argo's own driver)", async () => {
+        const k = key("by-argo.bin");
+        const data = bytes(2 * MiB + 1);
+        await behind().write(k, data);
+        expect(await behind().recorded(k)).toBeUndefined();
+        expect((await current().driver.stat(k)).sha256).toBeUndefined();
+        expect(sha256(await collect(await current().driver.get(k)))).toBe(sha256(data));
+      });
     });
   }
 

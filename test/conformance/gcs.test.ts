@@ -23,6 +23,16 @@ runConformanceSuite(
       secrets: gcs.secrets,
       configuration: gcs.yaml(),
       proxied,
+      behind: {
+        recorded: async (key) =>
+          (await gcs.admin.bucket(gcs.bucket).file(key).getMetadata())[0].metadata?.["multistore-sha256"] as
+            | string
+            | undefined,
+        write: async (key, data, sha256) => {
+          const metadata = sha256 ? { metadata: { "multistore-sha256": sha256 } } : undefined;
+          await gcs.admin.bucket(gcs.bucket).file(key).save(data, { resumable: false, metadata });
+        },
+      },
       async teardown() {
         await proxied.close();
         await gcs.teardown();
@@ -31,6 +41,7 @@ runConformanceSuite(
   },
   {
     partBytes: CHUNK_BYTES,
+    digests: {},
     faults: {
       uploadMethod: "POST",
       retryable: [

@@ -20,7 +20,7 @@ import { saveFromPath } from "../../src/transfer.ts";
 import { MiB } from "../../src/units.ts";
 import { bytes, collect, failingStream, sha256, streamOf, uniquePrefix, writeTree } from "../helpers/data.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
-import { type Capabilities, capabilityCases, type ProxiedStore } from "./capabilities.ts";
+import { type Capabilities, capabilityCases, type ProxiedStore, type StoreBehind } from "./capabilities.ts";
 
 /** A backend under test: its driver, and the configuration string that selects the same store. */
 export interface BackendFixture {
@@ -30,6 +30,8 @@ export interface BackendFixture {
   secrets?: SecretResolver;
   /** The store behind a fault-injecting proxy: required when the backend declares `faults`. */
   proxied?: ProxiedStore;
+  /** The store as its own client sees it: required when the backend declares `digests`. */
+  behind?: StoreBehind;
   teardown(): Promise<void>;
 }
 
@@ -271,6 +273,7 @@ export function runConformanceSuite(
         server,
         configuration: fixture.configuration,
         ...(fixture.proxied ? { proxied: fixture.proxied } : {}),
+        ...(fixture.behind ? { behind: fixture.behind } : {}),
       }));
     });
 

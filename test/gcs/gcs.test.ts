@@ -9,11 +9,11 @@ import { createVerify } from "node:crypto";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GcsConfig } from "../../drivers/gcs/config.ts";
-import { CHUNK_BYTES, createGcsDriver, quietResponse } from "../../drivers/gcs/index.ts";
+import { createGcsDriver, quietResponse } from "../../drivers/gcs/index.ts";
 import type { Driver } from "../../src/driver.ts";
-import { DataLossError, InvalidConfigError, NotFoundError } from "../../src/errors.ts";
+import { InvalidConfigError, NotFoundError } from "../../src/errors.ts";
 import { MiB } from "../../src/units.ts";
-import { bytes, collect, readUntilFailure, sha256, streamOf, uniquePrefix } from "../helpers/data.ts";
+import { bytes, collect, sha256, streamOf, uniquePrefix } from "../helpers/data.ts";
 import { type FaultProxy, startFaultProxy } from "../helpers/fault-proxy.ts";
 import { type GcsFixture, startGcsFixture } from "./fixture.ts";
 
@@ -94,44 +94,6 @@ describe("uploads", () => {
       name: "AbortError",
     });
     await expect(driverFor().stat(key)).rejects.toBeInstanceOf(NotFoundError);
-  });
-});
-
-describe("content digest", () => {
-  const recorded = async (key: string) =>
-    (await gcs.admin.bucket(gcs.bucket).file(key).getMetadata())[0].metadata?.["multistore-sha256"];
-
-  it("records the SHA-256 of every Save, in one request or resumable", async () => {
-    for (const size of [1000, CHUNK_BYTES + MiB + 3]) {
-      const key = `${uniquePrefix()}/digested.bin`;
-      const data = bytes(size);
-      await driverFor().put(key, streamOf(data, 1_000_003));
-      expect(await recorded(key)).toBe(sha256(data));
-      expect((await driverFor().stat(key)).sha256).toBe(sha256(data)); // what `multistore stat` shows
-    }
-  });
-
-  it("fails with DATA_LOSS, before the last byte, an object rewritten behind the plugin", async () => {
-    const key = `${uniquePrefix()}/rewritten.bin`;
-    const data = bytes(3 * MiB);
-    await driverFor().put(key, streamOf(data));
-    // Other bytes under the digest the plugin recorded (GCS's own MD5 matches them: only ours can tell).
-    const other = bytes(3 * MiB);
-    await gcs.admin
-      .bucket(gcs.bucket)
-      .file(key)
-      .save(other, { resumable: false, metadata: { metadata: { "multistore-sha256": sha256(data) } } });
-    const { delivered, error } = await readUntilFailure(await driverFor().get(key));
-    expect(error).toBeInstanceOf(DataLossError);
-    expect(delivered).toBeLessThan(other.length);
-  });
-
-  it("reads an object written without a digest (by Argo's own driver), checked by GCS's MD5", async () => {
-    const key = `${uniquePrefix()}/by-argo.bin`;
-    const data = bytes(2 * MiB + 1);
-    await gcs.admin.bucket(gcs.bucket).file(key).save(data, { resumable: false });
-    expect(await recorded(key)).toBeUndefined();
-    expect(sha256(await collect(await driverFor().get(key)))).toBe(sha256(data));
   });
 });
 
