@@ -6,8 +6,9 @@
 
 import type { Readable } from "node:stream";
 import { GetObjectCommand, type GetObjectCommandInput, type S3Client } from "@aws-sdk/client-s3";
-import { checkedBody, damagedObject, recordedSha256 } from "../content-check.ts";
+import { checkedBody, damagedObject, recordedSha256, type StoredDigest } from "../content-check.ts";
 import { resumableRead } from "../resumable-read.ts";
+import { isMultipartEtag, taggedDigest } from "./digest.ts";
 
 export interface DownloadOptions {
   maxRetries: number;
@@ -19,8 +20,9 @@ export interface DownloadOptions {
 
 /**
  * Opens `input` for reading; resolves once the first response's headers have
- * arrived. An object our Save gave a SHA-256 (in its metadata) is checked
- * against it; others (multipart uploads, Argo's own) read unchecked.
+ * arrived. An object our Save gave a SHA-256 (in its metadata, or for a
+ * multipart upload in a tag: digest.ts) is checked against it; others
+ * (Argo's own) read unchecked.
  */
 export async function openDownload(
   client: S3Client,
@@ -39,6 +41,23 @@ export async function openDownload(
       return next.Body as Readable;
     },
   });
-  const digest = recordedSha256(first.Metadata);
+  const digest = await recordedDigest(client, input, first, options.signal).catch((error: unknown) => {
+    body.destroy();
+    throw error;
+  });
   return digest ? checkedBody(body, digest, (actual) => damagedObject(options.where, digest, actual)) : body;
+}
+
+/** The SHA-256 recorded for the object a GetObject (or HeadObject) answered with, if any. */
+export async function recordedDigest(
+  client: S3Client,
+  input: { Bucket?: string; Key?: string },
+  response: { Metadata?: Record<string, string>; ETag?: string; VersionId?: string; TagCount?: number },
+  signal?: AbortSignal,
+): Promise<StoredDigest | undefined> {
+  const inMetadata = recordedSha256(response.Metadata);
+  if (inMetadata || !isMultipartEtag(response.ETag) || response.TagCount === 0) return inMetadata;
+  const object = { Bucket: input.Bucket ?? "", Key: input.Key ?? "", VersionId: response.VersionId };
+  const value = await taggedDigest(client, { ...object, ETag: response.ETag as string }, signal);
+  return value ? { algorithm: "sha256", value, encoding: "hex" } : undefined;
 }

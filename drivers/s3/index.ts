@@ -20,13 +20,13 @@ import {
 import { UntilFailure } from "../../src/concurrency.ts";
 import type { Driver, DriverDeps, ObjectInfo, TransferOptions } from "../../src/driver.ts";
 import { NotFoundError } from "../../src/errors.ts";
+import { type Logger, silentLogger } from "../../src/log.ts";
 import type { SecretResolver } from "../../src/secrets.ts";
 import { MiB } from "../../src/units.ts";
-import { sha256Field } from "../content-check.ts";
 import { prefixFolder, storedName } from "../object-store.ts";
 import { createS3Client, DEFAULT_MAX_RETRIES, endpointUrl } from "./client.ts";
 import type { S3Config } from "./config.ts";
-import { openDownload } from "./download.ts";
+import { openDownload, recordedDigest } from "./download.ts";
 import { missingBucket, type S3Target, s3Error } from "./errors.ts";
 import { Encryption } from "./sse.ts";
 import { partSizeFor, uploadObject } from "./upload.ts";
@@ -38,8 +38,8 @@ const PART_QUEUE = 4;
 /** DeleteObjects takes at most this many keys per request. */
 const DELETE_BATCH = 1000;
 
-export function createS3Driver(config: S3Config, deps: Pick<DriverDeps, "secrets">): Driver {
-  return new S3Driver(config, deps.secrets.forNamespace(config.secretsNamespace));
+export function createS3Driver(config: S3Config, deps: Pick<DriverDeps, "secrets"> & Partial<DriverDeps>): Driver {
+  return new S3Driver(config, deps.secrets.forNamespace(config.secretsNamespace), deps.log ?? silentLogger);
 }
 
 class S3Driver implements Driver {
@@ -49,18 +49,20 @@ class S3Driver implements Driver {
   private readonly endpoint: string;
   private readonly encryption: Encryption;
   private readonly secrets: SecretResolver;
+  private readonly log: Logger;
   /** Built on first use; dropped if building failed (a CA Secret not there yet), so the next call tries again. */
   private readonly client = new UntilFailure(() => createS3Client(this.config, this.secrets));
   /** The bucket made sure of once (createBucketIfNotPresent); tried again on the next write after a failure. */
   private readonly bucketReady = new UntilFailure((client: S3Client) => this.createBucketIfMissing(client));
 
-  constructor(config: S3Config, secrets: SecretResolver) {
+  constructor(config: S3Config, secrets: SecretResolver, log: Logger) {
     this.config = config;
     this.bucket = config.bucket;
     this.prefix = prefixFolder(config.keyPrefix);
     this.endpoint = endpointUrl(config).host;
     this.encryption = new Encryption(config, secrets);
     this.secrets = secrets;
+    this.log = log;
   }
 
   async get(key: string, options: TransferOptions = {}): Promise<Readable> {
@@ -87,6 +89,7 @@ class S3Driver implements Driver {
           queueSize: PART_QUEUE,
           checksums: this.config.requestChecksumCalculation === "WHEN_SUPPORTED",
           signal: options.signal,
+          log: this.log,
         });
       });
     } catch (error) {
@@ -98,10 +101,17 @@ class S3Driver implements Driver {
   async stat(key: string): Promise<ObjectInfo> {
     const objectKey = this.objectKey(key);
     return this.call(key, async (client) => {
+      const input = { Bucket: this.bucket, Key: objectKey };
       const head = await client.send(
-        new HeadObjectCommand({ Bucket: this.bucket, Key: objectKey, ...(await this.encryption.forRead(objectKey)) }),
+        new HeadObjectCommand({ ...input, ...(await this.encryption.forRead(objectKey)) }),
       );
-      return { key, size: head.ContentLength ?? 0, modified: head.LastModified, ...sha256Field(head.Metadata) };
+      const digest = await recordedDigest(client, input, head);
+      return {
+        key,
+        size: head.ContentLength ?? 0,
+        modified: head.LastModified,
+        ...(digest ? { sha256: digest.value } : {}),
+      };
     });
   }
 

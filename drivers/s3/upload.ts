@@ -25,10 +25,12 @@ import {
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { InvalidConfigError, UnavailableError } from "../../src/errors.ts";
+import type { Logger } from "../../src/log.ts";
 import { MiB } from "../../src/units.ts";
 import { PartBuffers, readParts } from "../body-parts.ts";
 import { SHA256_METADATA_KEY } from "../content-check.ts";
 import { destroyOnAbort } from "../object-store.ts";
+import { tagDigest } from "./digest.ts";
 import type { WriteEncryption } from "./sse.ts";
 
 /** S3's limits on multipart uploads. */
@@ -49,6 +51,8 @@ export interface UploadOptions {
   /** Adds CRC32 flexible checksums to every part (requestChecksumCalculation: WHEN_SUPPORTED). */
   checksums: boolean;
   signal?: AbortSignal;
+  /** Where a digest that could not be recorded is reported. */
+  log: Logger;
 }
 
 /**
@@ -72,7 +76,7 @@ export async function uploadObject(
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
   destroyOnAbort(body, signal); // a failed part aborts `signal` too; never undone, a finished body ignores it
   const buffers = new PartBuffers(options.partSize);
-  const parts = readParts(body, buffers, options.partSize, "one-part");
+  const parts = readParts(body, buffers, options.partSize, "whole");
 
   const first = await parts.next();
   signal.throwIfAborted();
@@ -131,6 +135,8 @@ export async function uploadObject(
     inFlight.add(task);
   };
 
+  let sha256: string | undefined;
+  let completedAs: { ETag?: string; VersionId?: string } | undefined;
   try {
     let partNumber = 1;
     sendPart(partNumber, firstPart.data);
@@ -143,13 +149,14 @@ export async function uploadObject(
         );
       }
       sendPart(partNumber, part.data);
+      sha256 = part.sha256;
       while (inFlight.size >= options.queueSize) await Promise.race(inFlight);
     }
     await Promise.all(inFlight);
     if (failure) throw failure.error;
     signal.throwIfAborted(); // the last moment a cancel can still leave nothing behind
     completed.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
-    await client.send(
+    completedAs = await client.send(
       new CompleteMultipartUploadCommand({
         Bucket,
         Key,
@@ -171,6 +178,15 @@ export async function uploadObject(
       })
       .catch(() => {}); // the store's lifecycle rule for incomplete uploads is the backstop
     throw failure.error;
+  }
+  // Stored: from here on nothing may fail the Save. The digest goes in a tag (digest.ts says why).
+  if (sha256 && completedAs?.ETag) {
+    await tagDigest(
+      client,
+      { Bucket, Key, VersionId: completedAs.VersionId, ETag: completedAs.ETag },
+      sha256,
+      options.log,
+    );
   }
 }
 

@@ -40,7 +40,7 @@ for (const [label, key] of [
     },
     {
       partBytes: BLOCK_BYTES,
-      digests: {},
+      digests: true,
       faults: {
         uploadMethod: "PUT",
         retryable: [

@@ -42,8 +42,8 @@ export interface Capabilities {
   /** Bytes per upload part (block, chunk): objects are round-tripped at it and a byte either side. */
   partBytes?: number;
   faults?: FaultPlan;
-  /** Saves record the content's SHA-256 and reads check it: every Save, or those of at most `upTo` bytes. */
-  digests?: { upTo?: number };
+  /** Every Save records the content's SHA-256, and reads check it. */
+  digests?: boolean;
   /** A streamed upload of `bytes` of unknown length grows the process's RSS by less than `maxGrowthMiB`. */
   memory?: { bytes: number; maxGrowthMiB: number };
 }
@@ -198,9 +198,7 @@ export function capabilityCases(capabilities: Capabilities, current: () => Suite
         if (!store) throw new Error("the backend declares digests but its fixture cannot look behind the plugin");
         return store;
       };
-      const sizes = [0, 1000, 3 * MiB, ...(partBytes ? [2 * partBytes + 3] : [])].filter(
-        (size) => digests.upTo === undefined || size <= digests.upTo,
-      );
+      const sizes = [0, 1000, 3 * MiB, ...(partBytes ? [2 * partBytes + 3] : [])];
 
       it.each(sizes)("records the SHA-256 of a Save of %d bytes, which stat shows and reads check", async (size) => {
         const { driver } = current();

@@ -41,7 +41,7 @@ runConformanceSuite(
   },
   {
     partBytes: CHUNK_BYTES,
-    digests: {},
+    digests: true,
     faults: {
       uploadMethod: "POST",
       retryable: [
