@@ -43,8 +43,13 @@ export interface ShardHeader {
   blockSize: number;
   /** Which shard of each block this file holds: 0..k-1 data, k..k+m-1 parity. */
   index: number;
-  /** HighwayHash-256 of the whole object, hex. */
+  /** HighwayHash-256 of the whole object, hex: what every read checks. */
   digest: string;
+  /**
+   * SHA-256 of the whole object, hex: the digest every backend records
+   * (src/unchanged.ts compares it). Absent in objects written before it was.
+   */
+  sha256?: string;
 }
 
 export function encodeHeader(header: ShardHeader): Buffer {
@@ -82,6 +87,7 @@ export function headerFits(key: string): boolean {
     blockSize: 16 * MiB,
     index: 29,
     digest: "f".repeat(64),
+    sha256: "f".repeat(64),
   };
   const json = JSON.stringify(widest);
   return Buffer.byteLength(`${MAGIC}${json}\n${"f".repeat(64)}\n`) <= HEADER_BYTES;

@@ -176,7 +176,8 @@ export function createLocalDriver(
         throw foldFsError(error, key);
       });
       await object.close();
-      return { key, size: object.header.size, modified: new Date(object.header.mtime) };
+      const { size, mtime, sha256 } = object.header;
+      return { key, size, modified: new Date(mtime), ...(sha256 ? { sha256 } : {}) };
     },
 
     async *list(prefix: string): AsyncIterable<ObjectInfo> {

@@ -16,7 +16,7 @@
  * than every version already there, so the last commit wins whatever the
  * clocks of the pods that wrote them say.
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { constants } from "node:fs";
 import { type FileHandle, open, utimes } from "node:fs/promises";
 import { addAbortSignal, type Readable } from "node:stream";
@@ -114,8 +114,8 @@ export class StagedObject {
   private readonly drives: DriveSet;
   private readonly layout: Layout;
   private readonly uuid: string;
-  /** The content's HighwayHash-256, hex. */
-  private readonly digest: string;
+  /** The content's HighwayHash-256 (what reads check) and SHA-256 (what stat shows), hex. */
+  private readonly digests: Pick<ShardHeader, "digest" | "sha256">;
   /** Shard indices whose drive failed while staging, with why. */
   private readonly failures: ReadonlyMap<number, string> | undefined;
 
@@ -125,7 +125,7 @@ export class StagedObject {
     key: string,
     uuid: string,
     size: number,
-    digest: string,
+    digests: Pick<ShardHeader, "digest" | "sha256">,
     failures?: ReadonlyMap<number, string>,
   ) {
     this.drives = drives;
@@ -133,7 +133,7 @@ export class StagedObject {
     this.key = key;
     this.uuid = uuid;
     this.size = size;
-    this.digest = digest;
+    this.digests = digests;
     this.failures = failures;
   }
 
@@ -159,7 +159,7 @@ export class StagedObject {
           dataShards: layout.dataShards,
           parityShards: layout.parityShards,
           blockSize: layout.blockSize,
-          digest: this.digest,
+          ...this.digests,
         };
         await onEachLive(targets, async (t) => {
           const handle = await open(t.temp, constants.O_WRONLY | constants.O_NOFOLLOW);
@@ -209,6 +209,7 @@ export async function stageObject(
   const requireQuorum = (step: string) => requireQuorumOf(targets, layout, key, step);
 
   const digest = contentHasher();
+  const sha256 = createHash("sha256");
   let size = 0;
   try {
     await Promise.all(
@@ -254,6 +255,7 @@ export async function stageObject(
     const recycle = recyclerOf(body);
     for await (const chunk of source as AsyncIterable<Buffer>) {
       digest.update(chunk);
+      sha256.update(chunk);
       size += chunk.length;
       for (let offset = 0; offset < chunk.length; ) {
         const take = Math.min(blockSize - filled, chunk.length - offset);
@@ -289,5 +291,6 @@ export async function stageObject(
     throw error;
   }
   const failures = new Map(targets.flatMap((t) => (t.failure ? [[t.index, t.failure] as const] : [])));
-  return new StagedObject(drives, layout, key, uuid, size, digest.digest(), failures.size > 0 ? failures : undefined);
+  const digests = { digest: digest.digest(), sha256: sha256.digest("hex") };
+  return new StagedObject(drives, layout, key, uuid, size, digests, failures.size > 0 ? failures : undefined);
 }
