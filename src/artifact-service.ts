@@ -45,9 +45,12 @@ export function createArtifactService(
     Save: rpc.unary(
       "Save",
       async (request, ctx) => {
-        const { driver, key } = ctx.locate(request.output_artifact);
+        const { driver, key, skipUnchanged } = ctx.locate(request.output_artifact);
         const source = requirePath(request.path, "Save path");
-        Object.assign(ctx.fields, await saveFromPath(driver, key, source, paths, ctx.signal));
+        Object.assign(
+          ctx.fields,
+          await saveFromPath(driver, key, source, paths, { signal: ctx.signal, skipUnchanged }),
+        );
         return { success: true };
       },
       failed,

@@ -115,6 +115,20 @@ export const backends = {
 /** A configuration that parsed and validated, for the backend it names. */
 export interface ParsedConfiguration extends ValidConfiguration {
   backend: string;
+  /** Whether a Save skips files the store already holds byte for byte (src/unchanged.ts). */
+  skipUnchanged: boolean;
+}
+
+/**
+ * Fields every backend takes beside its own, which concern the service
+ * rather than the driver: taken out before the backend's schema sees the rest.
+ */
+function takeServiceFields(value: unknown, root: string): { rest: unknown; skipUnchanged: boolean } {
+  if (value === null || typeof value !== "object" || Array.isArray(value) || !("skipUnchanged" in value))
+    return { rest: value, skipUnchanged: true };
+  const { skipUnchanged, ...rest } = value as Record<string, unknown>;
+  if (typeof skipUnchanged !== "boolean") throw new InvalidConfigError(`${root}.skipUnchanged: expected true or false`);
+  return { rest, skipUnchanged };
 }
 
 /** Parses and validates a configuration string; throws InvalidConfigError naming the field. */
@@ -136,7 +150,8 @@ export function parseConfiguration(
   const name = keys[0] as string;
   const chosen = known[name];
   if (!chosen) throw new InvalidConfigError(`unknown backend '${name}': expected one of ${names}`);
-  return { backend: name, ...chosen.validate((value as Record<string, unknown>)[name], name) };
+  const { rest, skipUnchanged } = takeServiceFields((value as Record<string, unknown>)[name], name);
+  return { backend: name, skipUnchanged, ...chosen.validate(rest, name) };
 }
 
 /** Characters of configuration text the parse cache keeps at most (each one at most 64 KiB). */
@@ -146,6 +161,7 @@ const PARSE_CACHE_BYTES = 4 * MiB;
 export interface DriverLease {
   driver: Driver;
   backend: string;
+  skipUnchanged: boolean;
   release(): void;
 }
 
@@ -176,7 +192,7 @@ export class DriverRegistry {
 
   /** Resolves a configuration string to a driver for the duration of one call. */
   acquire(configuration: string): DriverLease {
-    const { backend: name, create, id } = this.parse(configuration);
+    const { backend: name, create, id, skipUnchanged } = this.parse(configuration);
     let entry = this.drivers.get(id);
     if (entry) {
       this.drivers.delete(id); // re-insert: most recently used goes last
@@ -191,6 +207,7 @@ export class DriverRegistry {
     return {
       driver: leased.driver,
       backend: name,
+      skipUnchanged,
       release: () => {
         if (released) return;
         released = true;

@@ -46,20 +46,25 @@ export class CallContext {
   }
 
   /** The driver and normalised key of an artifact from a request. */
-  locate(artifact: Artifact__Output | null | undefined): { driver: Driver; key: string } {
+  locate(artifact: Artifact__Output | null | undefined): { driver: Driver; key: string; skipUnchanged: boolean } {
     const plugin = this.pluginOf(artifact);
     this.fields["key"] = clip(plugin.key);
     const key = normaliseKey(plugin.key);
-    return { driver: this.driverOf(artifact), key };
+    const lease = this.lease(artifact);
+    return { driver: lease.driver, key, skipUnchanged: lease.skipUnchanged };
   }
 
   /** The driver an artifact's configuration selects, for calls that need no key. */
   driverOf(artifact: Artifact__Output | null | undefined): Driver {
+    return this.lease(artifact).driver;
+  }
+
+  private lease(artifact: Artifact__Output | null | undefined): DriverLease {
     const plugin = this.pluginOf(artifact);
     const lease = this.registry.acquire(plugin.configuration);
     this.leases.push(lease);
     this.fields["backend"] = lease.backend;
-    return lease.driver;
+    return lease;
   }
 
   private pluginOf(artifact: Artifact__Output | null | undefined): NonNullable<Artifact__Output["plugin"]> {

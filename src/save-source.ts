@@ -15,6 +15,7 @@ import { type FileHandle, lstat, opendir } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { RECYCLE } from "./driver.ts";
 import { errnoCode, InvalidRequestError, PermissionDeniedError } from "./errors.ts";
+import { sha256OfFile } from "./file-digest.ts";
 import { MAX_KEY_BYTES } from "./keys.ts";
 import { inside, localFsError, openFolder, openRegularFile, type PathPolicy } from "./local-paths.ts";
 import { clip } from "./text.ts";
@@ -30,6 +31,11 @@ export interface SourceFile {
   size: number;
   /** The file's bytes, failing if the file does not hold exactly `size` of them. Closes the file at its end. */
   stream(): Readable;
+  /**
+   * The SHA-256 (hex) of its bytes, hashed off the event loop, or undefined
+   * if it no longer holds `size` bytes. Only before `stream()`, which closes it.
+   */
+  sha256(signal?: AbortSignal): Promise<string | undefined>;
   /** Closes the file (whether or not it was streamed); safe to call twice. */
   close(): Promise<void>;
 }
@@ -140,6 +146,10 @@ function sourceFile(handle: FileHandle, size: number, relative: string, what: st
       });
       return Object.assign(stream, { [RECYCLE]: (chunk: Buffer) => buffers.give(chunk) });
     },
+    sha256: (signal) =>
+      sha256OfFile(handle, size, signal).catch((error: unknown) => {
+        throw signal?.aborted ? error : localFsError(error, `cannot read ${what}`);
+      }),
     close,
   };
 }

@@ -14,6 +14,7 @@ import { type LoadTarget, openLoadTarget } from "./load-target.ts";
 import { localFsError, type PathPolicy } from "./local-paths.ts";
 import { openSaveSource, type SourceFile } from "./save-source.ts";
 import { clip } from "./text.ts";
+import { isUnchanged, storedByStat, storedUnder } from "./unchanged.ts";
 import { MiB } from "./units.ts";
 
 /** Files moved at once within one directory artifact: enough to hide per-object latency. */
@@ -25,6 +26,17 @@ const IO_CHUNK = MiB;
 export interface TransferStats {
   objects: number;
   bytes: number;
+}
+
+/** What a Save stored: `objects` files of `bytes` in all, of which `unchanged` were already stored and not sent. */
+export interface SaveStats extends TransferStats {
+  unchanged: number;
+}
+
+export interface SaveOptions {
+  signal?: AbortSignal;
+  /** Skip files the store already holds byte for byte (src/unchanged.ts); default true. */
+  skipUnchanged?: boolean;
 }
 
 /**
@@ -143,7 +155,8 @@ async function loadInto(driver: Driver, key: string, target: LoadTarget, signal?
  * Stores the file or folder at `source` (openSaveSource: inside the folders
  * `paths` allows, never leaving the tree) as the artifact `key`: a file as
  * one object, a folder as one object per regular file at `key/<relative
- * path>`. Links and special files inside a folder are skipped.
+ * path>`. Links and special files inside a folder are skipped. A file the
+ * store already holds byte for byte is not sent again (src/unchanged.ts).
  *
  * A folder Save that fails or is cancelled deletes nothing: every object
  * that was under `key/` still exists, each either as it was or as the
@@ -159,18 +172,22 @@ export async function saveFromPath(
   key: string,
   source: string,
   paths: PathPolicy,
-  signal?: AbortSignal,
-): Promise<TransferStats> {
+  options: SaveOptions = {},
+): Promise<SaveStats> {
+  const { signal, skipUnchanged = true } = options;
   const opened = await openSaveSource(source, paths);
   if (opened.kind === "file") {
+    const stats: SaveStats = { objects: 1, bytes: opened.file.size, unchanged: 0 };
     try {
-      await driver.put(key, opened.file.stream(), { signal, size: opened.file.size });
+      if (skipUnchanged && (await isUnchanged(storedByStat(driver), key, opened.file, signal))) stats.unchanged = 1;
+      else await driver.put(key, opened.file.stream(), { signal, size: opened.file.size });
     } finally {
       await opened.file.close();
     }
-    return { objects: 1, bytes: opened.file.size };
+    return stats;
   }
-  const stats: TransferStats = { objects: 0, bytes: 0 };
+  const stats: SaveStats = { objects: 0, bytes: 0, unchanged: 0 };
+  const stored = skipUnchanged ? await storedUnder(driver, directoryPrefix(key), signal) : undefined;
   const staged = isStaging(driver) ? driver.stage() : undefined;
   const target = staged ?? driver;
   const unsent = new Set<SourceFile>(); // opened by the walk, not yet handed to a put
@@ -186,8 +203,10 @@ export async function saveFromPath(
       DIRECTORY_CONCURRENCY,
       async (file, taskSignal) => {
         unsent.delete(file);
+        const fileKey = childKey(key, file.relative);
         try {
-          await target.put(childKey(key, file.relative), file.stream(), { signal: taskSignal, size: file.size });
+          if (stored && (await isUnchanged(stored, fileKey, file, taskSignal))) stats.unchanged++;
+          else await target.put(fileKey, file.stream(), { signal: taskSignal, size: file.size });
         } finally {
           await file.close();
         }

@@ -19,8 +19,10 @@ import type { SecretResolver } from "../../src/secrets.ts";
 import { saveFromPath } from "../../src/transfer.ts";
 import { MiB } from "../../src/units.ts";
 import { bytes, collect, failingStream, sha256, streamOf, uniquePrefix, writeTree } from "../helpers/data.ts";
+import { withPutHook } from "../helpers/intercept.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { type Capabilities, capabilityCases, type ProxiedStore, type StoreBehind } from "./capabilities.ts";
+import { unchangedCases } from "./unchanged.ts";
 
 /** A backend under test: its driver, and the configuration string that selects the same store. */
 export interface BackendFixture {
@@ -218,37 +220,14 @@ export function runConformanceSuite(
             if (how === "is cancelled") controller.abort(new Error("cancelled"));
             else throw new Error("the disk died");
           };
-          const stager = isStaging(driver) ? driver : undefined;
-          const flaky: Driver = Object.assign(
-            Object.create(driver) as Driver,
-            {
-              put: async (...args: Parameters<Driver["put"]>) => {
-                faultAt(args[0]);
-                return driver.put(...args);
-              },
-            },
-            stager
-              ? {
-                  stage: () => {
-                    const staged = stager.stage();
-                    return {
-                      ...staged,
-                      put: async (...args: Parameters<Driver["put"]>) => {
-                        faultAt(args[0]);
-                        return staged.put(...args);
-                      },
-                    };
-                  },
-                }
-              : {},
-          );
-          await expect(saveFromPath(flaky, k, v2, paths, controller.signal)).rejects.toThrow();
+          const flaky = withPutHook(driver, faultAt);
+          await expect(saveFromPath(flaky, k, v2, paths, { signal: controller.signal })).rejects.toThrow();
           const listed = new Map<string, string>();
           for await (const o of driver.list(`${k}/`))
             listed.set(o.key.slice(k.length + 1), (await collect(await driver.get(o.key))).toString());
           for (const n of names) expect([`v1 ${n}`, `v2 ${n}`]).toContain(listed.get(n)); // nothing missing, nothing partial
           for (const [n, content] of listed) if (!names.includes(n)) expect(content).toBe(`v2 ${n}`); // new files stay whole
-          if (stager) {
+          if (isStaging(driver)) {
             // A store that stages a directory publishes none of it: the previous version, exactly.
             expect(Object.fromEntries(listed)).toEqual(Object.fromEntries(names.map((n) => [n, `v1 ${n}`])));
           }
@@ -276,6 +255,8 @@ export function runConformanceSuite(
         ...(fixture.behind ? { behind: fixture.behind } : {}),
       }));
     });
+
+    unchangedCases(() => ({ driver, scratch, paths }));
 
     describe("through the gRPC server", () => {
       const key = (name: string) => `${uniquePrefix()}/${name}`;

@@ -1,0 +1,149 @@
+/**
+ * The SHA-256 of an open file, hashed off the event loop: SHA-256 costs
+ * about 1 CPU-second per GiB here (notes/performance.md), which on the
+ * event loop would stall every other call for that long. A worker thread
+ * reads the file itself through its descriptor (descriptors belong to the
+ * process, so no byte crosses between threads) with positional reads that
+ * leave the caller's handle as it was. Small files are hashed in place:
+ * a worker round trip costs more than they do.
+ *
+ * The caller keeps the file open until the promise settles; a cancel makes
+ * the worker stop at its next read, and the promise waits for that, so the
+ * descriptor is never read after it is closed (and perhaps reused).
+ */
+import { createHash } from "node:crypto";
+import type { FileHandle } from "node:fs/promises";
+import { Worker } from "node:worker_threads";
+import { MiB } from "./units.ts";
+
+/** Files up to this size are hashed on the event loop (about a millisecond). */
+const IN_PLACE_BYTES = MiB;
+/** Workers hashing at once; more files wait for one. */
+const WORKERS = 2;
+
+/** The worker: `{ fd, size, cancel }` in, the hex digest out, or null if the file is not `size` bytes long. */
+const WORKER_SOURCE = `
+const { parentPort } = require("node:worker_threads");
+const { readSync } = require("node:fs");
+const { createHash } = require("node:crypto");
+const buffer = Buffer.allocUnsafe(4 * 1024 * 1024);
+parentPort.on("message", ({ fd, size, cancel }) => {
+  try {
+    const hash = createHash("sha256");
+    let position = 0;
+    while (position < size) {
+      if (Atomics.load(cancel, 0) !== 0) return parentPort.postMessage({ cancelled: true });
+      const read = readSync(fd, buffer, 0, Math.min(buffer.length, size - position), position);
+      if (read === 0) return parentPort.postMessage({ digest: null });
+      hash.update(buffer.subarray(0, read));
+      position += read;
+    }
+    const grew = readSync(fd, buffer, 0, 1, position) > 0;
+    parentPort.postMessage({ digest: grew ? null : hash.digest("hex") });
+  } catch (error) {
+    parentPort.postMessage({ error: { message: String(error && error.message), code: error && error.code } });
+  }
+});
+`;
+
+interface Reply {
+  digest?: string | null;
+  /** Stopped by the caller's cancel: the signal's reason is the outcome. */
+  cancelled?: boolean;
+  error?: { message: string; code?: string };
+}
+
+/**
+ * The SHA-256 (hex) of the `size` bytes of `handle`, or undefined when the
+ * file does not hold exactly that many (it changed since it was opened).
+ * Rejects with the read's error, or with the signal's reason once the
+ * worker has stopped reading.
+ */
+export async function sha256OfFile(
+  handle: FileHandle,
+  size: number,
+  signal?: AbortSignal,
+): Promise<string | undefined> {
+  signal?.throwIfAborted();
+  if (size <= IN_PLACE_BYTES) {
+    const buffer = Buffer.allocUnsafe(size + 1);
+    let read = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, read, buffer.length - read, read);
+      if (bytesRead === 0 || read + bytesRead > size) {
+        read += bytesRead;
+        break;
+      }
+      read += bytesRead;
+    }
+    return read === size ? createHash("sha256").update(buffer.subarray(0, size)).digest("hex") : undefined;
+  }
+  const reply = await pool.run(handle.fd, size, signal);
+  if (reply.error) throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
+  signal?.throwIfAborted(); // cancelled, or as the last bytes were hashed
+  return reply.digest ?? undefined;
+}
+
+/** A few workers, started on first use and not keeping the process alive while idle. */
+class HashPool {
+  private readonly idle: Worker[] = [];
+  private started = 0;
+  private readonly waiting: Array<(worker: Worker) => void> = [];
+
+  async run(fd: number, size: number, signal?: AbortSignal): Promise<Reply> {
+    const worker = await this.take();
+    const cancel = new Int32Array(new SharedArrayBuffer(4));
+    const onAbort = () => Atomics.store(cancel, 0, 1);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    if (signal?.aborted) onAbort(); // while waiting for a worker
+    try {
+      const reply = await new Promise<Reply>((resolve, reject) => {
+        const onMessage = (answer: Reply) => {
+          worker.off("error", onError);
+          resolve(answer);
+        };
+        const onError = (error: Error) => {
+          worker.off("message", onMessage);
+          reject(error);
+        };
+        worker.once("message", onMessage);
+        worker.once("error", onError);
+        worker.ref();
+        worker.postMessage({ fd, size, cancel });
+      });
+      this.give(worker);
+      return reply;
+    } catch (error) {
+      // A worker that failed (out of memory) is not used again; a waiting call gets a new one.
+      void worker.terminate();
+      this.started--;
+      const next = this.waiting.shift();
+      if (next) void this.take().then(next);
+      throw error;
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  private take(): Promise<Worker> {
+    const ready = this.idle.pop();
+    if (ready) return Promise.resolve(ready);
+    if (this.started < WORKERS) {
+      this.started++;
+      return Promise.resolve(new Worker(WORKER_SOURCE, { eval: true }));
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private give(worker: Worker): void {
+    const next = this.waiting.shift();
+    if (next) {
+      next(worker);
+      return;
+    }
+    worker.unref();
+    this.idle.push(worker);
+  }
+}
+
+const pool = new HashPool();
