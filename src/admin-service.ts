@@ -1,16 +1,21 @@
 /**
  * Our own `multistore.v1.Admin` service, on the same socket as Argo's: what
- * the CLI needs and Argo's protocol cannot ask (an object's size, healing).
+ * the CLI needs and Argo's protocol cannot ask (an object's size and
+ * digest, healing, verifying, copying between stores).
  */
+import { type CopyEvent, copyObjects } from "./copy.ts";
 import { type HealResult, isHealing } from "./driver.ts";
 import { NotFoundError, UnimplementedError } from "./errors.ts";
+import { writeMessage } from "./frames.ts";
 import type { AdminHandlers } from "./generated/multistore/v1/Admin.ts";
+import type { CopyEvent as CopyEventMessage } from "./generated/multistore/v1/CopyEvent.ts";
 import type { HealedObject } from "./generated/multistore/v1/HealedObject.ts";
 import { directoryPrefix } from "./keys.ts";
 import type { Logger } from "./log.ts";
 import type { DriverRegistry } from "./registry.ts";
 import { RpcAdapter } from "./rpc.ts";
 import { resolveArtifact } from "./transfer.ts";
+import { verifyObjects } from "./verify.ts";
 
 const healedObject = (r: HealResult): HealedObject => ({
   key: r.key,
@@ -91,5 +96,51 @@ export function createAdminService(registry: DriverRegistry, log: Logger): Admin
       },
       (error) => ({ error }),
     ),
+
+    Verify: rpc.serverStream(
+      "Verify",
+      async (call, ctx) => {
+        const { driver, key } = ctx.locate(call.request.artifact);
+        const counts: Record<string, number> = {};
+        await verifyObjects(
+          driver,
+          key,
+          call.request.all,
+          async (result) => {
+            counts[result.state] = (counts[result.state] ?? 0) + 1;
+            await writeMessage(call, { ...result, detail: result.detail ?? "", error: "" });
+          },
+          ctx.signal,
+        );
+        Object.assign(ctx.fields, counts);
+      },
+      (error) => ({ key: "", state: "", size: 0, detail: "", error }),
+    ),
+
+    Copy: rpc.serverStream(
+      "Copy",
+      async (call, ctx) => {
+        const to = ctx.driverOf(call.request.to); // first: the access log's backend is then the source's
+        const { driver: from, key } = ctx.locate(call.request.from);
+        const summary = await copyObjects(
+          from,
+          to,
+          key,
+          call.request.all,
+          (event) => writeMessage(call, copyEventMessage(event)),
+          ctx.signal,
+        );
+        Object.assign(ctx.fields, summary);
+      },
+      (error) => ({ ...copyEventMessage({ state: "progress", bytes: 0 }), state: "", error }),
+    ),
   };
+}
+
+function copyEventMessage(event: CopyEvent): CopyEventMessage {
+  const none = { key: "", bytes: 0, total_objects: 0, total_bytes: 0, detail: "", error: "" };
+  if (event.state === "planned")
+    return { ...none, state: event.state, total_objects: event.objects, total_bytes: event.bytes };
+  if (event.state === "progress") return { ...none, state: event.state, bytes: event.bytes };
+  return { ...none, state: event.state, key: event.key, bytes: event.bytes, detail: event.detail ?? "" };
 }

@@ -15,7 +15,7 @@ import { ArtifactClient, ArtifactClientError } from "./client.ts";
 import { errnoCode } from "./errors.ts";
 import { PathPolicy } from "./local-paths.ts";
 import { serve } from "./main.ts";
-import { createProgress } from "./progress.ts";
+import { createProgress, type Progress } from "./progress.ts";
 import { parseConfiguration } from "./registry.ts";
 import { MiB } from "./units.ts";
 
@@ -32,9 +32,16 @@ Commands:
   rm <key>                delete an object or a directory artifact
   stat <key>              show whether <key> is a file or a directory, its size, and a file's SHA-256
   heal <key> | heal --all verify an object (or the whole local store) and rebuild lost or damaged shards
+  verify <key> | verify --all <prefix>
+                          read objects whole and check each against the SHA-256 its Save recorded
+  cp <key> --to <b.yaml> [--from <a.yaml>] [--all]
+                          copy an artifact (with --all: every object under the prefix) to another store,
+                          skipping what is there already; run it again to resume
 
 Options:
   --config <file.yaml>    the artifact configuration to use (default: local backend under ./data)
+  --from <file.yaml>      cp: the store to copy from (same as --config)
+  --to <file.yaml>        cp: the store to copy to
   --socket <path>         the plugin's socket (default: $MULTISTORE_SOCKET or ${DEFAULT_SOCKET})
   -h, --help              show this help
 `;
@@ -46,6 +53,8 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       config: { type: "string" },
+      from: { type: "string" },
+      to: { type: "string" },
       socket: { type: "string" },
       help: { type: "boolean", short: "h" },
       all: { type: "boolean" },
@@ -64,23 +73,36 @@ async function main(argv: string[]): Promise<number> {
   if (!run) return usage(`unknown command '${command}'`);
   if (command === "heal" && values.all) args.push(""); // `heal --all` names no key
   if (args.length !== run.arity) return usage(`'${command}' takes ${run.arity} argument(s)`);
-  const configuration = await loadConfiguration(values.config);
+  const flags: Flags = { all: values.all === true };
+  if (command === "cp") {
+    if (!values.to) return usage("'cp' needs --to <file.yaml>, the store to copy to");
+    if (values.from && values.config) return usage("'cp' takes --from or --config, not both");
+    flags.to = await loadConfiguration(values.to);
+  }
+  const configuration = await loadConfiguration(values.from ?? values.config);
   const socketPath = values.socket ?? process.env["MULTISTORE_SOCKET"] ?? DEFAULT_SOCKET;
   const client = new ArtifactClient(socketPath, { configuration });
   try {
     await client.waitForReady(5000).catch(() => {
       throw new Error(`no plugin is listening on ${socketPath} (start one with: multistore serve ${socketPath})`);
     });
-    await run.action(client, args);
+    await run.action(client, args, flags);
     return 0;
   } finally {
     client.close();
   }
 }
 
+/** What the options say beside the arguments. */
+interface Flags {
+  all: boolean;
+  /** cp: the destination's configuration. */
+  to?: string;
+}
+
 interface Command {
   arity: number;
-  action(client: ArtifactClient, args: string[]): Promise<void>;
+  action(client: ArtifactClient, args: string[], flags: Flags): Promise<void>;
 }
 
 /** Stat of `key`, or NOT_FOUND as the server answers it for a key that is neither an object nor a directory. */
@@ -178,6 +200,51 @@ const commands: Record<string, Command> = {
       );
       if (Number(report.unrecoverable) > 0)
         throw new Error(`${report.unrecoverable} object(s) cannot be rebuilt: too few good shards left`);
+    },
+  },
+  verify: {
+    arity: 1,
+    async action(client, [key = ""], { all }) {
+      const counts = { verified: 0, unverified: 0, damaged: 0, gone: 0 };
+      for await (const object of client.verify(key, all)) {
+        counts[object.state as keyof typeof counts]++;
+        const detail = object.detail ? `: ${object.detail}` : "";
+        process.stdout.write(`${object.state.padEnd(11)} ${object.key}${detail}\n`);
+      }
+      const total = Object.values(counts).reduce((a, b) => a + b, 0);
+      process.stdout.write(
+        `checked ${total}: verified ${counts.verified}, unverified (no digest recorded) ${counts.unverified}, damaged ${counts.damaged}, gone ${counts.gone}\n`,
+      );
+      if (counts.damaged > 0) throw new Error(`${counts.damaged} object(s) do not match their recorded SHA-256`);
+    },
+  },
+  cp: {
+    arity: 1,
+    async action(client, [key = ""], { all, to = "" }) {
+      let progress: Progress | undefined;
+      const failed: string[] = [];
+      let summary = { copied: 0, skipped: 0, unverified: 0, bytes: 0 };
+      for await (const event of client.copy(key, to, all)) {
+        if (event.state === "planned") progress = createProgress(`cp ${key}`, Number(event.total_bytes));
+        else if (event.state === "progress") progress?.update(Number(event.bytes));
+        else if (event.state === "failed") failed.push(`${event.key}: ${event.detail}`);
+        else {
+          summary = { ...summary, [event.state]: summary[event.state as "copied" | "skipped"] + 1 };
+          if (event.state === "copied") summary.bytes += Number(event.bytes);
+          if (event.detail) {
+            summary.unverified++;
+            process.stdout.write(`copied      ${event.key}: ${event.detail}\n`);
+          }
+        }
+      }
+      progress?.done();
+      for (const line of failed) process.stderr.write(`failed      ${line}\n`);
+      process.stdout.write(
+        `copied ${summary.copied} (${(summary.bytes / MiB).toFixed(1)} MiB, ${summary.unverified} checked by size only), ` +
+          `skipped ${summary.skipped} already there, failed ${failed.length}\n`,
+      );
+      if (failed.length > 0)
+        throw new Error(`${failed.length} object(s) were not copied; run the same cp again to retry them`);
     },
   },
 };

@@ -11,8 +11,10 @@ import { ERROR_CODE_METADATA } from "./errors.ts";
 import type { Artifact } from "./generated/artifact/Artifact.ts";
 import type { ArtifactServiceClient } from "./generated/artifact/ArtifactService.ts";
 import type { AdminClient } from "./generated/multistore/v1/Admin.ts";
+import type { CopyEvent__Output } from "./generated/multistore/v1/CopyEvent.ts";
 import type { HealResponse__Output } from "./generated/multistore/v1/HealResponse.ts";
 import type { StatResponse__Output } from "./generated/multistore/v1/StatResponse.ts";
+import type { VerifiedObject__Output } from "./generated/multistore/v1/VerifiedObject.ts";
 import { adminProto, artifactProto } from "./proto.ts";
 import { MiB } from "./units.ts";
 
@@ -198,6 +200,41 @@ export class ArtifactClient {
     const res = await this.unary<HealResponse__Output>("Heal", { artifact: this.artifact(key), all }, this.admin);
     if (res.response.error) throw this.failure(res);
     return res.response;
+  }
+
+  /** Verifies `key` (or with `all` every object under it as a prefix): each object's result, as it is checked. */
+  verify(key: string, all = false): AsyncGenerator<VerifiedObject__Output> {
+    return this.serverStream<VerifiedObject__Output>(this.admin.Verify({ artifact: this.artifact(key), all }));
+  }
+
+  /**
+   * Copies `key` (or with `all` every object under it as a prefix) from this
+   * client's store to the store `toConfiguration` selects: what happens, as it does.
+   */
+  copy(key: string, toConfiguration: string, all = false): AsyncGenerator<CopyEvent__Output> {
+    const to = this.artifact(key, {
+      plugin: { name: this.options.pluginName, configuration: toConfiguration, key },
+    });
+    return this.serverStream<CopyEvent__Output>(this.admin.Copy({ from: this.artifact(key), to, all }));
+  }
+
+  /** The messages of a server-streaming admin call; one carrying `error` (or a failed status) throws. */
+  private async *serverStream<T extends { error: string }>(call: grpc.ClientReadableStream<T>): AsyncGenerator<T> {
+    let failed: string | undefined;
+    try {
+      for await (const message of call as AsyncIterable<T>) {
+        if (message.error)
+          failed ??= message.error; // the status follows with the code: read on
+        else if (failed === undefined) yield message;
+      }
+      if (failed !== undefined) throw new ArtifactClientError("UNKNOWN", failed);
+    } catch (error) {
+      if (error instanceof ArtifactClientError) throw error;
+      const status = error as grpc.ServiceError;
+      throw new ArtifactClientError(grpc.status[status.code] ?? "UNKNOWN", failed ?? status.details ?? String(error));
+    } finally {
+      call.cancel();
+    }
   }
 
   /** Resolves once the connection is ready, as Argo's NewDriver waits for READY. */

@@ -163,8 +163,17 @@ function frameOf(
   };
 }
 
+/** Writes one message of any server stream (the admin service's reports), waiting while the transport is full. */
+export async function writeMessage<T>(
+  sink: Omit<FrameSink, "write"> & { write(message: T): boolean },
+  message: T,
+): Promise<void> {
+  if (sink.cancelled) throw new CancelledError();
+  if (!sink.write(message)) await drained(sink);
+}
+
 /** Resolves when the sink can take more, rejects with CancelledError if the client goes away first. */
-async function drained(sink: FrameSink): Promise<void> {
+async function drained(sink: Omit<FrameSink, "write">): Promise<void> {
   const cancelled = new AbortController();
   const onCancel = () => cancelled.abort();
   sink.on("cancelled", onCancel);

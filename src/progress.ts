@@ -8,6 +8,8 @@ import { MiB } from "./units.ts";
 export interface Progress {
   /** A pass-through stream that counts the bytes flowing through it. */
   meter(): Transform;
+  /** Sets how many bytes have moved, for a transfer counted elsewhere (the server's). */
+  update(moved: number): void;
   /** Clears the line. */
   done(): void;
 }
@@ -46,6 +48,10 @@ export function createProgress(label: string, total?: number, out: NodeJS.WriteS
           callback(null, chunk);
         },
       });
+    },
+    update(bytes) {
+      moved = bytes;
+      draw();
     },
     done() {
       if (!enabled) return;

@@ -117,6 +117,31 @@ export const MESSAGES: Readonly<Record<string, MessageDescriptor>> = Object.from
       ["temp_files_removed", 6, "int64"],
       ["error", 7, "string"],
     ]),
+    message("multistore.v1.VerifyRequest", [
+      ["artifact", 1, Artifact],
+      ["all", 2, "bool"],
+    ]),
+    message("multistore.v1.VerifiedObject", [
+      ["key", 1, "string"],
+      ["state", 2, "string"],
+      ["size", 3, "int64"],
+      ["detail", 4, "string"],
+      ["error", 5, "string"],
+    ]),
+    message("multistore.v1.CopyRequest", [
+      ["from", 1, Artifact],
+      ["to", 2, Artifact],
+      ["all", 3, "bool"],
+    ]),
+    message("multistore.v1.CopyEvent", [
+      ["state", 1, "string"],
+      ["key", 2, "string"],
+      ["bytes", 3, "int64"],
+      ["total_objects", 4, "int64"],
+      ["total_bytes", 5, "int64"],
+      ["detail", 6, "string"],
+      ["error", 7, "string"],
+    ]),
   ].map((descriptor) => [descriptor.name, descriptor]),
 );
 
@@ -185,6 +210,8 @@ export const ARTIFACT_SERVICE = serviceDefinition("artifact.ArtifactService", {
 export const ADMIN_SERVICE = serviceDefinition("multistore.v1.Admin", {
   Stat: ["multistore.v1.StatRequest", "multistore.v1.StatResponse", "unary"],
   Heal: ["multistore.v1.HealRequest", "multistore.v1.HealResponse", "unary"],
+  Verify: ["multistore.v1.VerifyRequest", "multistore.v1.VerifiedObject", "server"],
+  Copy: ["multistore.v1.CopyRequest", "multistore.v1.CopyEvent", "server"],
 });
 
 /** Argo's `artifact.ArtifactService`, shaped as `grpc.loadPackageDefinition` would give it. */

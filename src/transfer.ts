@@ -3,24 +3,21 @@
  * semantics of Argo's built-in S3 driver: a key is an object, or a directory
  * of objects under `key/`. Everything streams; nothing is held whole in memory.
  */
-import type { FileHandle } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { directoryTarGz } from "./archive.ts";
 import { forEachConcurrently } from "./concurrency.ts";
-import { type Driver, isStaging, recyclerOf } from "./driver.ts";
+import { type Driver, isStaging } from "./driver.ts";
 import { errnoCode, InvalidRequestError, NotFoundError } from "./errors.ts";
+import { download } from "./file-sink.ts";
 import { childKey, directoryPrefix, relativeToDirectory } from "./keys.ts";
 import { type LoadTarget, openLoadTarget } from "./load-target.ts";
-import { localFsError, type PathPolicy } from "./local-paths.ts";
+import type { PathPolicy } from "./local-paths.ts";
 import { openSaveSource, type SourceFile } from "./save-source.ts";
 import { clip } from "./text.ts";
 import { isUnchanged, storedByStat, storedUnder } from "./unchanged.ts";
-import { MiB } from "./units.ts";
 
 /** Files moved at once within one directory artifact: enough to hide per-object latency. */
 const DIRECTORY_CONCURRENCY = 4;
-/** Bytes written to a Load destination at a time. */
-const IO_CHUNK = MiB;
 
 /** What a transfer moved, for the access log. */
 export interface TransferStats {
@@ -224,91 +221,5 @@ export async function saveFromPath(
     await staged?.discard();
     for (const file of unsent) await file.close();
     await opened.close();
-  }
-}
-
-/** Streams `source` into a file `create` opens; returns the bytes written. */
-async function download(source: Readable, create: () => Promise<FileHandle>, signal?: AbortSignal): Promise<number> {
-  let handle: FileHandle;
-  try {
-    handle = await create();
-  } catch (error) {
-    source.destroy();
-    throw error;
-  }
-  let closed = false;
-  try {
-    const bytes = await writeAll(source, handle, signal);
-    closed = true;
-    await handle.close().catch((error: unknown) => {
-      throw new SinkError(error);
-    });
-    return bytes;
-  } catch (error) {
-    // A failure writing our own disk (full, read-only) says so; a failure of the source stays as it is.
-    throw error instanceof SinkError ? localFsError(error.cause, "the Load path") : error;
-  } finally {
-    if (!closed) await handle.close().catch(() => {});
-  }
-}
-
-/** A write to the Load destination failed (as opposed to the source). */
-class SinkError extends Error {
-  constructor(cause: unknown) {
-    super("write failed", { cause });
-  }
-}
-
-/**
- * Writes every chunk of `source` at the file's position, about IO_CHUNK at a
- * time (one writev of the chunks read meanwhile), and gives each chunk back
- * to the source once written (RECYCLE). A plain loop rather than
- * `pipeline()` into an `fs.WriteStream`: those build an Error with its stack
- * per file (an abort at every finish, a "stream already finished" at close),
- * the largest per-file cost of a directory Load of small files.
- */
-async function writeAll(source: Readable, handle: FileHandle, signal?: AbortSignal): Promise<number> {
-  const recycle = recyclerOf(source);
-  const abort = () => source.destroy(signal?.reason as Error);
-  signal?.addEventListener("abort", abort, { once: true });
-  let written = 0;
-  let batch: Buffer[] = [];
-  let batchBytes = 0;
-  const flush = async () => {
-    try {
-      await writeFully(handle, batch);
-    } catch (error) {
-      throw new SinkError(error);
-    }
-    written += batchBytes;
-    if (recycle) for (const chunk of batch) recycle(chunk);
-    batch = [];
-    batchBytes = 0;
-  };
-  try {
-    signal?.throwIfAborted();
-    for await (const chunk of source as AsyncIterable<Buffer>) {
-      if (chunk.length === 0) continue;
-      batch.push(chunk);
-      batchBytes += chunk.length;
-      if (batchBytes >= IO_CHUNK) await flush();
-    }
-    if (batchBytes > 0) await flush();
-    return written;
-  } finally {
-    signal?.removeEventListener("abort", abort);
-  }
-}
-
-/** Writes all of `chunks` (none empty) at the file's position, going on after a short write. */
-async function writeFully(handle: FileHandle, chunks: Buffer[]): Promise<void> {
-  let rest = chunks;
-  while (rest.length > 0) {
-    let { bytesWritten } = await handle.writev(rest);
-    if (bytesWritten === 0) throw Object.assign(new Error("the file took no bytes"), { code: "EIO" }); // never spin
-    let i = 0;
-    while (i < rest.length && bytesWritten >= rest[i]!.length) bytesWritten -= rest[i++]!.length;
-    rest = rest.slice(i);
-    if (bytesWritten > 0) rest[0] = rest[0]!.subarray(bytesWritten);
   }
 }

@@ -100,6 +100,40 @@ describe("multistore CLI", () => {
     expect((await multistore("heal", "--all")).stdout).toContain("scanned"); // the single-drive default store heals too
   });
 
+  it("verifies objects, naming a damaged one, and copies an artifact to another store, skipping what is there", async () => {
+    await mkdir(path.join(t.root, "cli-verify"));
+    await writeTree(path.join(t.root, "cli-verify"), { "a.bin": bytes(300_000), "b/c.bin": bytes(5) });
+    expect((await multistore("put", path.join(t.root, "cli-verify"), "cli/verify")).code).toBe(0);
+    const verified = await multistore("verify", "--all", "cli/verify/");
+    expect(verified.code).toBe(0);
+    expect(verified.stdout).toMatch(/^verified\s+cli\/verify\/a\.bin$/m);
+    expect(verified.stdout).toContain("checked 2: verified 2, unverified (no digest recorded) 0, damaged 0, gone 0");
+
+    await mkdir(path.join(t.root, "other-data"));
+    const other = path.join(t.root, "other.yaml");
+    await writeFile(other, `local: {drives: [${JSON.stringify(path.join(t.root, "other-data"))}]}`);
+    const copied = await multistore("cp", "cli/verify", "--to", other);
+    expect(copied.code).toBe(0);
+    expect(copied.stdout).toContain("copied 2 (0.3 MiB, 0 checked by size only), skipped 0 already there, failed 0");
+    expect((await multistore("cp", "cli/verify", "--to", other)).stdout).toContain(
+      "copied 0 (0.0 MiB, 0 checked by size only), skipped 2",
+    );
+    expect((await multistore("--config", other, "verify", "cli/verify")).stdout).toContain("verified 2");
+
+    // A flipped byte inside the copy's only shard of a.bin: verify names it and fails.
+    const shardDir = path.join(t.root, "other-data", "objects", "cli", "verify", "a.bin", "@shard");
+    const [version] = await readdir(shardDir);
+    const shard = path.join(shardDir, version as string);
+    const content = await readFile(shard);
+    content[content.length - 1000] = (content[content.length - 1000] as number) ^ 0xff;
+    await writeFile(shard, content);
+    const damaged = await multistore("--config", other, "verify", "cli/verify");
+    expect(damaged.code).toBe(1);
+    expect(damaged.stdout).toMatch(/^damaged\s+cli\/verify\/a\.bin: /m);
+    expect(damaged.stderr).toContain("1 object(s) do not match their recorded SHA-256");
+    expect((await multistore("cp", "cli/verify")).code).toBe(2); // no --to
+  });
+
   it("fails clearly without a server, on a bad config and on bad usage", async () => {
     const noServer = await run(process.execPath, [cli, "--socket", path.join(t.root, "nothing"), "ls", "x"]).catch(
       (e) => e,

@@ -20,11 +20,15 @@ import type { SaveArtifactRequest as _artifact_SaveArtifactRequest, SaveArtifact
 import type { SaveArtifactResponse as _artifact_SaveArtifactResponse, SaveArtifactResponse__Output as _artifact_SaveArtifactResponse__Output } from './artifact/SaveArtifactResponse.ts';
 import type { SaveStreamArtifactRequest as _artifact_SaveStreamArtifactRequest, SaveStreamArtifactRequest__Output as _artifact_SaveStreamArtifactRequest__Output } from './artifact/SaveStreamArtifactRequest.ts';
 import type { AdminClient as _multistore_v1_AdminClient, AdminDefinition as _multistore_v1_AdminDefinition } from './multistore/v1/Admin.ts';
+import type { CopyEvent as _multistore_v1_CopyEvent, CopyEvent__Output as _multistore_v1_CopyEvent__Output } from './multistore/v1/CopyEvent.ts';
+import type { CopyRequest as _multistore_v1_CopyRequest, CopyRequest__Output as _multistore_v1_CopyRequest__Output } from './multistore/v1/CopyRequest.ts';
 import type { HealRequest as _multistore_v1_HealRequest, HealRequest__Output as _multistore_v1_HealRequest__Output } from './multistore/v1/HealRequest.ts';
 import type { HealResponse as _multistore_v1_HealResponse, HealResponse__Output as _multistore_v1_HealResponse__Output } from './multistore/v1/HealResponse.ts';
 import type { HealedObject as _multistore_v1_HealedObject, HealedObject__Output as _multistore_v1_HealedObject__Output } from './multistore/v1/HealedObject.ts';
 import type { StatRequest as _multistore_v1_StatRequest, StatRequest__Output as _multistore_v1_StatRequest__Output } from './multistore/v1/StatRequest.ts';
 import type { StatResponse as _multistore_v1_StatResponse, StatResponse__Output as _multistore_v1_StatResponse__Output } from './multistore/v1/StatResponse.ts';
+import type { VerifiedObject as _multistore_v1_VerifiedObject, VerifiedObject__Output as _multistore_v1_VerifiedObject__Output } from './multistore/v1/VerifiedObject.ts';
+import type { VerifyRequest as _multistore_v1_VerifyRequest, VerifyRequest__Output as _multistore_v1_VerifyRequest__Output } from './multistore/v1/VerifyRequest.ts';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -54,11 +58,15 @@ export interface ProtoGrpcType {
   multistore: {
     v1: {
       Admin: SubtypeConstructor<typeof grpc.Client, _multistore_v1_AdminClient> & { service: _multistore_v1_AdminDefinition }
+      CopyEvent: MessageTypeDefinition<_multistore_v1_CopyEvent, _multistore_v1_CopyEvent__Output>
+      CopyRequest: MessageTypeDefinition<_multistore_v1_CopyRequest, _multistore_v1_CopyRequest__Output>
       HealRequest: MessageTypeDefinition<_multistore_v1_HealRequest, _multistore_v1_HealRequest__Output>
       HealResponse: MessageTypeDefinition<_multistore_v1_HealResponse, _multistore_v1_HealResponse__Output>
       HealedObject: MessageTypeDefinition<_multistore_v1_HealedObject, _multistore_v1_HealedObject__Output>
       StatRequest: MessageTypeDefinition<_multistore_v1_StatRequest, _multistore_v1_StatRequest__Output>
       StatResponse: MessageTypeDefinition<_multistore_v1_StatResponse, _multistore_v1_StatResponse__Output>
+      VerifiedObject: MessageTypeDefinition<_multistore_v1_VerifiedObject, _multistore_v1_VerifiedObject__Output>
+      VerifyRequest: MessageTypeDefinition<_multistore_v1_VerifyRequest, _multistore_v1_VerifyRequest__Output>
     }
   }
 }

@@ -22,6 +22,7 @@ import { bytes, collect, failingStream, sha256, streamOf, uniquePrefix, writeTre
 import { withPutHook } from "../helpers/intercept.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { type Capabilities, capabilityCases, type ProxiedStore, type StoreBehind } from "./capabilities.ts";
+import { copyCases } from "./copy.ts";
 import { unchangedCases } from "./unchanged.ts";
 
 /** A backend under test: its driver, and the configuration string that selects the same store. */
@@ -257,6 +258,12 @@ export function runConformanceSuite(
     });
 
     unchangedCases(() => ({ driver, scratch, paths }));
+    copyCases(() => ({
+      driver,
+      server,
+      configuration: fixture.configuration,
+      ...(fixture.behind ? { behind: fixture.behind } : {}),
+    }));
 
     describe("through the gRPC server", () => {
       const key = (name: string) => `${uniquePrefix()}/${name}`;
