@@ -1,8 +1,13 @@
-/** In-process figures for the erasure-coded store's building blocks: Reed-Solomon and HighwayHash. */
-import { randomBytes } from "node:crypto";
+/**
+ * In-process figures for the building blocks: the erasure-coded store's
+ * Reed-Solomon and HighwayHash, and the SHA-256 every Save records.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { open } from "node:fs/promises";
 import { bitrotHash } from "../drivers/local/bitrot.ts";
 import { ErasureCodec } from "../drivers/local/codec.ts";
 import { shardSizeFor } from "../drivers/local/format.ts";
+import { sha256OfFile } from "../src/file-digest.ts";
 import { MiB } from "./measure.ts";
 
 export interface CodecFigure {
@@ -18,7 +23,11 @@ async function perCpu(bytes: number, work: () => Promise<void>): Promise<number>
   return bytes / 1e6 / ((used.user + used.system) / 1e6);
 }
 
-export async function codecFigures(totalMiB = 512): Promise<CodecFigure[]> {
+/** The name of the figure for what a file Save's digest costs. */
+export const FILE_SHA256 = "SHA-256 of a Save's file (worker thread, as Saves hash)";
+
+/** `file` (page-cached) is hashed as a file Save hashes it. */
+export async function codecFigures(file: { path: string; size: number }, totalMiB = 512): Promise<CodecFigure[]> {
   const figures: CodecFigure[] = [];
   for (const [k, m] of [
     [4, 2],
@@ -62,5 +71,22 @@ export async function codecFigures(totalMiB = 512): Promise<CodecFigure[]> {
       for (let i = 0; i < totalMiB * 4; i++) bitrotHash(chunks[i % chunks.length]!);
     }),
   });
+  figures.push({
+    name: "SHA-256 (node:crypto on the event loop, 256 KiB chunks: SaveStream's digest)",
+    mbPerCpu: await perCpu(totalMiB * MiB, async () => {
+      const hash = createHash("sha256");
+      for (let i = 0; i < totalMiB * 4; i++) hash.update(chunks[i % chunks.length]!);
+      hash.digest();
+    }),
+  });
+  const handle = await open(file.path);
+  try {
+    figures.push({
+      name: FILE_SHA256,
+      mbPerCpu: await perCpu(file.size, () => sha256OfFile(handle, file.size).then(() => {})),
+    });
+  } finally {
+    await handle.close();
+  }
   return figures;
 }

@@ -26,7 +26,7 @@ import { pipeline } from "node:stream/promises";
 import { DriveSet } from "../drivers/local/layout.ts";
 import { ArtifactClient } from "../src/client.ts";
 import { type ArgoRow, argoSideBySide, argoTable } from "./argo.ts";
-import { codecFigures } from "./codec.ts";
+import { codecFigures, FILE_SHA256 } from "./codec.ts";
 import { drain, MiB, measure, median, quiesce, type Sample, startProcess, stopProcesses, timed } from "./measure.ts";
 import { type StoreUnderTest, startAzureStore, startGcsStore, startS3Store } from "./object-stores.ts";
 
@@ -54,6 +54,10 @@ const bigFile = path.join(root, "big.bin");
 await pipeline(function* () {
   for (let written = 0; written < size; written += 16 * MiB) yield randomBytes(Math.min(16 * MiB, size - written));
 }, createWriteStream(bigFile));
+const otherFile = path.join(root, "other.bin"); // the same size, other bytes: a changed output
+await pipeline(function* () {
+  for (let written = 0; written < size; written += 16 * MiB) yield randomBytes(Math.min(16 * MiB, size - written));
+}, createWriteStream(otherFile));
 const tree = path.join(root, "tree");
 await makeTree(tree, treeSize);
 const single = path.join(root, "single");
@@ -172,11 +176,20 @@ for (const store of stores) {
   const save = row(`${store.name}: Save (file)`, "plain SDK upload");
   const load = row(`${store.name}: Load (to a file)`, "plain SDK download to a file");
   const open = row(`${store.name}: OpenStream`, "plain SDK download");
+  const unchanged = row(`${store.name}: Save again, unchanged (not sent)`, "its first Save");
+  const changed = row(`${store.name}: Save again, changed, same size`, "the same, skipUnchanged: false");
+  const skipOff = new ArtifactClient(socket, { configuration: withField(store.configuration, "skipUnchanged: false") });
   for (let run = 0; run < runs; run++) {
     process.stderr.write(`${store.name}: run ${run + 1}/${runs}\n`);
     const key = `bench/big-${run}`;
     save.ref.push(await throughput(size, () => store.upload(bigFile, `${key}-sdk`)));
-    save.plugin.push(await measure(pid, size, () => client.save(bigFile, key)));
+    const first = await measure(pid, size, () => client.save(bigFile, key));
+    save.plugin.push(first);
+    unchanged.ref.push(first.mbps);
+    unchanged.plugin.push(await measure(pid, size, () => client.save(bigFile, key)));
+    // Stored: bigFile. Other bytes of the same size, sent with the skip off, then with it on.
+    changed.ref.push((await measure(pid, size, () => skipOff.save(otherFile, key))).mbps);
+    changed.plugin.push(await measure(pid, size, () => client.save(bigFile, key)));
     load.ref.push(await throughput(size, () => store.download(`${key}-sdk`, copy)));
     await rm(copy, { force: true });
     load.plugin.push(await measure(pid, size, () => client.load(key, copy)));
@@ -187,6 +200,7 @@ for (const store of stores) {
     await client.delete(`${key}-sdk`);
   }
   client.close();
+  skipOff.close();
 }
 
 const s3Store = stores.find((store) => store.argoS3);
@@ -225,7 +239,7 @@ if (largeGiB > 0) {
   });
   await ec.delete("bench/large");
 }
-const codec = await codecFigures();
+const codec = await codecFigures({ path: bigFile, size });
 
 // --- report ---------------------------------------------------------------------------------
 const fmt = (n: number) => n.toFixed(0).padStart(6);
@@ -265,11 +279,23 @@ if (large.length > 0) {
 }
 console.log("\n| building block (bench process) | MB of data per CPU-s |\n|---|---:|");
 for (const figure of codec) console.log(`| ${figure.name} | ${fmt(figure.mbPerCpu)} |`);
+const hashing = codec.find((figure) => figure.name === FILE_SHA256)?.mbPerCpu ?? 0;
+console.log("\n| digest's share of a file Save's CPU (server) | % |\n|---|---:|");
+for (const r of rows.filter((r) => r.name.endsWith("Save (file)") || r.name.includes("Save (file, fsync'd)"))) {
+  const perCpu = median(r.plugin.map((p) => p.mbPerCpu));
+  console.log(`| ${r.name} | ${((perCpu / hashing) * 100).toFixed(0)} % |`);
+}
 
 for (const client of [plain, ec, ceiling]) client.close();
 stopProcesses();
 for (const store of stores) await store.stop();
 await rm(root, { recursive: true, force: true });
+
+/** `configuration` (one backend's mapping, in flow or block style) with one more field. */
+function withField(configuration: string, field: string): string {
+  const text = configuration.trim();
+  return text.endsWith("}") ? `${text.slice(0, -1)}, ${field}}` : `${text}\n  ${field}\n`;
+}
 
 /** MB/s of an asynchronous piece of work in the bench process. */
 async function throughput(bytes: number, work: () => Promise<unknown>): Promise<number> {

@@ -42,14 +42,15 @@ export class PartBuffers {
  * holds a part, which is what bounds memory: the body is pulled only as fast
  * as parts are sent, and a part's buffer comes back with `buffers.give`.
  * The body's SHA-256 is taken chunk by chunk as it is read (never a whole
- * part at once on the event loop): of every body (`"whole"`), or only of one
- * that fits in a single part (`"one-part"`, for a store that can keep it only then).
+ * part at once on the event loop): of every body (`"whole"`), only of one
+ * that fits in a single part (`"one-part"`), or of none (`"none"`: the caller
+ * has the digest from elsewhere).
  */
 export async function* readParts(
   body: Readable,
   buffers: PartBuffers,
   partSize: number,
-  hash: "whole" | "one-part",
+  hash: "whole" | "one-part" | "none",
 ): AsyncGenerator<Part> {
   const recycle = recyclerOf(body); // a chunk wholly copied goes back to the body (a file's read buffers)
   // Until a whole part has arrived the chunks are only collected, so a small object costs its own size, not a part buffer.
@@ -57,7 +58,7 @@ export async function* readParts(
   let current: Buffer | undefined;
   let filled = 0;
   let pending: Buffer | undefined;
-  let sha256: Hash | undefined = createHash("sha256");
+  let sha256: Hash | undefined = hash === "none" ? undefined : createHash("sha256");
   let total = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {
     total += chunk.length;

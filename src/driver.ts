@@ -59,6 +59,14 @@ export interface TransferOptions {
   signal?: AbortSignal;
   /** The body's length in bytes, when known (a file): lets a backend size its upload parts. */
   size?: number;
+  /**
+   * The body's SHA-256 (hex), hashed by the caller over the same bytes (a
+   * worker thread reading the file being sent, src/file-digest.ts): a put
+   * records it instead of hashing the body on the event loop. It resolves
+   * undefined when the bytes could not be hashed (the file changed length),
+   * and the put then records none; a rejection fails the put.
+   */
+  sha256?: Promise<string | undefined>;
 }
 
 export interface Driver {

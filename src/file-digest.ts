@@ -21,28 +21,49 @@ const IN_PLACE_BYTES = MiB;
 /** Workers hashing at once; more files wait for one. */
 const WORKERS = 2;
 
-/** The worker: `{ fd, size, cancel }` in, the hex digest out, or null if the file is not `size` bytes long. */
+/**
+ * The worker: `{ fd, size, cancel }` in, the hex digest out, or null if the
+ * file is not `size` bytes long. The next block is read (on the thread
+ * pool) while this one is hashed. It replies only once no read is pending.
+ */
 const WORKER_SOURCE = `
 const { parentPort } = require("node:worker_threads");
-const { readSync } = require("node:fs");
+const { read } = require("node:fs");
 const { createHash } = require("node:crypto");
-const buffer = Buffer.allocUnsafe(4 * 1024 * 1024);
-parentPort.on("message", ({ fd, size, cancel }) => {
+const BLOCK = 4 * 1024 * 1024;
+const buffers = [Buffer.allocUnsafe(BLOCK), Buffer.allocUnsafe(BLOCK)];
+const readAt = (fd, buffer, length, position) =>
+  new Promise((resolve, reject) => read(fd, buffer, 0, length, position, (error, n) => (error ? reject(error) : resolve(n))));
+async function digest(fd, size, cancel) {
+  const hash = createHash("sha256");
+  let position = 0;
+  let current = 0;
+  let pending = readAt(fd, buffers[0], Math.min(BLOCK, size) || 1, 0);
   try {
-    const hash = createHash("sha256");
-    let position = 0;
     while (position < size) {
-      if (Atomics.load(cancel, 0) !== 0) return parentPort.postMessage({ cancelled: true });
-      const read = readSync(fd, buffer, 0, Math.min(buffer.length, size - position), position);
-      if (read === 0) return parentPort.postMessage({ digest: null });
-      hash.update(buffer.subarray(0, read));
-      position += read;
+      const n = await pending;
+      pending = undefined;
+      if (n === 0) return { digest: null };
+      if (Atomics.load(cancel, 0) !== 0) return { cancelled: true };
+      const block = buffers[current];
+      position += n;
+      current ^= 1;
+      // The next block (or the byte past the end, which tells a file that grew) is read while this one hashes.
+      pending = readAt(fd, buffers[current], position < size ? Math.min(BLOCK, size - position) : 1, position);
+      hash.update(block.subarray(0, n));
     }
-    const grew = readSync(fd, buffer, 0, 1, position) > 0;
-    parentPort.postMessage({ digest: grew ? null : hash.digest("hex") });
-  } catch (error) {
-    parentPort.postMessage({ error: { message: String(error && error.message), code: error && error.code } });
+    const past = await pending;
+    pending = undefined;
+    return { digest: past > 0 || position > size ? null : hash.digest("hex") };
+  } finally {
+    await (pending && pending.catch(() => {}));
   }
+}
+parentPort.on("message", ({ fd, size, cancel }) => {
+  digest(fd, size, cancel).then(
+    (reply) => parentPort.postMessage(reply),
+    (error) => parentPort.postMessage({ error: { message: String(error && error.message), code: error && error.code } }),
+  );
 });
 `;
 

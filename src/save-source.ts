@@ -33,7 +33,8 @@ export interface SourceFile {
   stream(): Readable;
   /**
    * The SHA-256 (hex) of its bytes, hashed off the event loop, or undefined
-   * if it no longer holds `size` bytes. Only before `stream()`, which closes it.
+   * if it no longer holds `size` bytes. It may run while `stream()` is read;
+   * the file stays open until both are done.
    */
   sha256(signal?: AbortSignal): Promise<string | undefined>;
   /** Closes the file (whether or not it was streamed); safe to call twice. */
@@ -134,7 +135,10 @@ function skippable(error: unknown): undefined {
 
 function sourceFile(handle: FileHandle, size: number, relative: string, what: string): SourceFile {
   let closed: Promise<void> | undefined;
-  const close = () => (closed ??= handle.close().catch(() => {}));
+  // A worker may be reading the descriptor (sha256): the file is closed only once it is done, or
+  // the number could be reused by another open file and hashed in its place.
+  let hashing: Promise<unknown> = Promise.resolve();
+  const close = () => (closed ??= hashing.then(() => handle.close()).catch(() => {}));
   return {
     relative,
     size,
@@ -146,10 +150,14 @@ function sourceFile(handle: FileHandle, size: number, relative: string, what: st
       });
       return Object.assign(stream, { [RECYCLE]: (chunk: Buffer) => buffers.give(chunk) });
     },
-    sha256: (signal) =>
-      sha256OfFile(handle, size, signal).catch((error: unknown) => {
+    sha256: (signal) => {
+      if (closed) return Promise.reject(new Error(`${what} is closed`));
+      const digest = sha256OfFile(handle, size, signal).catch((error: unknown) => {
         throw signal?.aborted ? error : localFsError(error, `cannot read ${what}`);
-      }),
+      });
+      hashing = Promise.all([hashing, digest.catch(() => {})]);
+      return digest;
+    },
     close,
   };
 }

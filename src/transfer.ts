@@ -14,7 +14,7 @@ import { type LoadTarget, openLoadTarget } from "./load-target.ts";
 import type { PathPolicy } from "./local-paths.ts";
 import { openSaveSource, type SourceFile } from "./save-source.ts";
 import { clip } from "./text.ts";
-import { isUnchanged, storedByStat, storedUnder } from "./unchanged.ts";
+import { putUnlessUnchanged, storedByStat, storedUnder } from "./unchanged.ts";
 
 /** Files moved at once within one directory artifact: enough to hide per-object latency. */
 const DIRECTORY_CONCURRENCY = 4;
@@ -176,8 +176,8 @@ export async function saveFromPath(
   if (opened.kind === "file") {
     const stats: SaveStats = { objects: 1, bytes: opened.file.size, unchanged: 0 };
     try {
-      if (skipUnchanged && (await isUnchanged(storedByStat(driver), key, opened.file, signal))) stats.unchanged = 1;
-      else await driver.put(key, opened.file.stream(), { signal, size: opened.file.size });
+      const stored = skipUnchanged ? storedByStat(driver) : undefined;
+      if (!(await putUnlessUnchanged(driver, key, opened.file, stored, signal))) stats.unchanged = 1;
     } finally {
       await opened.file.close();
     }
@@ -202,8 +202,7 @@ export async function saveFromPath(
         unsent.delete(file);
         const fileKey = childKey(key, file.relative);
         try {
-          if (stored && (await isUnchanged(stored, fileKey, file, taskSignal))) stats.unchanged++;
-          else await target.put(fileKey, file.stream(), { signal: taskSignal, size: file.size });
+          if (!(await putUnlessUnchanged(target, fileKey, file, stored, taskSignal))) stats.unchanged++;
         } finally {
           await file.close();
         }

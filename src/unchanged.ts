@@ -6,10 +6,11 @@
  *
  * "Byte for byte" is decided by the SHA-256 every Save records with its
  * object: the stored object must have one, of the same size as the file,
- * equal to the file's. Only then is the file hashed (off the event loop),
- * so a file of another size, or a key with nothing stored, costs one stat
- * and no hashing. An object with no recorded digest (written by Argo's own
- * driver) is always uploaded again.
+ * equal to the file's. The file is hashed off the event loop, while it
+ * uploads when the sizes differ, and first when they match (the upload then
+ * records that digest instead of hashing again), so a file of another size
+ * or a new key costs one stat more than before. An object with no recorded
+ * digest (written by Argo's own driver) is always uploaded again.
  *
  * A concurrent Save of other bytes to the same key may land between the
  * check and the skip: the outcome is the same as if it had landed just
@@ -67,14 +68,34 @@ export async function storedUnder(driver: Driver, prefix: string, signal?: Abort
   };
 }
 
-/** True when `stored` holds exactly the bytes of `file` (see above); hashes the file only if it may. */
-export async function isUnchanged(
-  stored: StoredObjects,
+/**
+ * Puts `file` as `key`, unless `stored` (given when skipping is on) shows
+ * the store holds exactly its bytes already; resolves true if it was sent.
+ * Either way the file's SHA-256 is hashed once, by a worker
+ * (src/file-digest.ts), and a put records that digest rather than hashing
+ * the bytes again on the event loop. The hash is stopped and settled before
+ * this returns: the worker reads the file's descriptor, which the caller
+ * then closes.
+ */
+export async function putUnlessUnchanged(
+  target: Pick<Driver, "put">,
   key: string,
   file: SourceFile,
+  stored: StoredObjects | undefined,
   signal?: AbortSignal,
 ): Promise<boolean> {
-  const object = await stored.lookup(key, file.size);
-  if (!object?.sha256 || object.size !== file.size) return false;
-  return (await file.sha256(signal)) === object.sha256;
+  const hashing = new AbortController();
+  const sha256 = file.sha256(signal ? AbortSignal.any([signal, hashing.signal]) : hashing.signal);
+  sha256.catch(() => {}); // awaited below; a put that fails first must not leave it unhandled
+  try {
+    if (stored) {
+      const object = await stored.lookup(key, file.size);
+      if (object?.sha256 && object.size === file.size && (await sha256) === object.sha256) return false;
+    }
+    await target.put(key, file.stream(), { signal, size: file.size, sha256 });
+    return true;
+  } finally {
+    hashing.abort();
+    await sha256.catch(() => {});
+  }
 }

@@ -138,7 +138,12 @@ class AzureDriver implements Driver {
       await this.writes.with(name, () =>
         this.call(key, async (container) => {
           await this.ensureContainer(container);
-          const upload = { blockBytes: BLOCK_BYTES, blocksInFlight: BLOCKS_IN_FLIGHT, signal: options.signal };
+          const upload = {
+            blockBytes: BLOCK_BYTES,
+            blocksInFlight: BLOCKS_IN_FLIGHT,
+            signal: options.signal,
+            sha256: options.sha256,
+          };
           await uploadBlob(container.getBlockBlobClient(name), body, upload);
         }),
       );

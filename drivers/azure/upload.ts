@@ -25,6 +25,8 @@ export interface BlockUpload {
   blockBytes: number;
   blocksInFlight: number;
   signal?: AbortSignal;
+  /** The body's SHA-256, hashed elsewhere (TransferOptions.sha256): the body is then not hashed here. */
+  sha256?: Promise<string | undefined>;
 }
 
 /**
@@ -35,7 +37,7 @@ export interface BlockUpload {
  * body on abort makes a cancel take effect at once.
  */
 export async function uploadBlob(blob: BlockBlobClient, body: Readable, upload: BlockUpload): Promise<void> {
-  const { blockBytes, blocksInFlight, signal } = upload;
+  const { blockBytes, blocksInFlight, signal, sha256: given } = upload;
   const undo = destroyOnAbort(body, signal);
   const stopping = new AbortController(); // the first failed block stops the others
   const stop = () => stopping.abort(signal?.reason);
@@ -68,7 +70,7 @@ export async function uploadBlob(blob: BlockBlobClient, body: Readable, upload: 
   try {
     signal?.throwIfAborted();
     let sha256: string | undefined;
-    for await (const part of readParts(body, buffers, blockBytes, "whole")) {
+    for await (const part of readParts(body, buffers, blockBytes, given ? "none" : "whole")) {
       if (part.data.length > 0) stage(part.data);
       sha256 = part.sha256;
       while (inFlight.size >= blocksInFlight) await Promise.race(inFlight);
@@ -76,6 +78,7 @@ export async function uploadBlob(blob: BlockBlobClient, body: Readable, upload: 
     }
     await Promise.all(inFlight);
     if (failure) throw failure.error;
+    if (given) sha256 = await given;
     signal?.throwIfAborted(); // a cancel as the body ended publishes nothing
     await blob.commitBlockList(ids, {
       metadata: sha256 ? { [AZURE_SHA256_METADATA_KEY]: sha256 } : {},

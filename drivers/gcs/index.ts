@@ -93,18 +93,20 @@ class GcsDriver implements Driver {
       const name = this.objectName(key);
       await this.call(key, async (storage) => {
         const file = this.bucket(storage).file(name);
-        const sha256 = createHash("sha256");
+        const sha256 = options.sha256 ? undefined : createHash("sha256"); // else hashed by the caller's worker
+        const digest = async () => (sha256 ? sha256.digest("hex") : await options.sha256);
         const { first, rest } = await peek(body, CHUNK_BYTES);
-        sha256.update(first);
+        sha256?.update(first);
         options.signal?.throwIfAborted();
         if (!rest) {
-          await saveSmall(storage, file, first, sha256.digest("hex"), options.signal);
+          await saveSmall(storage, file, first, await digest(), options.signal);
           return;
         }
         // A resumable upload takes metadata when it starts, before the digest is known: it is added after.
         const upload = file.createWriteStream({ resumable: true, chunkSize: CHUNK_BYTES, validation: "md5" });
         await pipeline(Readable.from(concat(first, rest, sha256)), upload, { signal: options.signal });
-        await this.recordSha256(file, key, sha256.digest("hex"));
+        const recorded = await digest();
+        if (recorded) await this.recordSha256(file, key, recorded);
       });
     } catch (error) {
       body.destroy();
@@ -229,10 +231,10 @@ async function saveSmall(
   storage: Storage,
   file: File,
   data: Buffer,
-  sha256: string,
+  sha256: string | undefined,
   signal?: AbortSignal,
 ): Promise<void> {
-  const metadata = { metadata: { [SHA256_METADATA_KEY]: sha256 } };
+  const metadata = { metadata: sha256 ? { [SHA256_METADATA_KEY]: sha256 } : {} };
   for (let attempt = 0; ; attempt++) {
     try {
       await pipeline(Readable.from([data]), file.createWriteStream({ resumable: false, validation: "md5", metadata }), {
@@ -262,12 +264,12 @@ async function peek(body: Readable, limit: number): Promise<{ first: Buffer; res
 }
 
 /** `first`, then the rest of the body, each chunk of the rest hashed into `sha256` on the way. */
-async function* concat(first: Buffer, rest: AsyncIterator<Buffer>, sha256: Hash): AsyncGenerator<Buffer> {
+async function* concat(first: Buffer, rest: AsyncIterator<Buffer>, sha256?: Hash): AsyncGenerator<Buffer> {
   yield first;
   for (;;) {
     const next = await rest.next();
     if (next.done) return;
-    sha256.update(next.value);
+    sha256?.update(next.value);
     yield next.value;
   }
 }

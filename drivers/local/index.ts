@@ -158,7 +158,7 @@ export function createLocalDriver(
     async put(key: string, body: Readable, options?: TransferOptions): Promise<void> {
       try {
         await begin(key); // refuses a key that cannot be stored before reading a byte of the body
-        await writeObject(drives, layout, key, body, options?.signal);
+        await writeObject(drives, layout, key, body, options);
       } catch (error) {
         body.destroy(); // releases the source (an open file, a gRPC call) we will not read
         throw foldFsError(error, key);

@@ -42,7 +42,7 @@ export function stagedPuts(
       try {
         if (state !== "staging") throw new Error("staged puts are already committed or discarded");
         await begin(key);
-        const object = await stageObject(drives, layout, key, body, options?.signal);
+        const object = await stageObject(drives, layout, key, body, options);
         // Each step re-checks: a discard (or a put of the same key) may have run meanwhile.
         const replaced = staged.get(key);
         staged.delete(key);

@@ -20,7 +20,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { constants } from "node:fs";
 import { type FileHandle, open, utimes } from "node:fs/promises";
 import { addAbortSignal, type Readable } from "node:stream";
-import { recyclerOf } from "../../src/driver.ts";
+import { recyclerOf, type TransferOptions } from "../../src/driver.ts";
 import { UnavailableError } from "../../src/errors.ts";
 import { blockHasher, contentHasher } from "./bitrot.ts";
 import { codecFor } from "./codec.ts";
@@ -67,11 +67,11 @@ export async function writeObject(
   layout: Layout,
   key: string,
   body: Readable,
-  signal?: AbortSignal,
+  options: TransferOptions = {},
 ): Promise<void> {
-  const staged = await stageObject(drives, layout, key, body, signal);
+  const staged = await stageObject(drives, layout, key, body, options);
   try {
-    await staged.commit(signal);
+    await staged.commit(options.signal);
   } finally {
     await staged.discard();
   }
@@ -200,8 +200,9 @@ export async function stageObject(
   layout: Layout,
   key: string,
   body: Readable,
-  signal?: AbortSignal,
+  options: TransferOptions = {},
 ): Promise<StagedObject> {
+  const { signal } = options;
   const { dataShards: k, parityShards: m, blockSize } = layout;
   const codec = codecFor(k, m);
   const uuid = randomUUID();
@@ -209,7 +210,8 @@ export async function stageObject(
   const requireQuorum = (step: string) => requireQuorumOf(targets, layout, key, step);
 
   const digest = contentHasher();
-  const sha256 = createHash("sha256");
+  const sha256 = options.sha256 ? undefined : createHash("sha256"); // else the caller's worker hashes it
+  let recorded: string | undefined;
   let size = 0;
   try {
     await Promise.all(
@@ -255,7 +257,7 @@ export async function stageObject(
     const recycle = recyclerOf(body);
     for await (const chunk of source as AsyncIterable<Buffer>) {
       digest.update(chunk);
-      sha256.update(chunk);
+      sha256?.update(chunk);
       size += chunk.length;
       for (let offset = 0; offset < chunk.length; ) {
         const take = Math.min(blockSize - filled, chunk.length - offset);
@@ -286,11 +288,12 @@ export async function stageObject(
       t.handle = undefined;
     });
     requireQuorum("store");
+    recorded = sha256 ? sha256.digest("hex") : await options.sha256;
   } catch (error) {
     await removeShardFiles(targets);
     throw error;
   }
   const failures = new Map(targets.flatMap((t) => (t.failure ? [[t.index, t.failure] as const] : [])));
-  const digests = { digest: digest.digest(), sha256: sha256.digest("hex") };
+  const digests = { digest: digest.digest(), sha256: recorded };
   return new StagedObject(drives, layout, key, uuid, size, digests, failures.size > 0 ? failures : undefined);
 }

@@ -89,6 +89,7 @@ class S3Driver implements Driver {
           queueSize: PART_QUEUE,
           checksums: this.config.requestChecksumCalculation === "WHEN_SUPPORTED",
           signal: options.signal,
+          sha256: options.sha256,
           log: this.log,
         });
       });

@@ -51,6 +51,8 @@ export interface UploadOptions {
   /** Adds CRC32 flexible checksums to every part (requestChecksumCalculation: WHEN_SUPPORTED). */
   checksums: boolean;
   signal?: AbortSignal;
+  /** The body's SHA-256, hashed elsewhere (TransferOptions.sha256): the body is then not hashed here. */
+  sha256?: Promise<string | undefined>;
   /** Where a digest that could not be recorded is reported. */
   log: Logger;
 }
@@ -76,7 +78,7 @@ export async function uploadObject(
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
   destroyOnAbort(body, signal); // a failed part aborts `signal` too; never undone, a finished body ignores it
   const buffers = new PartBuffers(options.partSize);
-  const parts = readParts(body, buffers, options.partSize, "whole");
+  const parts = readParts(body, buffers, options.partSize, options.sha256 ? "none" : "whole");
 
   const first = await parts.next();
   signal.throwIfAborted();
@@ -84,7 +86,8 @@ export async function uploadObject(
   if (first.done || firstPart === undefined || firstPart.last) {
     const data = firstPart?.data ?? Buffer.alloc(0);
     // The whole body is in hand, and so is its SHA-256: it goes in with it.
-    const Metadata = firstPart?.sha256 ? { [SHA256_METADATA_KEY]: firstPart.sha256 } : undefined;
+    const sha256 = options.sha256 ? await options.sha256 : firstPart?.sha256;
+    const Metadata = sha256 ? { [SHA256_METADATA_KEY]: sha256 } : undefined;
     const put = { Bucket, Key, Body: data, ContentLength: data.length, Metadata, ...encryption };
     await client.send(new PutObjectCommand(put), { abortSignal: signal });
     return;
@@ -154,6 +157,7 @@ export async function uploadObject(
     }
     await Promise.all(inFlight);
     if (failure) throw failure.error;
+    if (options.sha256) sha256 = await options.sha256; // before Complete: a failed hash stores nothing
     signal.throwIfAborted(); // the last moment a cancel can still leave nothing behind
     completed.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
     completedAs = await client.send(
