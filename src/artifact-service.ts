@@ -49,7 +49,7 @@ export function createArtifactService(
         const source = requirePath(request.path, "Save path");
         Object.assign(
           ctx.fields,
-          await saveFromPath(driver, key, source, paths, { signal: ctx.signal, skipUnchanged }),
+          await saveFromPath(driver, key, source, paths, { signal: ctx.signal, skipUnchanged, log }),
         );
         return { success: true };
       },

@@ -13,13 +13,14 @@
  */
 import { createHash } from "node:crypto";
 import type { FileHandle } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { MiB } from "./units.ts";
 
 /** Files up to this size are hashed on the event loop (about a millisecond). */
 const IN_PLACE_BYTES = MiB;
-/** Workers hashing at once; more files wait for one. */
-const WORKERS = 2;
+/** Workers hashing at once (one per core, at least two); more files wait for one. */
+export const WORKERS = Math.max(2, availableParallelism());
 
 /**
  * The worker: `{ fd, size, cancel }` in, the hex digest out, or null if the
@@ -105,18 +106,27 @@ export async function sha256OfFile(
   return reply.digest ?? undefined;
 }
 
-/** A few workers, started on first use and not keeping the process alive while idle. */
+/** A call waiting for a worker. */
+interface Waiter {
+  resolve(worker: Worker): void;
+}
+
+/**
+ * One worker per core, started on first use and not keeping the process
+ * alive while idle. A call waits for a free one; a cancelled call stops
+ * waiting at once (it has read nothing yet).
+ */
 class HashPool {
   private readonly idle: Worker[] = [];
   private started = 0;
-  private readonly waiting: Array<(worker: Worker) => void> = [];
+  private readonly waiting: Waiter[] = [];
 
   async run(fd: number, size: number, signal?: AbortSignal): Promise<Reply> {
-    const worker = await this.take();
+    const worker = await this.take(signal);
     const cancel = new Int32Array(new SharedArrayBuffer(4));
     const onAbort = () => Atomics.store(cancel, 0, 1);
     signal?.addEventListener("abort", onAbort, { once: true });
-    if (signal?.aborted) onAbort(); // while waiting for a worker
+    if (signal?.aborted) onAbort();
     try {
       const reply = await new Promise<Reply>((resolve, reject) => {
         const onMessage = (answer: Reply) => {
@@ -139,27 +149,43 @@ class HashPool {
       void worker.terminate();
       this.started--;
       const next = this.waiting.shift();
-      if (next) void this.take().then(next);
+      if (next) next.resolve(this.start());
       throw error;
     } finally {
       signal?.removeEventListener("abort", onAbort);
     }
   }
 
-  private take(): Promise<Worker> {
+  private take(signal?: AbortSignal): Promise<Worker> {
+    signal?.throwIfAborted();
     const ready = this.idle.pop();
     if (ready) return Promise.resolve(ready);
-    if (this.started < WORKERS) {
-      this.started++;
-      return Promise.resolve(new Worker(WORKER_SOURCE, { eval: true }));
-    }
-    return new Promise((resolve) => this.waiting.push(resolve));
+    if (this.started < WORKERS) return Promise.resolve(this.start());
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve: (worker) => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve(worker);
+        },
+      };
+      const onAbort = () => {
+        this.waiting.splice(this.waiting.indexOf(waiter), 1);
+        reject(signal?.reason);
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.waiting.push(waiter);
+    });
+  }
+
+  private start(): Worker {
+    this.started++;
+    return new Worker(WORKER_SOURCE, { eval: true });
   }
 
   private give(worker: Worker): void {
     const next = this.waiting.shift();
     if (next) {
-      next(worker);
+      next.resolve(worker);
       return;
     }
     worker.unref();

@@ -156,12 +156,30 @@ export async function openRegular(p: string, flags: number = constants.O_RDONLY)
   return (await openChecked(p, flags)).handle;
 }
 
-async function openChecked(p: string, flags: number): Promise<{ handle: FileHandle; size: number }> {
+/** An open regular file: its size when opened, and what tells whether it changed since. */
+export interface OpenedFile {
+  handle: FileHandle;
+  size: number;
+  /** Inode, size, modification and change times (ns) when opened: any write since changes it. */
+  stamp: string;
+}
+
+/** The stamp of an open file now (OpenedFile.stamp). */
+export async function fileStamp(handle: FileHandle): Promise<{ stamp: string; isFile: boolean; size: number }> {
+  const info = await handle.stat({ bigint: true });
+  return {
+    stamp: `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`,
+    isFile: info.isFile(),
+    size: Number(info.size),
+  };
+}
+
+async function openChecked(p: string, flags: number): Promise<OpenedFile> {
   const handle = await open(p, flags | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   try {
-    const info = await handle.stat();
-    if (!info.isFile()) throw new NotRegularFileError(p);
-    return { handle, size: info.size };
+    const { stamp, isFile, size } = await fileStamp(handle);
+    if (!isFile) throw new NotRegularFileError(p);
+    return { handle, size, stamp };
   } catch (error) {
     await handle.close().catch(() => {});
     throw error;
@@ -169,7 +187,7 @@ async function openChecked(p: string, flags: number): Promise<{ handle: FileHand
 }
 
 /** openRegular for reading, with its size; undefined for what is not a regular file (a FIFO, a device, a link) or is gone. */
-export async function openRegularFile(p: string): Promise<{ handle: FileHandle; size: number } | undefined> {
+export async function openRegularFile(p: string): Promise<OpenedFile | undefined> {
   try {
     return await openChecked(p, constants.O_RDONLY);
   } catch (error) {

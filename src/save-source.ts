@@ -14,10 +14,18 @@
 import { type FileHandle, lstat, opendir } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { RECYCLE } from "./driver.ts";
-import { errnoCode, InvalidRequestError, PermissionDeniedError } from "./errors.ts";
+import { errnoCode, InvalidRequestError, PermissionDeniedError, PluginError } from "./errors.ts";
 import { sha256OfFile } from "./file-digest.ts";
 import { MAX_KEY_BYTES } from "./keys.ts";
-import { inside, localFsError, openFolder, openRegularFile, type PathPolicy } from "./local-paths.ts";
+import {
+  fileStamp,
+  inside,
+  localFsError,
+  type OpenedFile,
+  openFolder,
+  openRegularFile,
+  type PathPolicy,
+} from "./local-paths.ts";
 import { clip } from "./text.ts";
 import { MiB } from "./units.ts";
 
@@ -33,10 +41,20 @@ export interface SourceFile {
   stream(): Readable;
   /**
    * The SHA-256 (hex) of its bytes, hashed off the event loop, or undefined
-   * if it no longer holds `size` bytes. It may run while `stream()` is read;
-   * the file stays open until both are done.
+   * if it no longer holds `size` bytes. Hashed once: later calls share the
+   * first's (and its signal). It may run while `stream()` is read; the file
+   * stays open until both are done.
    */
   sha256(signal?: AbortSignal): Promise<string | undefined>;
+  /**
+   * The SHA-256 of the bytes `stream()` sent: the hash above, once the
+   * stream has read to its end and the file is seen not to have been
+   * written to since it was opened, so the hash and the stream read the
+   * same bytes. Rejects with InvalidRequestError if it was (a file
+   * rewritten in place while being saved must not be stored, let alone
+   * with a digest of other bytes). Await it only once the stream has ended.
+   */
+  sentSha256(): Promise<string | undefined>;
   /** Closes the file (whether or not it was streamed); safe to call twice. */
   close(): Promise<void>;
 }
@@ -77,7 +95,7 @@ export async function openSaveSource(spelled: string, policy: PathPolicy): Promi
     await opened.handle.close();
     throw error;
   }
-  return { kind: "file", file: sourceFile(opened.handle, opened.size, "", what) };
+  return { kind: "file", file: sourceFile(opened, "", what) };
 }
 
 /**
@@ -116,7 +134,7 @@ async function* walk(
           if (sub) yield* walk(sub, rel, seen, policy);
         } else if (entry.isFile()) {
           const opened = await openRegularFile(inside(dir, entry.name));
-          if (opened) yield sourceFile(opened.handle, opened.size, rel, what);
+          if (opened) yield sourceFile(opened, rel, what);
         }
       } catch (error) {
         throw localFsError(error, what); // EACCES on a file root wrote 0600: PERMISSION_DENIED, named
@@ -133,29 +151,49 @@ function skippable(error: unknown): undefined {
   throw error;
 }
 
-function sourceFile(handle: FileHandle, size: number, relative: string, what: string): SourceFile {
+function sourceFile(opened: OpenedFile, relative: string, what: string): SourceFile {
+  const { handle, size } = opened;
   let closed: Promise<void> | undefined;
-  // A worker may be reading the descriptor (sha256): the file is closed only once it is done, or
-  // the number could be reused by another open file and hashed in its place.
-  let hashing: Promise<unknown> = Promise.resolve();
-  const close = () => (closed ??= hashing.then(() => handle.close()).catch(() => {}));
+  let hashed: Promise<string | undefined> | undefined;
+  let readToEnd = () => {};
+  const streamEnded = new Promise<void>((resolve) => {
+    readToEnd = resolve;
+  });
+  // The worker reads the descriptor (sha256): the file is closed only once it is done, or the
+  // number could be reused by another open file and that file hashed in its place.
+  const close = () =>
+    (closed ??= (hashed ?? Promise.resolve()).catch(() => {}).then(() => handle.close().catch(() => {})));
+  const sha256 = (signal?: AbortSignal) =>
+    (hashed ??= closed
+      ? Promise.reject(new PluginError(`${what} was hashed after it was closed`))
+      : sha256OfFile(handle, size, signal).catch((error: unknown) => {
+          if (signal?.aborted) throw error;
+          const mapped = localFsError(error, `cannot read ${what}`);
+          throw mapped instanceof PluginError
+            ? mapped
+            : new PluginError(`cannot hash ${what}: ${(error as Error).message}`, { cause: error });
+        }));
   return {
     relative,
     size,
     stream: () => {
       const buffers = new ReadBuffers();
-      const stream = Readable.from(exactly(handle, size, what, close, buffers), {
+      const stream = Readable.from(exactly(handle, size, what, close, buffers, readToEnd), {
         objectMode: false,
         highWaterMark: 1,
       });
       return Object.assign(stream, { [RECYCLE]: (chunk: Buffer) => buffers.give(chunk) });
     },
-    sha256: (signal) => {
-      if (closed) return Promise.reject(new Error(`${what} is closed`));
-      const digest = sha256OfFile(handle, size, signal).catch((error: unknown) => {
-        throw signal?.aborted ? error : localFsError(error, `cannot read ${what}`);
+    sha256,
+    sentSha256: async () => {
+      const [digest] = await Promise.all([sha256(), streamEnded]);
+      const now = await fileStamp(handle).catch((error: unknown) => {
+        throw localFsError(error, `cannot read ${what}`);
       });
-      hashing = Promise.all([hashing, digest.catch(() => {})]);
+      if (now.stamp !== opened.stamp)
+        throw new InvalidRequestError(
+          `${what} was written to while being saved; nothing was stored (save it once it is complete)`,
+        );
       return digest;
     },
     close,
@@ -195,6 +233,7 @@ async function* exactly(
   what: string,
   close: () => Promise<void>,
   buffers: ReadBuffers,
+  readToEnd: () => void,
 ): AsyncGenerator<Buffer> {
   try {
     let position = 0;
@@ -216,6 +255,7 @@ async function* exactly(
       throw new InvalidRequestError(
         `${what} shrank while being saved (${size} bytes when opened, ${position} read); nothing was stored`,
       );
+    readToEnd();
   } finally {
     await close();
   }

@@ -12,6 +12,7 @@ import { download } from "./file-sink.ts";
 import { childKey, directoryPrefix, relativeToDirectory } from "./keys.ts";
 import { type LoadTarget, openLoadTarget } from "./load-target.ts";
 import type { PathPolicy } from "./local-paths.ts";
+import type { Logger } from "./log.ts";
 import { openSaveSource, type SourceFile } from "./save-source.ts";
 import { clip } from "./text.ts";
 import { putUnlessUnchanged, storedByStat, storedUnder } from "./unchanged.ts";
@@ -34,6 +35,8 @@ export interface SaveOptions {
   signal?: AbortSignal;
   /** Skip files the store already holds byte for byte (src/unchanged.ts); default true. */
   skipUnchanged?: boolean;
+  /** Where a check that could not be made is reported (the Save goes on, sending the file). */
+  log?: Logger;
 }
 
 /**
@@ -176,7 +179,7 @@ export async function saveFromPath(
   if (opened.kind === "file") {
     const stats: SaveStats = { objects: 1, bytes: opened.file.size, unchanged: 0 };
     try {
-      const stored = skipUnchanged ? storedByStat(driver) : undefined;
+      const stored = skipUnchanged ? storedByStat(driver, options.log) : undefined;
       if (!(await putUnlessUnchanged(driver, key, opened.file, stored, signal))) stats.unchanged = 1;
     } finally {
       await opened.file.close();
@@ -184,7 +187,7 @@ export async function saveFromPath(
     return stats;
   }
   const stats: SaveStats = { objects: 0, bytes: 0, unchanged: 0 };
-  const stored = skipUnchanged ? await storedUnder(driver, directoryPrefix(key), signal) : undefined;
+  const stored = skipUnchanged ? await storedUnder(driver, directoryPrefix(key), signal, options.log) : undefined;
   const staged = isStaging(driver) ? driver.stage() : undefined;
   const target = staged ?? driver;
   const unsent = new Set<SourceFile>(); // opened by the walk, not yet handed to a put

@@ -8,7 +8,7 @@ import { mkdtemp, open, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sha256OfFile } from "../src/file-digest.ts";
+import { sha256OfFile, WORKERS } from "../src/file-digest.ts";
 import { MiB } from "../src/units.ts";
 import { bytes, sha256 } from "./helpers/data.ts";
 
@@ -58,6 +58,26 @@ describe("sha256OfFile", () => {
     const handle = await open(await fileOf(bytes(size)));
     try {
       expect(await sha256OfFile(handle, openedSize)).toBeUndefined();
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it("drops a cancelled call still waiting for a worker at once, without waiting for the busy ones", async () => {
+    const data = bytes(256 * MiB);
+    const handle = await open(await fileOf(data));
+    try {
+      const busy = Array.from({ length: WORKERS }, () => sha256OfFile(handle, data.length));
+      let busyDone = false;
+      void Promise.all(busy).then(() => {
+        busyDone = true;
+      });
+      const controller = new AbortController();
+      const queued = sha256OfFile(handle, data.length, controller.signal);
+      controller.abort(new Error("the Save was cancelled"));
+      await expect(queued).rejects.toThrow("the Save was cancelled");
+      expect(busyDone).toBe(false);
+      expect(await Promise.all(busy)).toEqual(busy.map(() => sha256(data)));
     } finally {
       await handle.close();
     }

@@ -5,13 +5,16 @@
  * itself is checked on every backend by the conformance suite
  * (test/conformance/unchanged.ts).
  */
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InvalidConfigError } from "../src/errors.ts";
-import { createLogger } from "../src/log.ts";
-import { parseConfiguration } from "../src/registry.ts";
-import { bytes } from "./helpers/data.ts";
+import type { Driver } from "../src/driver.ts";
+import { InvalidConfigError, PermissionDeniedError } from "../src/errors.ts";
+import { PathPolicy } from "../src/local-paths.ts";
+import { createLogger, silentLogger } from "../src/log.ts";
+import { driverDepsFromEnv, parseConfiguration } from "../src/registry.ts";
+import { saveFromPath } from "../src/transfer.ts";
+import { bytes, collect, sha256, writeTree } from "./helpers/data.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 
 let t: TestServer;
@@ -39,6 +42,35 @@ describe("skipping unchanged outputs", () => {
     expect(lastSave()).toMatchObject({ objects: 1, unchanged: 0 });
     await t.client().save(source, "runs/unchanged/model.bin");
     expect(lastSave()).toMatchObject({ objects: 1, bytes: 3 * 1024 * 1024, unchanged: 1 });
+  });
+
+  it("sends the file when the stored object cannot be looked up, and says so once", async () => {
+    const real = parseConfiguration(t.configuration).create(driverDepsFromEnv());
+    const refusing: Driver = Object.assign(Object.create(real) as Driver, {
+      stat: async () => {
+        throw new PermissionDeniedError("HeadObject refused");
+      },
+      async *list() {
+        yield* [];
+        throw new PermissionDeniedError("ListObjects refused");
+      },
+    });
+    const warnings: string[] = [];
+    const log = { ...silentLogger, warn: (msg: string) => warnings.push(msg) };
+    const source = path.join(t.root, "refused.bin");
+    await writeFile(source, bytes(2000));
+    const paths = new PathPolicy([t.root]);
+    expect(await saveFromPath(refusing, "runs/refused/a.bin", source, paths, { log })).toMatchObject({ unchanged: 0 });
+    expect(sha256(await collect(await real.get("runs/refused/a.bin")))).toBe(sha256(await readFile(source)));
+    const folder = path.join(t.root, "refused-tree");
+    await writeTree(folder, { "x.bin": bytes(10), "y.bin": bytes(20) });
+    expect(await saveFromPath(refusing, "runs/refused/tree", folder, paths, { log })).toMatchObject({ objects: 2 });
+    expect(warnings).toEqual([
+      "cannot tell whether the stored object is unchanged; sending the file",
+      "cannot list the stored directory; looking its files up one by one",
+      "cannot tell whether the stored object is unchanged; sending the file",
+    ]);
+    await real.dispose();
   });
 
   it("is off with skipUnchanged: false", async () => {

@@ -10,7 +10,7 @@
  * a broken body, and check the whole object's MD5 before they end.
  */
 
-import { createHash, type Hash } from "node:crypto";
+import { createHash } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -25,6 +25,7 @@ import { MiB } from "../../src/units.ts";
 import { checkedBody, damagedObject, recordedSha256, SHA256_METADATA_KEY, sha256Field } from "../content-check.ts";
 import { deleteListed, destroyOnAbort, prefixFolder, storedName } from "../object-store.ts";
 import { resumableRead } from "../resumable-read.ts";
+import { concat, peek } from "./body.ts";
 import { createStorage, currentKey } from "./client.ts";
 import type { GcsConfig } from "./config.ts";
 import { recordSha256 } from "./digest.ts";
@@ -104,7 +105,7 @@ class GcsDriver implements Driver {
         }
         // A resumable upload takes metadata when it starts, before the digest is known: it is added after.
         const upload = file.createWriteStream({ resumable: true, chunkSize: CHUNK_BYTES, validation: "md5" });
-        await pipeline(Readable.from(concat(first, rest, sha256)), upload, { signal: options.signal });
+        await pipeline(Readable.from(concat(first, rest, sha256, options.sha256)), upload, { signal: options.signal });
         const recorded = await digest();
         if (recorded) await this.recordSha256(file, key, recorded);
       });
@@ -246,31 +247,6 @@ async function saveSmall(
       if (signal?.aborted || !retryable || attempt >= storage.retryOptions.maxRetries!) throw error;
       await sleep(backoffMs(attempt), undefined, { signal });
     }
-  }
-}
-
-/** Reads up to `limit` bytes; `rest` is the rest of the body, or undefined if it ended within the limit. */
-async function peek(body: Readable, limit: number): Promise<{ first: Buffer; rest?: AsyncIterator<Buffer> }> {
-  const iterator = (body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  while (size < limit) {
-    const next = await iterator.next();
-    if (next.done) return { first: Buffer.concat(chunks, size) };
-    chunks.push(next.value);
-    size += next.value.length;
-  }
-  return { first: Buffer.concat(chunks, size), rest: iterator };
-}
-
-/** `first`, then the rest of the body, each chunk of the rest hashed into `sha256` on the way. */
-async function* concat(first: Buffer, rest: AsyncIterator<Buffer>, sha256?: Hash): AsyncGenerator<Buffer> {
-  yield first;
-  for (;;) {
-    const next = await rest.next();
-    if (next.done) return;
-    sha256?.update(next.value);
-    yield next.value;
   }
 }
 

@@ -41,22 +41,30 @@ export async function openDownload(
       return next.Body as Readable;
     },
   });
-  const digest = await recordedDigest(client, input, first, options.signal).catch((error: unknown) => {
+  const digest = await recordedDigest(client, input, first, "GetObject", options.signal).catch((error: unknown) => {
     body.destroy();
     throw error;
   });
   return digest ? checkedBody(body, digest, (actual) => damagedObject(options.where, digest, actual)) : body;
 }
 
-/** The SHA-256 recorded for the object a GetObject (or HeadObject) answered with, if any. */
+/**
+ * The SHA-256 recorded for the object a GetObject or HeadObject answered
+ * with, if any. A GetObject response counts the object's tags (S3 leaves
+ * the header out when there are none), so a multipart object without tags
+ * (Argo's own) costs no GetObjectTagging there; a HeadObject does not, so
+ * `stat` asks.
+ */
 export async function recordedDigest(
   client: S3Client,
   input: { Bucket?: string; Key?: string },
   response: { Metadata?: Record<string, string>; ETag?: string; VersionId?: string; TagCount?: number },
+  answered: "GetObject" | "HeadObject",
   signal?: AbortSignal,
 ): Promise<StoredDigest | undefined> {
   const inMetadata = recordedSha256(response.Metadata);
-  if (inMetadata || !isMultipartEtag(response.ETag) || response.TagCount === 0) return inMetadata;
+  const untagged = answered === "GetObject" && !response.TagCount;
+  if (inMetadata || !isMultipartEtag(response.ETag) || untagged) return inMetadata;
   const object = { Bucket: input.Bucket ?? "", Key: input.Key ?? "", VersionId: response.VersionId };
   const value = await taggedDigest(client, { ...object, ETag: response.ETag as string }, signal);
   return value ? { algorithm: "sha256", value, encoding: "hex" } : undefined;

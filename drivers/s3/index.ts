@@ -106,7 +106,7 @@ class S3Driver implements Driver {
       const head = await client.send(
         new HeadObjectCommand({ ...input, ...(await this.encryption.forRead(objectKey)) }),
       );
-      const digest = await recordedDigest(client, input, head);
+      const digest = await recordedDigest(client, input, head, "HeadObject");
       return {
         key,
         size: head.ContentLength ?? 0,

@@ -4,6 +4,7 @@
  * anything else is sent as before (src/unchanged.ts). Puts are counted on
  * the real driver underneath; the contents are read back from the store.
  */
+import { closeSync, openSync, writeSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -61,6 +62,26 @@ export function unchangedCases(current: () => UnchangedState): void {
         expect(sha256(await collect(await driver.get(k)))).toBe(sha256(data));
       }
     });
+
+    // 1000 bytes: hashed in place; 40 MiB: by the worker, in parts (s3), blocks (azure), a resumable upload (gcs).
+    it.each([1000, 40 * MiB])(
+      "refuses a %d-byte file written to while being saved, and keeps what was stored",
+      async (size) => {
+        const { driver, paths } = current();
+        const k = `${uniquePrefix()}/torn.bin`;
+        const before = bytes(size);
+        await saveFromPath(driver, k, await file(before), paths);
+        const source = await file(bytes(size));
+        // Written to in place once the Save has opened it (as its upload starts): same length, other bytes.
+        const writing = withPutHook(driver, () => {
+          const fd = openSync(source, "r+");
+          writeSync(fd, Buffer.alloc(16, 0xee), 0, 16, Math.floor(size / 2));
+          closeSync(fd);
+        });
+        await expect(saveFromPath(writing, k, source, paths)).rejects.toThrow(/was written to while being saved/);
+        expect(sha256(await collect(await driver.get(k)))).toBe(sha256(before));
+      },
+    );
 
     it("sends everything again when skipUnchanged is off", async () => {
       const { driver, paths } = current();
