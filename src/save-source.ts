@@ -159,10 +159,19 @@ function sourceFile(opened: OpenedFile, relative: string, what: string): SourceF
   const streamEnded = new Promise<void>((resolve) => {
     readToEnd = resolve;
   });
+  let lastStamp: string | undefined;
   // The worker reads the descriptor (sha256): the file is closed only once it is done, or the
-  // number could be reused by another open file and that file hashed in its place.
+  // number could be reused by another open file and that file hashed in its place. Its stamp is
+  // taken then, once both the hash and the stream (close follows its end) have stopped reading.
   const close = () =>
-    (closed ??= (hashed ?? Promise.resolve()).catch(() => {}).then(() => handle.close().catch(() => {})));
+    (closed ??= (async () => {
+      await hashed?.catch(() => {});
+      lastStamp = await fileStamp(handle).then(
+        (now) => now.stamp,
+        () => undefined,
+      );
+      await handle.close().catch(() => {});
+    })());
   const sha256 = (signal?: AbortSignal) =>
     (hashed ??= closed
       ? Promise.reject(new PluginError(`${what} was hashed after it was closed`))
@@ -187,10 +196,8 @@ function sourceFile(opened: OpenedFile, relative: string, what: string): SourceF
     sha256,
     sentSha256: async () => {
       const [digest] = await Promise.all([sha256(), streamEnded]);
-      const now = await fileStamp(handle).catch((error: unknown) => {
-        throw localFsError(error, `cannot read ${what}`);
-      });
-      if (now.stamp !== opened.stamp)
+      await close(); // read to its end: nothing reads the file any more
+      if (lastStamp !== opened.stamp)
         throw new InvalidRequestError(
           `${what} was written to while being saved; nothing was stored (save it once it is complete)`,
         );

@@ -69,6 +69,22 @@ export function copyCases(current: () => SuiteState): void {
         expect(sha256(await collect(await driver.get(`${k}/${name}`)))).toBe(sha256(data));
     });
 
+    it("resumes a copy that was cancelled part way: what arrived is skipped, the rest is copied", async () => {
+      const { driver, server, configuration } = current();
+      const k = `${uniquePrefix()}/many`;
+      const files = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`${k}/f${i}.bin`, bytes(50_000 + i)]));
+      for (const [key, data] of Object.entries(files)) await driver.put(key, streamOf(data));
+      const client = server.client(configuration);
+      for await (const event of client.copy(k, server.configuration)) if (event.state === "copied") break; // the user's Ctrl-C
+      const resumed = outcomes(await all(client.copy(k, server.configuration)));
+      expect(resumed).toHaveLength(12);
+      expect(resumed.filter((o) => o.startsWith("skipped")).length).toBeGreaterThanOrEqual(1);
+      expect(resumed.every((o) => o.startsWith("skipped") || o.startsWith("copied"))).toBe(true);
+      const local = server.client(server.configuration);
+      for (const [key, data] of Object.entries(files))
+        expect(sha256(await collect(local.openStream(key)))).toBe(sha256(data));
+    });
+
     it("copies again only what changed since, and fails clearly for a key that is not there", async () => {
       const { driver, server, configuration } = current();
       const k = `${uniquePrefix()}/model.bin`;
