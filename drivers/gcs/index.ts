@@ -11,7 +11,6 @@
  */
 
 import { createHash } from "node:crypto";
-import { EventEmitter } from "node:events";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -30,6 +29,7 @@ import { createStorage, currentKey } from "./client.ts";
 import type { GcsConfig } from "./config.ts";
 import { recordSha256 } from "./digest.ts";
 import { type GcsTarget, gcsError, missingBucket } from "./errors.ts";
+import { sdkReadStream } from "./read-stream.ts";
 
 /** Resumable-upload chunk: what one upload holds in memory, and the unit a retry resends. */
 export const CHUNK_BYTES = 16 * MiB;
@@ -68,7 +68,7 @@ class GcsDriver implements Driver {
       // gzip would otherwise fail its size and its MD5, which describe the stored bytes).
       // No Range for the first read: `bytes=0-` of an empty object is a 416 (on GCS too).
       const open = (start: number) =>
-        quietResponse(file.createReadStream({ ...(start > 0 ? { start } : {}), validation: false, decompress: false }));
+        sdkReadStream(file.createReadStream({ ...(start > 0 ? { start } : {}), validation: false, decompress: false }));
       if (Number(metadata.size) === 0) return Readable.from([]);
       const body = resumableRead(open(0), {
         length: Number(metadata.size),
@@ -248,21 +248,4 @@ async function saveSmall(
       await sleep(backoffMs(attempt), undefined, { signal });
     }
   }
-}
-
-/** Listeners one download's response body carries: the SDK's, teeny-request's, node-fetch's and ours. */
-const RESPONSE_LISTENERS = 32;
-
-/**
- * The SDK, teeny-request and node-fetch each put error and close listeners on
- * a download's response body, and our resumable read and checksum add theirs:
- * 11 or 12 on one body, whatever its size. That is no leak, but Node's default
- * of 10 prints a "possible memory leak" warning for every download into the
- * plugin's log. The body is reached through the stream's `response` event.
- */
-export function quietResponse(stream: Readable): Readable {
-  stream.once("response", (response: unknown) => {
-    if (response instanceof EventEmitter) response.setMaxListeners(RESPONSE_LISTENERS);
-  });
-  return stream;
 }
