@@ -8,6 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import { pipeline, type Readable, Transform } from "node:stream";
+import { DEFERRED_CHECK, type DeferredCheck } from "../src/driver.ts";
 import { DataLossError } from "../src/errors.ts";
 
 /** The digest a store keeps of a whole object, as it writes it. */
@@ -28,12 +29,15 @@ export function checkedBody(
 ): Readable {
   const hash = createHash(digest.algorithm);
   let held: Buffer | undefined;
+  let taken = false;
+  let checkedAlready = false;
   const checked = new Transform({
     // Chunks as they came, 16 ahead, as resumable-read.ts gives them: in byte mode every read
     // would join whatever is buffered into a fresh copy.
     objectMode: true,
     highWaterMark: 16,
     transform(chunk: Buffer, _encoding, done) {
+      if (taken) return done(null, chunk);
       if (chunk.length === 0) return done(); // an empty last chunk would hold back nothing
       hash.update(chunk);
       if (held) this.push(held);
@@ -41,6 +45,8 @@ export function checkedBody(
       done();
     },
     flush(done) {
+      if (taken) return done();
+      checkedAlready = true;
       const actual = hash.digest(digest.encoding);
       if (actual !== digest.value) return done(damaged(actual)); // the held chunk is never delivered
       if (held) this.push(held);
@@ -49,7 +55,19 @@ export function checkedBody(
     },
   });
   pipeline(body, checked, () => {});
-  return checked;
+  const toHex = (value: string, from: BufferEncoding) => Buffer.from(value, from).toString("hex");
+  const takeOver = (): DeferredCheck | undefined => {
+    if (checkedAlready || taken) return undefined;
+    taken = true; // what was hashed so far is dropped: the consumer hashes the whole content
+    if (held) checked.push(held);
+    held = undefined;
+    return {
+      algorithm: digest.algorithm,
+      expected: toHex(digest.value, digest.encoding),
+      damaged: (actual) => damaged(Buffer.from(actual, "hex").toString(digest.encoding)),
+    };
+  };
+  return Object.assign(checked, { [DEFERRED_CHECK]: takeOver });
 }
 
 /** The user-metadata key under which our object stores keep the content's SHA-256, in hex. */

@@ -41,6 +41,32 @@ export function recyclerOf(stream: Readable): ((chunk: Buffer) => void) | undefi
   return (stream as Readable & { [RECYCLE]?: (chunk: Buffer) => void })[RECYCLE];
 }
 
+/**
+ * An optional property of a stream a driver's `get` returns when the driver
+ * checks the bytes against the object's digest as they flow
+ * (drivers/content-check.ts). A consumer that writes them into a file no
+ * one sees until it is complete (a Load's staged file) may take the check
+ * over, at any point: the stream then passes every byte on unchecked, and
+ * the consumer hashes the whole written file (on a worker, off the event
+ * loop: src/file-digest.ts) and fails with `damaged` unless it matches.
+ * Undefined once the stream has made the check itself.
+ */
+export const DEFERRED_CHECK = Symbol("multistore.deferredCheck");
+
+/** A check handed to the consumer: the digest the whole content must have. */
+export interface DeferredCheck {
+  algorithm: "sha256" | "md5";
+  /** Hex. */
+  expected: string;
+  /** The DATA_LOSS error for content that hashed to `actual` (hex) instead. */
+  damaged(actual: string): Error;
+}
+
+/** Takes over the stream's digest check, if it has one to give (see DEFERRED_CHECK). */
+export function takeCheck(stream: Readable): DeferredCheck | undefined {
+  return (stream as Readable & { [DEFERRED_CHECK]?: () => DeferredCheck | undefined })[DEFERRED_CHECK]?.();
+}
+
 /** What a listing or stat knows about one object. */
 export interface ObjectInfo {
   /** Full key of the object. */

@@ -23,7 +23,7 @@ const IN_PLACE_BYTES = MiB;
 export const WORKERS = Math.max(2, availableParallelism());
 
 /**
- * The worker: `{ fd, size, cancel }` in, the hex digest out, or null if the
+ * The worker: `{ fd, size, algorithm, cancel }` in, the hex digest out, or null if the
  * file is not `size` bytes long. The next block is read (on the thread
  * pool) while this one is hashed. It replies only once no read is pending.
  */
@@ -35,8 +35,8 @@ const BLOCK = 4 * 1024 * 1024;
 const buffers = [Buffer.allocUnsafe(BLOCK), Buffer.allocUnsafe(BLOCK)];
 const readAt = (fd, buffer, length, position) =>
   new Promise((resolve, reject) => read(fd, buffer, 0, length, position, (error, n) => (error ? reject(error) : resolve(n))));
-async function digest(fd, size, cancel) {
-  const hash = createHash("sha256");
+async function digest(fd, size, algorithm, cancel) {
+  const hash = createHash(algorithm);
   let position = 0;
   let current = 0;
   let pending = readAt(fd, buffers[0], Math.min(BLOCK, size) || 1, 0);
@@ -60,8 +60,8 @@ async function digest(fd, size, cancel) {
     await (pending && pending.catch(() => {}));
   }
 }
-parentPort.on("message", ({ fd, size, cancel }) => {
-  digest(fd, size, cancel).then(
+parentPort.on("message", ({ fd, size, algorithm, cancel }) => {
+  digest(fd, size, algorithm, cancel).then(
     (reply) => parentPort.postMessage(reply),
     (error) => parentPort.postMessage({ error: { message: String(error && error.message), code: error && error.code } }),
   );
@@ -81,9 +81,15 @@ interface Reply {
  * Rejects with the read's error, or with the signal's reason once the
  * worker has stopped reading.
  */
-export async function sha256OfFile(
+export function sha256OfFile(handle: FileHandle, size: number, signal?: AbortSignal): Promise<string | undefined> {
+  return digestOfFile(handle, size, "sha256", signal);
+}
+
+/** As sha256OfFile, with another algorithm (a store's MD5: a Load checks what it wrote against it). */
+export async function digestOfFile(
   handle: FileHandle,
   size: number,
+  algorithm: "sha256" | "md5",
   signal?: AbortSignal,
 ): Promise<string | undefined> {
   signal?.throwIfAborted();
@@ -98,9 +104,9 @@ export async function sha256OfFile(
       }
       read += bytesRead;
     }
-    return read === size ? createHash("sha256").update(buffer.subarray(0, size)).digest("hex") : undefined;
+    return read === size ? createHash(algorithm).update(buffer.subarray(0, size)).digest("hex") : undefined;
   }
-  const reply = await pool.run(handle.fd, size, signal);
+  const reply = await pool.run(handle.fd, size, algorithm, signal);
   if (reply.error) throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
   signal?.throwIfAborted(); // cancelled, or as the last bytes were hashed
   return reply.digest ?? undefined;
@@ -121,7 +127,7 @@ class HashPool {
   private started = 0;
   private readonly waiting: Waiter[] = [];
 
-  async run(fd: number, size: number, signal?: AbortSignal): Promise<Reply> {
+  async run(fd: number, size: number, algorithm: string, signal?: AbortSignal): Promise<Reply> {
     const worker = await this.take(signal);
     const cancel = new Int32Array(new SharedArrayBuffer(4));
     const onAbort = () => Atomics.store(cancel, 0, 1);
@@ -140,7 +146,7 @@ class HashPool {
         worker.once("message", onMessage);
         worker.once("error", onError);
         worker.ref();
-        worker.postMessage({ fd, size, cancel });
+        worker.postMessage({ fd, size, algorithm, cancel });
       });
       this.give(worker);
       return reply;

@@ -5,14 +5,24 @@
  */
 import type { FileHandle } from "node:fs/promises";
 import type { Readable } from "node:stream";
-import { recyclerOf } from "./driver.ts";
+import { recyclerOf, takeCheck } from "./driver.ts";
+import { DataLossError } from "./errors.ts";
+import { digestOfFile } from "./file-digest.ts";
 import { localFsError } from "./local-paths.ts";
 import { MiB } from "./units.ts";
 
 /** Bytes written to a Load destination at a time. */
 const IO_CHUNK = MiB;
 
-/** Streams `source` into a file `create` opens; returns the bytes written. */
+/**
+ * Streams `source` into a file `create` opens (for reading and writing);
+ * returns the bytes written. A source that checks its bytes against the
+ * object's digest hands that check over (takeCheck): the written file is
+ * hashed by a worker before it is closed, off the event loop, and a
+ * mismatch fails with the source's DATA_LOSS. The file is a Load's staged
+ * one, published only once the whole artifact is in, so no consumer ever
+ * sees a wrong one.
+ */
 export async function download(
   source: Readable,
   create: () => Promise<FileHandle>,
@@ -26,8 +36,17 @@ export async function download(
     throw error;
   }
   let closed = false;
+  const check = takeCheck(source);
   try {
     const bytes = await writeAll(source, handle, signal);
+    if (check) {
+      const actual = await digestOfFile(handle, bytes, check.algorithm, signal).catch((error: unknown) => {
+        throw new SinkError(error);
+      });
+      if (actual === undefined)
+        throw new DataLossError(`the Load's file did not hold the ${bytes} bytes written to it`);
+      if (actual !== check.expected) throw check.damaged(actual);
+    }
     closed = true;
     await handle.close().catch((error: unknown) => {
       throw new SinkError(error);

@@ -77,7 +77,8 @@ export async function openLoadTarget(spelled: string, policy: PathPolicy): Promi
     return current;
   };
 
-  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+  // Read and write: the written file is read back to check its digest (file-sink.ts).
+  const flags = constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
   return {
     async createFile(relative) {
       try {

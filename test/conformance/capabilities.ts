@@ -5,6 +5,8 @@
  * without one does not register the group (a case that does not apply, not
  * a skip). What only one backend does stays in that backend's own tests.
  */
+import { mkdir, readdir, readFile, stat } from "node:fs/promises";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Driver } from "../../src/driver.ts";
 import { DataLossError, UnavailableError } from "../../src/errors.ts";
@@ -223,6 +225,23 @@ export function capabilityCases(capabilities: Capabilities, current: () => Suite
         expect(delivered).toBeLessThan(other.length);
       });
 
+      it("fails a Load of an object rewritten behind the plugin with DATA_LOSS, leaving nothing at its path", async () => {
+        const { driver, server, configuration } = current();
+        const k = key("rewritten-load.bin");
+        const data = bytes(20 * MiB + 3); // several parts or blocks: the check the Load takes over spans them
+        await driver.put(k, streamOf(data));
+        await behind().write(k, bytes(data.length), sha256(data));
+        const dest = path.join(server.root, uniquePrefix("load"), "out.bin");
+        await mkdir(path.dirname(dest));
+        await expect(server.client(configuration).load(k, dest)).rejects.toMatchObject({ code: "DATA_LOSS" });
+        await expect(stat(dest)).rejects.toMatchObject({ code: "ENOENT" });
+        expect(await readdir(path.dirname(dest))).toEqual([]); // no staged leftovers either
+        // And a good one Loads, checked the same way.
+        await driver.put(k, streamOf(data));
+        await server.client(configuration).load(k, dest);
+        expect(sha256(await readFile(dest))).toBe(sha256(data));
+      });
+
       it("reads an object written without a digest (by Argo's own driver)", async () => {
         const k = key("by-argo.bin");
         const data = bytes(2 * MiB + 1);
@@ -230,6 +249,10 @@ export function capabilityCases(capabilities: Capabilities, current: () => Suite
         expect(await behind().recorded(k)).toBeUndefined();
         expect((await current().driver.stat(k)).sha256).toBeUndefined();
         expect(sha256(await collect(await current().driver.get(k)))).toBe(sha256(data));
+        // A Load too (on gcs, checked against the store's own MD5).
+        const dest = path.join(current().server.root, uniquePrefix("by-argo.bin"));
+        await current().server.client(current().configuration).load(k, dest);
+        expect(sha256(await readFile(dest))).toBe(sha256(data));
       });
     });
   }
