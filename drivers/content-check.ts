@@ -21,11 +21,14 @@ export interface StoredDigest {
 /**
  * `body`, checked against `digest` as it flows; `damaged` builds the error
  * for what was read instead. An error or cancel on either side ends both.
+ * A consumer may take the check over (DEFERRED_CHECK) for an object of a
+ * known `size`, up to the bound it asks for.
  */
 export function checkedBody(
   body: Readable,
   digest: StoredDigest,
   damaged: (actual: string) => DataLossError,
+  size?: number,
 ): Readable {
   const hash = createHash(digest.algorithm);
   let held: Buffer | undefined;
@@ -56,8 +59,8 @@ export function checkedBody(
   });
   pipeline(body, checked, () => {});
   const toHex = (value: string, from: BufferEncoding) => Buffer.from(value, from).toString("hex");
-  const takeOver = (): DeferredCheck | undefined => {
-    if (checkedAlready || taken) return undefined;
+  const takeOver = (maxBytes: number): DeferredCheck | undefined => {
+    if (checkedAlready || taken || size === undefined || size > maxBytes) return undefined;
     taken = true; // what was hashed so far is dropped: the consumer hashes the whole content
     if (held) checked.push(held);
     held = undefined;

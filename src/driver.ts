@@ -62,9 +62,16 @@ export interface DeferredCheck {
   damaged(actual: string): Error;
 }
 
-/** Takes over the stream's digest check, if it has one to give (see DEFERRED_CHECK). */
-export function takeCheck(stream: Readable): DeferredCheck | undefined {
-  return (stream as Readable & { [DEFERRED_CHECK]?: () => DeferredCheck | undefined })[DEFERRED_CHECK]?.();
+/**
+ * Takes over the stream's digest check, if it has one to give (see
+ * DEFERRED_CHECK) for an object of at most `maxBytes`: reading a larger file
+ * back could go to the disk (a container's memory limit bounds its page
+ * cache too) and cost more than hashing the bytes as they pass.
+ */
+export function takeCheck(stream: Readable, maxBytes: number): DeferredCheck | undefined {
+  return (stream as Readable & { [DEFERRED_CHECK]?: (max: number) => DeferredCheck | undefined })[DEFERRED_CHECK]?.(
+    maxBytes,
+  );
 }
 
 /** What a listing or stat knows about one object. */

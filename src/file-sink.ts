@@ -11,13 +11,19 @@ import { digestOfFile } from "./file-digest.ts";
 import { localFsError } from "./local-paths.ts";
 import { MiB } from "./units.ts";
 
+/**
+ * Objects up to this size are checked from the written file (read back from
+ * the page cache, off the event loop); larger ones as they stream.
+ */
+const READ_BACK_MAX_BYTES = 64 * MiB;
 /** Bytes written to a Load destination at a time. */
 const IO_CHUNK = MiB;
 
 /**
  * Streams `source` into a file `create` opens (for reading and writing);
  * returns the bytes written. A source that checks its bytes against the
- * object's digest hands that check over (takeCheck): the written file is
+ * object's digest hands that check over (takeCheck, objects up to
+ * READ_BACK_MAX_BYTES): the written file is
  * hashed by a worker before it is closed, off the event loop, and a
  * mismatch fails with the source's DATA_LOSS. The file is a Load's staged
  * one, published only once the whole artifact is in, so no consumer ever
@@ -36,7 +42,7 @@ export async function download(
     throw error;
   }
   let closed = false;
-  const check = takeCheck(source);
+  const check = takeCheck(source, READ_BACK_MAX_BYTES);
   try {
     const bytes = await writeAll(source, handle, signal);
     if (check) {

@@ -33,10 +33,11 @@ describe("checkedBody", () => {
         { algorithm: "md5", value: createHash("md5").update(data).digest("base64"), encoding: "base64" },
       ],
     ] as const) {
-      const body = checkedBody(streamOf(data, 10_007), digest as StoredDigest, damaged);
-      const check = takeCheck(body);
+      const body = checkedBody(streamOf(data, 10_007), digest as StoredDigest, damaged, data.length);
+      expect(takeCheck(body, data.length - 1)).toBeUndefined(); // larger than the consumer reads back: kept
+      const check = takeCheck(body, data.length);
       expect(check, label).toBeDefined();
-      expect(takeCheck(body)).toBeUndefined(); // once
+      expect(takeCheck(body, data.length)).toBeUndefined(); // once
       expect(sha256(await collect(body))).toBe(sha256(data)); // nothing held back, no error
       const actual = createHash(check?.algorithm ?? "")
         .update(data)
@@ -51,9 +52,9 @@ describe("checkedBody", () => {
     try {
       const data = bytes(3 * 1024 * 1024 + 5); // past the in-place size: the worker reads the file back
       const create = (name: string) => () => open(path.join(dir, name), "wx+");
-      const good = checkedBody(streamOf(data, 65_536), digestOf(data), damaged);
+      const good = checkedBody(streamOf(data, 65_536), digestOf(data), damaged, data.length);
       expect(await download(good, create("good"))).toBe(data.length);
-      const bad = checkedBody(streamOf(data, 65_536), digestOf(bytes(10)), damaged);
+      const bad = checkedBody(streamOf(data, 65_536), digestOf(bytes(10)), damaged, data.length);
       await expect(download(bad, create("bad"))).rejects.toBeInstanceOf(DataLossError);
       // Written whole before the check (a streaming check would have held the last chunk back):
       // the check was the file's. The Load's staging never publishes it (test/conformance).
@@ -64,9 +65,9 @@ describe("checkedBody", () => {
   });
 
   it("keeps its check once it has made it (a small body that ended before it was asked)", async () => {
-    const body = checkedBody(streamOf(Buffer.from("tiny")), digestOf(Buffer.from("tiny")), damaged);
+    const body = checkedBody(streamOf(Buffer.from("tiny")), digestOf(Buffer.from("tiny")), damaged, 4);
     expect((await collect(body)).toString()).toBe("tiny");
-    expect(takeCheck(body)).toBeUndefined();
+    expect(takeCheck(body, 100)).toBeUndefined();
   });
 
   it("delivers every byte of a body that matches its digest, the last chunk too", async () => {

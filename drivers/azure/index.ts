@@ -128,7 +128,7 @@ class AzureDriver implements Driver {
           : undefined);
       if (!digest) return body;
       const where = `blob '${key}' in container '${this.target(key).container}'`;
-      return checkedBody(body, digest, (actual) => damagedObject(where, digest, actual));
+      return checkedBody(body, digest, (actual) => damagedObject(where, digest, actual), first.contentLength);
     });
   }
 

@@ -84,7 +84,7 @@ class GcsDriver implements Driver {
       const digest = recordedSha256(metadata.metadata as Record<string, unknown> | undefined) ?? md5;
       if (!digest) return body;
       const where = `object '${key}' in bucket '${this.target(key).bucket}'`;
-      return checkedBody(body, digest, (actual) => damagedObject(where, digest, actual));
+      return checkedBody(body, digest, (actual) => damagedObject(where, digest, actual), Number(metadata.size));
     });
   }
 

@@ -45,7 +45,8 @@ export async function openDownload(
     body.destroy();
     throw error;
   });
-  return digest ? checkedBody(body, digest, (actual) => damagedObject(options.where, digest, actual)) : body;
+  if (!digest) return body;
+  return checkedBody(body, digest, (actual) => damagedObject(options.where, digest, actual), first.ContentLength);
 }
 
 /**
