@@ -10,7 +10,7 @@ export interface Part {
   data: Buffer;
   /** True when the body ended with this part. */
   last: boolean;
-  /** The SHA-256 (hex) of the whole body, on the last part (`hash: "one-part"`: only if it is the first). */
+  /** The SHA-256 (hex) of the whole body, on the last part, when readParts was asked to hash it. */
   sha256?: string;
 }
 
@@ -41,16 +41,15 @@ export class PartBuffers {
  * shorter), copying into reused buffers. Reading pauses while the caller
  * holds a part, which is what bounds memory: the body is pulled only as fast
  * as parts are sent, and a part's buffer comes back with `buffers.give`.
- * The body's SHA-256 is taken chunk by chunk as it is read (never a whole
- * part at once on the event loop): of every body (`"whole"`), only of one
- * that fits in a single part (`"one-part"`), or of none (`"none"`: the caller
- * has the digest from elsewhere).
+ * With `hash`, the body's SHA-256 is taken chunk by chunk as it is read
+ * (never a whole part at once on the event loop); without, the caller has
+ * the digest from elsewhere (a worker hashing the file being sent).
  */
 export async function* readParts(
   body: Readable,
   buffers: PartBuffers,
   partSize: number,
-  hash: "whole" | "one-part" | "none",
+  hash: boolean,
 ): AsyncGenerator<Part> {
   const recycle = recyclerOf(body); // a chunk wholly copied goes back to the body (a file's read buffers)
   // Until a whole part has arrived the chunks are only collected, so a small object costs its own size, not a part buffer.
@@ -58,11 +57,8 @@ export async function* readParts(
   let current: Buffer | undefined;
   let filled = 0;
   let pending: Buffer | undefined;
-  let sha256: Hash | undefined = hash === "none" ? undefined : createHash("sha256");
-  let total = 0;
+  const sha256: Hash | undefined = hash ? createHash("sha256") : undefined;
   for await (const chunk of body as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (hash === "one-part" && total > partSize) sha256 = undefined;
     sha256?.update(chunk);
     if (collected) {
       if (filled + chunk.length < partSize) {

@@ -132,15 +132,17 @@ export function createAdminService(registry: DriverRegistry, log: Logger): Admin
         );
         Object.assign(ctx.fields, summary);
       },
-      (error) => ({ ...copyEventMessage({ state: "progress", bytes: 0 }), state: "", error }),
+      (error) => ({ ...NO_EVENT, state: "", error }),
     ),
   };
 }
 
+/** A CopyEvent message's fields when they say nothing. */
+const NO_EVENT = { key: "", bytes: 0, total_objects: 0, total_bytes: 0, detail: "", error: "" };
+
 function copyEventMessage(event: CopyEvent): CopyEventMessage {
-  const none = { key: "", bytes: 0, total_objects: 0, total_bytes: 0, detail: "", error: "" };
   if (event.state === "planned")
-    return { ...none, state: event.state, total_objects: event.objects, total_bytes: event.bytes };
-  if (event.state === "progress") return { ...none, state: event.state, bytes: event.bytes };
-  return { ...none, state: event.state, key: event.key, bytes: event.bytes, detail: event.detail ?? "" };
+    return { ...NO_EVENT, state: event.state, total_objects: event.objects, total_bytes: event.bytes };
+  if (event.state === "progress") return { ...NO_EVENT, state: event.state, bytes: event.bytes };
+  return { ...NO_EVENT, state: event.state, key: event.key, bytes: event.bytes, detail: event.detail ?? "" };
 }

@@ -70,7 +70,7 @@ export async function uploadBlob(blob: BlockBlobClient, body: Readable, upload: 
   try {
     signal?.throwIfAborted();
     let sha256: string | undefined;
-    for await (const part of readParts(body, buffers, blockBytes, given ? "none" : "whole")) {
+    for await (const part of readParts(body, buffers, blockBytes, !given)) {
       if (part.data.length > 0) stage(part.data);
       sha256 = part.sha256;
       while (inFlight.size >= blocksInFlight) await Promise.race(inFlight);

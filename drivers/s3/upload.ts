@@ -78,7 +78,7 @@ export async function uploadObject(
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
   destroyOnAbort(body, signal); // a failed part aborts `signal` too; never undone, a finished body ignores it
   const buffers = new PartBuffers(options.partSize);
-  const parts = readParts(body, buffers, options.partSize, options.sha256 ? "none" : "whole");
+  const parts = readParts(body, buffers, options.partSize, !options.sha256);
 
   const first = await parts.next();
   signal.throwIfAborted();
