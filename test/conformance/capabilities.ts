@@ -223,6 +223,10 @@ export function capabilityCases(capabilities: Capabilities, current: () => Suite
         const { delivered, error } = await readUntilFailure(await driver.get(k));
         expect(error).toBeInstanceOf(DataLossError);
         expect(delivered).toBeLessThan(other.length);
+        // Through the server too, as argo-server's download and `multistore cat` read it (OpenStream).
+        const streamed = await readUntilFailure(current().server.client(current().configuration).openStream(k));
+        expect(streamed.error).toMatchObject({ code: "DATA_LOSS" });
+        expect(streamed.delivered).toBeLessThan(other.length);
       });
 
       it("fails a Load of an object rewritten behind the plugin with DATA_LOSS, leaving nothing at its path", async () => {

@@ -23,7 +23,8 @@ const outcomes = (events: CopyEvent__Output[]) =>
     .map((e) => `${e.state} ${e.key}`)
     .sort();
 
-export function copyCases(current: () => SuiteState): void {
+/** `digests`: the backend declares them, and its fixture can write behind the plugin (capabilities.ts). */
+export function copyCases(current: () => SuiteState, digests: boolean): void {
   describe("verify and copy", () => {
     it("verifies what it stored, and names what does not match or has no digest", async () => {
       const { driver, server, configuration, behind } = current();
@@ -84,6 +85,24 @@ export function copyCases(current: () => SuiteState): void {
       for (const [key, data] of Object.entries(files))
         expect(sha256(await collect(local.openStream(key)))).toBe(sha256(data));
     });
+
+    // The local store's damage is its own test (test/local, and a flipped shard in test/cli.test.ts).
+    if (digests)
+      it("does not copy an object that fails its digest: reported failed, nothing at the destination", async () => {
+        const { driver, server, configuration } = current();
+        const behind = current().behind;
+        if (!behind) throw new Error("the backend declares digests but its fixture cannot look behind the plugin");
+        const k = `${uniquePrefix()}/damaged`;
+        const good = bytes(2 * MiB);
+        await driver.put(`${k}/good.bin`, streamOf(good));
+        await driver.put(`${k}/bad.bin`, streamOf(bytes(2 * MiB)));
+        await behind.write(`${k}/bad.bin`, bytes(2 * MiB), sha256(bytes(10))); // other bytes under a recorded digest
+        const events = await all(server.client(configuration).copy(k, server.configuration));
+        expect(outcomes(events)).toEqual([`copied ${k}/good.bin`, `failed ${k}/bad.bin`]);
+        const local = server.client(server.configuration);
+        expect(await local.stat(`${k}/bad.bin`)).toMatchObject({ kind: "missing" });
+        expect(sha256(await collect(local.openStream(`${k}/good.bin`)))).toBe(sha256(good));
+      });
 
     it("copies again only what changed since, and fails clearly for a key that is not there", async () => {
       const { driver, server, configuration } = current();

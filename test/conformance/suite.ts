@@ -258,12 +258,15 @@ export function runConformanceSuite(
     });
 
     unchangedCases(() => ({ driver, scratch, paths }));
-    copyCases(() => ({
-      driver,
-      server,
-      configuration: fixture.configuration,
-      ...(fixture.behind ? { behind: fixture.behind } : {}),
-    }));
+    copyCases(
+      () => ({
+        driver,
+        server,
+        configuration: fixture.configuration,
+        ...(fixture.behind ? { behind: fixture.behind } : {}),
+      }),
+      options.digests === true,
+    );
 
     describe("through the gRPC server", () => {
       const key = (name: string) => `${uniquePrefix()}/${name}`;
